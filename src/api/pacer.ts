@@ -1,0 +1,107 @@
+/**
+ * Client-side pacing: at most `rate` request starts in any sliding one-second window, the way the
+ * server counts (all_member_push allows 100 calls/s per app: API.md section 2). On a rate-limit
+ * answer the pacer halves its rate and then climbs back by a tenth of the limit per quiet second,
+ * like the AWS SDK's adaptive retry mode, so that a shared quota is not hammered.
+ */
+
+/** Documented limit of every all_member_push command (calls per second per app). */
+export const API_RATE_LIMIT = 100;
+
+/** The sliding window the limit is measured over. */
+export const WINDOW_MS = 1000;
+
+/**
+ * Timers fire late, never early, but the server's clock and ours disagree by the time a request
+ * spends on the wire; a small guard keeps a burst at the window's edge from counting twice.
+ */
+export const WINDOW_GUARD_MS = 15;
+
+export interface PacerOptions {
+  /** Calls per second; 0 disables pacing. */
+  rate: number;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+export class Pacer {
+  readonly rate: number;
+  private effective: number;
+  private readonly starts: number[] = [];
+  private readonly now: () => number;
+  private readonly sleepFn: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private queue: Promise<void> = Promise.resolve();
+  private lastThrottle = -Infinity;
+  private lastRecovery = -Infinity;
+  /** Times the pacer slowed down after a rate-limit answer. */
+  throttles = 0;
+
+  constructor(options: PacerOptions) {
+    this.rate = options.rate;
+    this.effective = options.rate;
+    this.now = options.now ?? Date.now;
+    this.sleepFn = options.sleep ?? sleep;
+  }
+
+  /** The rate in force now (lower than `rate` after a throttle). */
+  get currentRate(): number {
+    return this.effective;
+  }
+
+  /** Waits until one more start fits in the window, then records it. Callers are served in order. */
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (this.rate <= 0) return Promise.resolve();
+    const turn = this.queue.then(() => this.waitForSlot(signal));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async waitForSlot(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      if (signal?.aborted) return;
+      const now = this.now();
+      this.recover(now);
+      const limit = Math.max(1, Math.floor(this.effective));
+      // Forget starts that left the window.
+      while (this.starts.length > 0 && now - this.starts[0]! >= WINDOW_MS + WINDOW_GUARD_MS) this.starts.shift();
+      if (this.starts.length < limit) {
+        this.starts.push(now);
+        return;
+      }
+      const oldestRelevant = this.starts[this.starts.length - limit]!;
+      await this.sleepFn(Math.max(1, oldestRelevant + WINDOW_MS + WINDOW_GUARD_MS - now), signal);
+    }
+  }
+
+  /** The server said "too fast": halve the rate (at most once per window). */
+  throttle(): void {
+    if (this.rate <= 0) return;
+    const now = this.now();
+    if (now - this.lastThrottle < WINDOW_MS) return;
+    this.lastThrottle = now;
+    this.lastRecovery = now;
+    this.throttles++;
+    this.effective = Math.max(1, this.effective / 2);
+  }
+
+  private recover(now: number): void {
+    if (this.effective >= this.rate) return;
+    if (now - this.lastRecovery < WINDOW_MS) return;
+    const seconds = Math.floor((now - this.lastRecovery) / WINDOW_MS);
+    this.lastRecovery += seconds * WINDOW_MS;
+    this.effective = Math.min(this.rate, this.effective + (seconds * this.rate) / 10);
+  }
+}

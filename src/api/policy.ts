@@ -1,0 +1,84 @@
+/**
+ * The retry policy: which failures are worth another attempt, how long to wait, and which ones
+ * end the whole run. One table (codes.ts) and one function here; the engine asks, never decides.
+ * Back-off is exponential with full jitter (AWS Architecture Blog, "Exponential Backoff And
+ * Jitter"); base and cap are options so tests run in milliseconds.
+ */
+import { ApiError, AuthError, ConfigError, ImAttrsError, NetworkError } from '../errors.js';
+import { codeInfo, type CodeAction } from './codes.js';
+
+/** Attempts after the first (`--retries`). */
+export const DEFAULT_RETRIES = 5;
+/** First back-off ceiling (`--retry-delay`, ms). */
+export const DEFAULT_RETRY_BASE_MS = 250;
+/** Largest back-off (`--retry-max-delay`, ms). */
+export const DEFAULT_RETRY_CAP_MS = 8_000;
+
+export interface RetryOptions {
+  retries: number;
+  baseMs: number;
+  capMs: number;
+  /** Random in [0, 1); injectable for tests. */
+  random?: () => number;
+}
+
+/** What to do about one failed attempt. */
+export interface Verdict {
+  action: CodeAction;
+  /** Short reason for summaries and --save-failed reports: "91000 internal service error". */
+  reason: string;
+}
+
+/** Classifies a failed attempt. */
+export function classify(error: unknown): Verdict {
+  if (error instanceof NetworkError) {
+    if (error.netCode === 'ABORTED') return { action: 'fatal', reason: 'aborted' };
+    if (error.netCode?.startsWith('ERR_TLS') || /CERT|SELF_SIGNED/.test(error.netCode ?? '')) {
+      return { action: 'config', reason: error.message };
+    }
+    return { action: 'retry', reason: `network: ${error.netCode ?? 'error'}` };
+  }
+  if (error instanceof ApiError) {
+    if (error.apiCode !== undefined) {
+      const info = codeInfo(error.apiCode);
+      return { action: info.action, reason: `${error.apiCode} ${error.errorInfo || info.meaning}` };
+    }
+    if (error.status !== undefined) {
+      if (error.status >= 500) return { action: 'retry', reason: `HTTP ${error.status}` };
+      if (error.status === 429) return { action: 'throttle', reason: 'HTTP 429' };
+      return { action: 'fatal', reason: `HTTP ${error.status}` };
+    }
+    // Not JSON, not an envelope: a proxy hiccup or a truncated body. Worth another try.
+    return { action: 'retry', reason: 'malformed response' };
+  }
+  return { action: 'fatal', reason: error instanceof Error ? error.message : String(error) };
+}
+
+/** Whether another attempt is allowed after `attempt` failures (1-based) with this verdict. */
+export function shouldRetry(verdict: Verdict, attempt: number, options: RetryOptions): boolean {
+  return (verdict.action === 'retry' || verdict.action === 'throttle') && attempt <= options.retries;
+}
+
+/** Full-jitter delay before retry number `attempt` (1-based): random in [0, min(cap, base·2^(attempt-1))]. */
+export function backoffMs(attempt: number, options: RetryOptions): number {
+  const ceiling = Math.min(options.capMs, options.baseMs * 2 ** (attempt - 1));
+  return Math.floor((options.random ?? Math.random)() * ceiling);
+}
+
+/**
+ * The error that ends a run after a verdict of auth/config/fatal: typed, with the table's hint.
+ */
+export function toRunError(error: unknown, verdict: Verdict): ImAttrsError {
+  const code = error instanceof ApiError ? error.apiCode : undefined;
+  const hint = code !== undefined ? codeInfo(code).hint : error instanceof ImAttrsError ? error.hint : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  switch (verdict.action) {
+    case 'auth':
+    case 'renew':
+      return new AuthError(message, { hint, apiCode: code });
+    case 'config':
+      return new ConfigError(message, { hint });
+    default:
+      return error instanceof ImAttrsError ? error : new ApiError(message, { hint });
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * `im-attrs get`: account IDs in, push attributes out, in input order.
+ * accounts (args, --file, stdin) → batches of ≤ 100 → im_get_attr → writer → stdout.
+ */
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { Pacer } from '../api/pacer.js';
+import { getAttrNames, getAttrs, namesInSlotOrder } from '../api/attrs.js';
+import { readAccounts, type AccountSource } from '../accounts.js';
+import { UsageError } from '../errors.js';
+import { createWriter, OUTPUT_FORMATS, type AttrRecord, type OutputFormat } from '../output/index.js';
+import type { Runtime } from '../runtime.js';
+import { addEngineOptions, callWithPolicy, engineSettings, runBatchJob, type EngineFlags } from './batching.js';
+import { describeSource } from '../config/resolve.js';
+
+export interface GetOptions extends EngineFlags {
+  file?: string[];
+  output?: string;
+  json?: boolean;
+  attrs?: string;
+}
+
+const EXAMPLES = `
+Examples:
+  $ im-attrs get alice bob --region sgp
+  $ im-attrs get --file ids.txt --output csv > attrs.csv
+  $ cut -f1 users.tsv | im-attrs get --output ndjson | jq -r 'select(.Attrs.city=="Paris") | .To_Account'
+  $ im-attrs get --file ids.txt --save-failed failed.txt || im-attrs get --file failed.txt
+`;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function newGetCommand(rt: Runtime): Command {
+  const command = new Command('get')
+    .description(
+      'Print the push attributes of accounts, in input order.\n\n' +
+        'Accounts come from the arguments, from --file (repeatable) and from stdin ("-", or when no\n' +
+        'account is given and stdin is not a terminal): one ID per line, blanks and duplicates skipped.\n' +
+        'Results stream as batches complete (tsv, csv, json, ndjson); table waits for the end.',
+    )
+    .argument('[accounts...]', 'account IDs; "-" reads stdin')
+    .option('-f, --file <path>', 'read account IDs from a file, one per line (repeatable)', collect)
+    .addOption(new Option('-o, --output <format>', 'table, tsv, csv, json or ndjson (default: table on a terminal, tsv otherwise)').choices(OUTPUT_FORMATS))
+    .option('--json', 'short for --output json')
+    .option('--attrs <names>', 'comma-separated attribute columns, in this order (default: the app\'s attribute names)');
+  addEngineOptions(command);
+  command.addHelpText('after', EXAMPLES);
+  command.action(async (accounts: string[], options: GetOptions) => {
+    await getRun(rt, accounts, options);
+  });
+  return command;
+}
+
+/** Which output format wins: --json/--output, then the config's `output`, then TTY detection. */
+export async function resolveOutputFormat(rt: Runtime, options: { output?: string; json?: boolean }): Promise<OutputFormat> {
+  if (options.json && options.output && options.output !== 'json') {
+    throw new UsageError(`--json and --output ${options.output} contradict each other`, { hint: 'give one of them' });
+  }
+  if (options.json) return 'json';
+  if (options.output) return options.output as OutputFormat;
+  const settings = await rt.settings();
+  const configured = settings.values.output;
+  if (configured) {
+    if (!(OUTPUT_FORMATS as readonly string[]).includes(configured.value)) {
+      throw new UsageError(`output "${configured.value}" (from ${describeSource(configured.source)}) is not a format`, {
+        hint: `use one of ${OUTPUT_FORMATS.join(', ')}`,
+      });
+    }
+    return configured.value as OutputFormat;
+  }
+  return rt.deps.io.stdoutIsTTY ? 'table' : 'tsv';
+}
+
+/** Where account IDs come from: arguments, files, stdin (see the command's description). */
+export function accountSources(rt: Runtime, args: readonly string[], files: readonly string[] = []): AccountSource[] {
+  const sources: AccountSource[] = [];
+  const ids = args.filter((a) => a !== '-');
+  const wantsStdin = args.includes('-');
+  if (ids.length) sources.push({ kind: 'arg', values: ids });
+  for (const file of files) sources.push({ kind: 'file', path: file });
+  // Explicit accounts turn off the implicit stdin: a script's inherited, never-closed stdin
+  // must not make `im-attrs get alice` hang.
+  if (wantsStdin || (sources.length === 0 && !rt.deps.io.stdinIsTTY)) sources.push({ kind: 'stdin', stream: rt.deps.io.stdin });
+  if (sources.length === 0) {
+    throw new UsageError('no accounts given', {
+      hint: 'name them (im-attrs get alice bob), use --file ids.txt, or pipe them: cut -f1 users.tsv | im-attrs get',
+    });
+  }
+  return sources;
+}
+
+/** Resolves file paths against the runtime's working directory. */
+function resolveFiles(rt: Runtime, files: readonly string[] | undefined): string[] {
+  return (files ?? []).map((f) => path.resolve(rt.deps.cwd, f));
+}
+
+export async function getRun(rt: Runtime, args: string[], options: GetOptions): Promise<void> {
+  const settings = engineSettings(options);
+  const format = await resolveOutputFormat(rt, options);
+  const sources = accountSources(rt, args, resolveFiles(rt, options.file));
+  const explicitColumns = options.attrs
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const client = await rt.client({ maxSockets: settings.concurrency });
+  const pacer = new Pacer({ rate: settings.rate });
+  try {
+    let columns: string[] | undefined = explicitColumns;
+    if (columns === undefined && format !== 'json' && format !== 'ndjson') {
+      // tsv and csv print their header first, so the columns must be known before any result:
+      // the app's attribute names (one extra call, at most 10 names), in slot order.
+      columns = namesInSlotOrder(await callWithPolicy(rt, settings, client, pacer, (signal) => getAttrNames(client, { signal })));
+    }
+    const unknown = new Set<string>();
+    const writer = createWriter(format, {
+      out: rt.deps.io.stdout,
+      columns,
+      onUnknownColumn: (name) => {
+        if (unknown.has(name)) return;
+        unknown.add(name);
+        if (!explicitColumns) rt.warn(`attribute "${name}" is not one of the app's attribute names; left out of the ${format} output`);
+      },
+    });
+    const total = sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined;
+    try {
+      await runBatchJob<string, AttrRecord>(rt, settings, {
+        verb: 'get',
+        items: readAccounts(sources, { onWarning: (m) => rt.warn(m) }),
+        accountOf: (account) => account,
+        total,
+        credentials: client.options.credentials,
+        pacer,
+        send: async (accounts, signal) => {
+          const { records, missing } = await getAttrs(client, accounts, { signal });
+          return { results: records, failures: missing.map((m) => ({ item: m.account, reason: m.reason })) };
+        },
+        onResults: (records) => {
+          for (const record of records) writer.write(record);
+        },
+      });
+    } finally {
+      // The output is always completed (the JSON array closed, the table rendered), even after an error.
+      writer.end();
+    }
+  } finally {
+    client.close();
+  }
+}
+

@@ -1,0 +1,298 @@
+/**
+ * Resolving settings: flags > IMADMIN_* environment > selected profile > top-level file keys >
+ * defaults. Every value remembers where it came from so an error can say "sdkAppId "abc" (from
+ * IMADMIN_SDKAPPID) is not a number" instead of leaving the user to guess which layer won.
+ */
+import { statSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
+import { describeRegions, findRegion, type Region } from './regions.js';
+import type { LoadedConfigFile } from './load.js';
+
+/** Keys a config file (or a profile inside it) may hold. */
+export const SETTING_KEYS = [
+  'region',
+  'sdkAppId',
+  'identifier',
+  'userSig',
+  'secretKey',
+  'endpoint',
+  'output',
+  'usersigTtl',
+  'timeout',
+] as const;
+export type SettingKey = (typeof SETTING_KEYS)[number];
+
+/** Top-level keys that are not settings. */
+const FILE_ONLY_KEYS = ['profiles', 'defaultProfile', '$schema'] as const;
+
+/** Environment variable for each setting (the secret key is never a flag, only env or file). */
+export const ENV_VARS: Readonly<Record<SettingKey, string>> = {
+  region: 'IMADMIN_REGION',
+  sdkAppId: 'IMADMIN_SDKAPPID',
+  identifier: 'IMADMIN_IDENTIFIER',
+  userSig: 'IMADMIN_USERSIG',
+  secretKey: 'IMADMIN_SECRET_KEY',
+  endpoint: 'IMADMIN_ENDPOINT',
+  output: 'IMADMIN_OUTPUT',
+  usersigTtl: 'IMADMIN_USERSIG_TTL',
+  timeout: 'IMADMIN_TIMEOUT',
+};
+
+/** Flag for each setting that has one. */
+export const FLAG_NAMES: Partial<Record<SettingKey, string>> = {
+  region: '--region',
+  sdkAppId: '--sdkappid',
+  identifier: '--identifier',
+  userSig: '--usersig',
+  endpoint: '--endpoint',
+  timeout: '--timeout',
+};
+
+export type Source =
+  | { kind: 'flag'; name: string }
+  | { kind: 'env'; name: string }
+  | { kind: 'file'; path: string; profile?: string | undefined }
+  | { kind: 'default' };
+
+export interface Sourced<T> {
+  value: T;
+  source: Source;
+}
+
+/** "flag --region", "env IMADMIN_REGION", "/home/me/.imadminrc, profile \"prod\"", "default". */
+export function describeSource(source: Source): string {
+  switch (source.kind) {
+    case 'flag':
+      return `flag ${source.name}`;
+    case 'env':
+      return `env ${source.name}`;
+    case 'file':
+      return source.profile === undefined ? source.path : `${source.path}, profile "${source.profile}"`;
+    case 'default':
+      return 'default';
+  }
+}
+
+/** Global flags as commander parses them. */
+export interface GlobalFlags {
+  region?: string | undefined;
+  sdkappid?: string | undefined;
+  identifier?: string | undefined;
+  usersig?: string | undefined;
+  endpoint?: string | undefined;
+  profile?: string | undefined;
+  config?: string | undefined;
+  timeout?: string | undefined;
+}
+
+/** The raw, unvalidated winner for every key, plus what was loaded. */
+export interface Settings {
+  values: Partial<Record<SettingKey, Sourced<string>>>;
+  file: LoadedConfigFile | undefined;
+  profile: Sourced<string> | undefined;
+  /** Profile names defined in the file. */
+  profiles: string[];
+}
+
+export interface ResolveContext {
+  env: Readonly<Record<string, string | undefined>>;
+  warn: (message: string) => void;
+}
+
+const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Replaces `${NAME}` with the environment variable, so a file can reference secrets it does not hold. */
+function expandEnv(text: string, key: string, source: Source, env: ResolveContext['env']): string {
+  return text.replace(ENV_REFERENCE, (_whole, name: string) => {
+    const value = env[name];
+    if (value === undefined) {
+      throw new ConfigError(`${key} (from ${describeSource(source)}) refers to \${${name}}, which is not set`, {
+        hint: `export ${name}=… before running im-attrs, or put the value in the file`,
+      });
+    }
+    return value;
+  });
+}
+
+function fileValue(raw: unknown, key: string, source: Source, env: ResolveContext['env']): string {
+  if (typeof raw === 'number' && (key === 'sdkAppId' || key === 'timeout' || key === 'usersigTtl')) return String(raw);
+  if (typeof raw !== 'string') {
+    const kind = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw;
+    throw new ConfigError(`${key} (from ${describeSource(source)}) must be a string, not ${kind}`, {
+      hint: 'see .imadminrc.example for the type of each key',
+    });
+  }
+  return expandEnv(raw, key, source, env);
+}
+
+function checkKeys(obj: Record<string, unknown>, where: string, allowed: readonly string[], warn: ResolveContext['warn']): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) {
+      warn(`unknown key "${key}" in ${where}${didYouMean(key, allowed)}; it is ignored`);
+    }
+  }
+}
+
+/** Collects every setting from flags, env and file, without validating the values yet. */
+export function collectSettings(flags: GlobalFlags, file: LoadedConfigFile | undefined, ctx: ResolveContext): Settings {
+  const { env } = ctx;
+  const values: Settings['values'] = {};
+  const data = file?.data ?? {};
+  const profilesRaw = data.profiles;
+  if (profilesRaw !== undefined && (typeof profilesRaw !== 'object' || profilesRaw === null || Array.isArray(profilesRaw))) {
+    throw new ConfigError(`profiles in ${file?.filepath} must be an object of named profiles`, {
+      hint: 'e.g. "profiles": { "prod": { "region": "sgp", … } }',
+    });
+  }
+  const profiles = (profilesRaw ?? {}) as Record<string, unknown>;
+  const profileNames = Object.keys(profiles);
+  if (file) {
+    checkKeys(data, file.filepath, [...SETTING_KEYS, ...FILE_ONLY_KEYS], ctx.warn);
+  }
+
+  let profile: Sourced<string> | undefined;
+  if (flags.profile !== undefined) profile = { value: flags.profile, source: { kind: 'flag', name: '--profile' } };
+  else if (env.IMADMIN_PROFILE) profile = { value: env.IMADMIN_PROFILE, source: { kind: 'env', name: 'IMADMIN_PROFILE' } };
+  else if (typeof data.defaultProfile === 'string' && file) {
+    profile = { value: data.defaultProfile, source: { kind: 'file', path: file.filepath } };
+  }
+
+  let profileData: Record<string, unknown> = {};
+  if (profile) {
+    if (!file) {
+      throw new ConfigError(`profile "${profile.value}" (from ${describeSource(profile.source)}) was asked for, but no config file was found`, {
+        hint: 'create .imadminrc (see .imadminrc.example) or point --config at it',
+      });
+    }
+    const found = profiles[profile.value];
+    if (found === undefined) {
+      const known = profileNames.length ? `known profiles: ${profileNames.join(', ')}` : 'the file defines no profiles';
+      throw new ConfigError(`unknown profile "${profile.value}" (from ${describeSource(profile.source)}) in ${file.filepath}${didYouMean(profile.value, profileNames)}`, {
+        hint: known,
+      });
+    }
+    if (typeof found !== 'object' || found === null || Array.isArray(found)) {
+      throw new ConfigError(`profile "${profile.value}" in ${file.filepath} must be an object of settings`);
+    }
+    profileData = found as Record<string, unknown>;
+    checkKeys(profileData, `profile "${profile.value}" of ${file.filepath}`, SETTING_KEYS, ctx.warn);
+  }
+
+  for (const key of SETTING_KEYS) {
+    const flagName = FLAG_NAMES[key];
+    const flagKey = flagName?.slice(2) as keyof GlobalFlags | undefined;
+    const flagValue = flagKey === undefined ? undefined : flags[flagKey];
+    if (flagValue !== undefined && flagName !== undefined) {
+      values[key] = { value: flagValue, source: { kind: 'flag', name: flagName } };
+      continue;
+    }
+    const envValue = env[ENV_VARS[key]];
+    if (envValue !== undefined && envValue !== '') {
+      values[key] = { value: envValue, source: { kind: 'env', name: ENV_VARS[key] } };
+      continue;
+    }
+    if (file && profile && profileData[key] !== undefined) {
+      const source: Source = { kind: 'file', path: file.filepath, profile: profile.value };
+      values[key] = { value: fileValue(profileData[key], key, source, env), source };
+      continue;
+    }
+    if (file && data[key] !== undefined) {
+      const source: Source = { kind: 'file', path: file.filepath };
+      values[key] = { value: fileValue(data[key], key, source, env), source };
+    }
+  }
+
+  if (file && (values.secretKey?.source.kind === 'file' || values.userSig?.source.kind === 'file')) {
+    warnIfShared(file.filepath, ctx.warn);
+  }
+  return { values, file, profile, profiles: profileNames };
+}
+
+/** Like ssh: a file that holds credentials must not be readable by group or others. */
+function warnIfShared(filepath: string, warn: ResolveContext['warn']): void {
+  if (process.platform === 'win32') return;
+  try {
+    const mode = statSync(filepath).mode & 0o777;
+    if (mode & 0o077) {
+      warn(`${filepath} holds credentials but is readable by others (mode ${mode.toString(8)}); fix it with: chmod 600 ${filepath}`);
+    }
+  } catch {
+    // The file was just read; if it vanished since, there is nothing to warn about.
+  }
+}
+
+/** A value that must be present, with a config error naming every way to set it. */
+export function requireSetting(settings: Settings, key: SettingKey, what: string): Sourced<string> {
+  const found = settings.values[key];
+  if (found !== undefined && found.value.trim() !== '') return found;
+  const ways = [FLAG_NAMES[key] && `the ${FLAG_NAMES[key]} flag`, `the ${ENV_VARS[key]} variable`, `"${key}" in .imadminrc`]
+    .filter(Boolean)
+    .join(', ');
+  throw new ConfigError(`${what} is not configured`, { hint: `set it with ${ways} (see .imadminrc.example)` });
+}
+
+export function parseRegion(value: Sourced<string>): Region {
+  const region = findRegion(value.value);
+  if (!region) {
+    throw new ConfigError(`unknown region "${value.value}" (from ${describeSource(value.source)})`, {
+      hint: `valid regions: ${describeRegions()}`,
+    });
+  }
+  return region;
+}
+
+/** SDKAppIDs are positive integers (1400000000 and up in practice). */
+export function parseSdkAppId(value: Sourced<string>): number {
+  const text = value.value.trim();
+  if (!/^[0-9]+$/.test(text) || Number(text) <= 0 || !Number.isSafeInteger(Number(text))) {
+    throw new ConfigError(`sdkAppId "${value.value}" (from ${describeSource(value.source)}) is not a number`, {
+      hint: 'use the numeric SDKAppID from the Chat console, e.g. 1400123456',
+    });
+  }
+  return Number(text);
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** Whether a hostname is on this machine: plain http is allowed there and nowhere else. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/** Checks an endpoint override and returns its origin-plus-path without a trailing slash. */
+export function parseEndpoint(value: Sourced<string>): string {
+  let url: URL;
+  try {
+    url = new URL(value.value.trim());
+  } catch {
+    throw new ConfigError(`endpoint "${value.value}" (from ${describeSource(value.source)}) is not a URL`, {
+      hint: 'use a full URL such as https://adminapisgp.im.qcloud.com or http://127.0.0.1:8080',
+    });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`endpoint "${value.value}" (from ${describeSource(value.source)}) must use https://`, {
+      hint: 'use a full URL such as https://adminapisgp.im.qcloud.com',
+    });
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new ConfigError(`endpoint "${value.value}" (from ${describeSource(value.source)}) uses plain http:// to a host that is not on this machine`, {
+      hint: 'the UserSig travels in the URL: use https://, or http:// only for 127.0.0.1/localhost (the emulator)',
+    });
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`endpoint "${value.value}" (from ${describeSource(value.source)}) must not carry a query, fragment or credentials`, {
+      hint: 'give only the scheme, host, port and an optional path prefix',
+    });
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** Seconds as a positive number (fractions allowed, for tests and fast local endpoints). */
+export function parseSeconds(value: Sourced<string>, key: string): number {
+  const n = Number(value.value);
+  if (!Number.isFinite(n) || n <= 0 || value.value.trim() === '') {
+    throw new ConfigError(`${key} "${value.value}" (from ${describeSource(value.source)}) must be a positive number of seconds`);
+  }
+  return n;
+}

@@ -1,0 +1,46 @@
+/**
+ * Everything a command needs from the outside world, injected so tests can run the real
+ * command in-process: streams, environment, working and home directories, the clock and signals.
+ * Nothing in src/ reads `process` except `systemDeps()` and `systemIO()`.
+ */
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import { systemIO, type IO } from './io.js';
+
+/** Emits 'SIGINT' and 'SIGTERM'. The real one forwards the process's signals while subscribed. */
+export interface SignalSource {
+  on(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
+  off(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
+}
+
+export interface Deps {
+  io: IO;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  homeDir: string;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  signals: SignalSource;
+}
+
+/** The real process: its streams, environment, directories, clock and signals. */
+export function systemDeps(): Deps {
+  return {
+    io: systemIO(),
+    env: process.env,
+    cwd: process.cwd(),
+    homeDir: os.homedir(),
+    now: () => Date.now(),
+    signals: process,
+  };
+}
+
+/** A signal source tests can fire by hand: `signals.emit('SIGINT')`. */
+export function createTestSignals(): SignalSource & { emit(signal: 'SIGINT' | 'SIGTERM'): void } {
+  const emitter = new EventEmitter();
+  return {
+    on: (signal, handler) => void emitter.on(signal, handler),
+    off: (signal, handler) => void emitter.off(signal, handler),
+    emit: (signal) => void emitter.emit(signal),
+  };
+}

@@ -1,0 +1,346 @@
+/**
+ * The batch engine shared by every command that sends accounts in batches (get, set, remove).
+ *
+ * items (lazy) → batches of ≤ batchSize → at most `concurrency` requests in flight, each start
+ * paced by the Pacer → retries per policy.ts → reports handed to `onBatch` in input order.
+ *
+ * Memory stays flat for any input size: the source is pulled only when a batch may start, and a
+ * batch holds a slot of the reorder window from its start until it has been handed on, so at most
+ * `window` batches are ever held (the window is twice the concurrency so that one slow batch does
+ * not stall the others at once).
+ *
+ * Nothing is lost: every item pulled from the source ends in exactly one of `onBatch` (results and
+ * per-item failures) or `onUndone` (never sent: the run was stopped or hit a fatal error). When the
+ * run stops early, the rest of the source is drained into `onUndone` as well.
+ */
+import type { Credentials } from './api/client.js';
+import { backoffMs, classify, shouldRetry, toRunError, type RetryOptions } from './api/policy.js';
+import { sleep, type Pacer } from './api/pacer.js';
+import type { ImAttrsError } from './errors.js';
+
+/** Accounts per request for every all_member_push command (API.md section 2). */
+export const MAX_BATCH_SIZE = 100;
+
+/**
+ * Requests in flight by default: enough to reach the 100 calls/s limit with 300 ms round trips
+ * (100 calls/s × 0.3 s = 30). More only queues behind the pacer.
+ */
+export const DEFAULT_CONCURRENCY = 30;
+
+export interface Failure<I> {
+  item: I;
+  reason: string;
+}
+
+/** What one batch came to, handed on in input order. */
+export interface BatchReport<I, R> {
+  index: number;
+  items: I[];
+  results: R[];
+  failures: Failure<I>[];
+  attempts: number;
+}
+
+/** What `send` returns for one successful call: results, plus items the server did not answer for. */
+export interface SendResult<I, R> {
+  results: R[];
+  failures: Failure<I>[];
+}
+
+export interface EngineStats {
+  /** Items pulled from the source so far. */
+  itemsRead: number;
+  itemsDone: number;
+  itemsFailed: number;
+  itemsUndone: number;
+  batchesDone: number;
+  /** Attempts started (each one is a call against the rate limit). */
+  calls: number;
+  retries: number;
+  inFlight: number;
+  maxInFlight: number;
+  renewals: number;
+  startedAt: number;
+}
+
+/** First Ctrl-C: `stop()` (no new batches); second: `abort()` (cancel in-flight requests). */
+export class StopSwitch {
+  stopped = false;
+  reason: 'interrupt' | 'fatal' | undefined;
+  readonly controller = new AbortController();
+  private readonly waiters = new Set<() => void>();
+
+  stop(reason: 'interrupt' | 'fatal' = 'interrupt'): void {
+    if (!this.stopped) {
+      this.stopped = true;
+      this.reason = reason;
+    }
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+
+  abort(): void {
+    this.stop();
+    this.controller.abort();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Resolves on stop; used to wake a dispatcher that waits for a slot. */
+  onStop(wake: () => void): () => void {
+    if (this.stopped) {
+      wake();
+      return () => undefined;
+    }
+    this.waiters.add(wake);
+    return () => this.waiters.delete(wake);
+  }
+}
+
+export interface EngineOptions<I, R> {
+  source: AsyncIterable<I>;
+  /** One attempt at one batch. Throw (ApiError, NetworkError) to let the policy decide. */
+  send: (items: I[], signal: AbortSignal) => Promise<SendResult<I, R>>;
+  /** Called in input order, one batch at a time (awaited). */
+  onBatch: (report: BatchReport<I, R>) => void | Promise<void>;
+  /** Items that were never sent, in chunks. */
+  onUndone?: ((items: I[]) => void | Promise<void>) | undefined;
+  /** Called once before the first batch with the live stats object (for a progress display). */
+  onStart?: ((stats: EngineStats) => void | Promise<void>) | undefined;
+  /** Called when a retry is scheduled (for --verbose). */
+  onRetry?: ((info: { index: number; attempt: number; reason: string; delayMs: number }) => void) | undefined;
+  batchSize: number;
+  concurrency: number;
+  pacer: Pacer;
+  retry: RetryOptions;
+  credentials?: Credentials | undefined;
+  stop?: StopSwitch | undefined;
+  now?: () => number;
+}
+
+export interface EngineOutcome {
+  stats: EngineStats;
+  /** The error that stopped the run (auth, config, fatal), if any. */
+  fatal: ImAttrsError | undefined;
+  interrupted: boolean;
+}
+
+class Slots {
+  private free: number;
+  private readonly queue: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.queue.push(resolve));
+  }
+  release(): void {
+    const next = this.queue.shift();
+    if (next) next();
+    else this.free++;
+  }
+  /** Wakes every waiter (on stop); they re-check the stop flag. */
+  releaseAll(): void {
+    for (const next of this.queue.splice(0)) next();
+  }
+}
+
+async function* chunk<I>(source: AsyncIterable<I>, size: number, stats: EngineStats): AsyncGenerator<I[]> {
+  let batch: I[] = [];
+  for await (const item of source) {
+    stats.itemsRead++;
+    batch.push(item);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Runs the whole pipeline; resolves when every item has been reported (or handed to onUndone). */
+export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<EngineOutcome> {
+  const now = options.now ?? Date.now;
+  const stats: EngineStats = {
+    itemsRead: 0,
+    itemsDone: 0,
+    itemsFailed: 0,
+    itemsUndone: 0,
+    batchesDone: 0,
+    calls: 0,
+    retries: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    renewals: 0,
+    startedAt: now(),
+  };
+  await options.onStart?.(stats);
+  const stop = options.stop ?? new StopSwitch();
+  const concurrency = Math.max(1, options.concurrency);
+  const inflight = new Slots(concurrency);
+  const window = new Slots(concurrency * 2);
+  const unsubscribe = stop.onStop(() => {
+    inflight.releaseAll();
+    window.releaseAll();
+  });
+  let fatal: ImAttrsError | undefined;
+
+  // Reorder buffer: finished batches wait here until every earlier one has been handed on.
+  const finished = new Map<number, { report?: BatchReport<I, R>; undone?: I[] }>();
+  let nextToEmit = 0;
+  let emitting: Promise<void> = Promise.resolve();
+  const pending = new Set<Promise<void>>();
+
+  const emitReady = async (): Promise<void> => {
+    for (;;) {
+      const entry = finished.get(nextToEmit);
+      if (!entry) return;
+      finished.delete(nextToEmit);
+      nextToEmit++;
+      if (entry.report) {
+        stats.itemsDone += entry.report.results.length;
+        stats.itemsFailed += entry.report.failures.length;
+        stats.batchesDone++;
+        await options.onBatch(entry.report);
+      }
+      if (entry.undone) {
+        stats.itemsUndone += entry.undone.length;
+        await options.onUndone?.(entry.undone);
+      }
+      window.release();
+    }
+  };
+  const finish = (index: number, entry: { report?: BatchReport<I, R>; undone?: I[] }): Promise<void> => {
+    finished.set(index, entry);
+    emitting = emitting.then(emitReady);
+    return emitting;
+  };
+
+  const runBatch = async (items: I[], index: number): Promise<void> => {
+    let attempt = 0;
+    let renewed = false;
+    try {
+      for (;;) {
+        if (stop.signal.aborted) return void (await finish(index, { undone: items }));
+        await options.pacer.acquire(stop.signal);
+        if (stop.signal.aborted) return void (await finish(index, { undone: items }));
+        attempt++;
+        stats.calls++;
+        stats.inFlight++;
+        stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+        let outcome: SendResult<I, R> | undefined;
+        let failure: unknown;
+        try {
+          outcome = await options.send(items, stop.signal);
+        } catch (error) {
+          failure = error;
+        } finally {
+          stats.inFlight--;
+        }
+        if (outcome) {
+          return void (await finish(index, { report: { index, items, results: outcome.results, failures: outcome.failures, attempts: attempt } }));
+        }
+        if (stop.signal.aborted) return void (await finish(index, { undone: items }));
+        const verdict = classify(failure);
+        if (verdict.action === 'renew' && !renewed && options.credentials?.renew()) {
+          // A fresh UserSig from the secret key; this attempt does not count against --retries.
+          renewed = true;
+          stats.renewals++;
+          attempt--;
+          continue;
+        }
+        if (verdict.action === 'throttle') options.pacer.throttle();
+        if (shouldRetry(verdict, attempt, options.retry)) {
+          const delayMs = backoffMs(attempt, options.retry);
+          stats.retries++;
+          options.onRetry?.({ index, attempt, reason: verdict.reason, delayMs });
+          await sleep(delayMs, stop.signal);
+          continue;
+        }
+        if (verdict.action === 'auth' || verdict.action === 'renew' || verdict.action === 'config' || verdict.action === 'fatal') {
+          // Every later batch would fail the same way: stop the run, keep these items as undone.
+          fatal ??= toRunError(failure, verdict);
+          stop.stop('fatal');
+          return void (await finish(index, { undone: items }));
+        }
+        const reason = attempt > 1 ? `${verdict.reason} (after ${attempt} attempts)` : verdict.reason;
+        const failures = items.map((item) => ({ item, reason }));
+        return void (await finish(index, { report: { index, items, results: [], failures, attempts: attempt } }));
+      }
+    } finally {
+      inflight.release();
+    }
+  };
+
+  let index = 0;
+  const batches = chunk(options.source, Math.max(1, Math.min(options.batchSize, MAX_BATCH_SIZE)), stats);
+  try {
+    for (;;) {
+      if (stop.stopped) break;
+      await window.acquire();
+      if (stop.stopped) break;
+      await inflight.acquire();
+      if (stop.stopped) {
+        inflight.release();
+        break;
+      }
+      const next = await batches.next();
+      if (next.done) {
+        inflight.release();
+        break;
+      }
+      const task = runBatch(next.value, index++);
+      pending.add(task);
+      void task.finally(() => pending.delete(task));
+    }
+    await Promise.all(pending);
+    await emitting;
+    if (stop.stopped) {
+      // Drain what was never sent so the caller can save it: nothing is silently dropped.
+      for await (const items of batches) {
+        stats.itemsUndone += items.length;
+        await options.onUndone?.(items);
+        if (stop.signal.aborted && !options.onUndone) break;
+      }
+    }
+  } finally {
+    unsubscribe();
+  }
+  return { stats, fatal, interrupted: stop.reason === 'interrupt' };
+}
+
+/**
+ * One call that is not a batch (attribute names), under the same policy as the engine's
+ * batches: paced, retried, renewed on 70001, and turned into the run's error when it cannot work.
+ */
+export async function callOnce<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  options: { pacer: Pacer; retry: RetryOptions; credentials?: Credentials | undefined; stop?: StopSwitch | undefined; onRetry?: (reason: string, delayMs: number) => void },
+): Promise<T> {
+  const stop = options.stop ?? new StopSwitch();
+  let renewed = false;
+  for (let attempt = 1; ; attempt++) {
+    await options.pacer.acquire(stop.signal);
+    try {
+      return await fn(stop.signal);
+    } catch (error) {
+      const verdict = classify(error);
+      if (verdict.action === 'renew' && !renewed && options.credentials?.renew()) {
+        renewed = true;
+        attempt--;
+        continue;
+      }
+      if (verdict.action === 'throttle') options.pacer.throttle();
+      if (stop.stopped || !shouldRetry(verdict, attempt, options.retry)) throw toRunError(error, verdict);
+      const delayMs = backoffMs(attempt, options.retry);
+      options.onRetry?.(verdict.reason, delayMs);
+      await sleep(delayMs, stop.signal);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The three standard streams and what we know about them. Commands write data to `stdout` and
+ * everything else (spinner, progress, warnings, summaries, errors) to `stderr`.
+ * `createTestIO` is the in-memory double the tests use to run the real CLI in-process.
+ */
+import { PassThrough, Readable, Writable } from 'node:stream';
+
+export interface IO {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  /** Whether stderr may carry colour (chalk's detection, NO_COLOR, --color). */
+  color: boolean;
+}
+
+/** The real process streams. */
+export function systemIO(): IO {
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+  };
+}
+
+export interface TestIOOptions {
+  /** Text or bytes on stdin; a Readable is used as is. Default: empty, not a TTY. */
+  stdin?: string | Buffer | Readable | undefined;
+  stdinIsTTY?: boolean | undefined;
+  stdoutIsTTY?: boolean | undefined;
+  stderrIsTTY?: boolean | undefined;
+  color?: boolean | undefined;
+}
+
+export interface TestIO extends IO {
+  /** Everything written to stdout so far. */
+  out(): string;
+  /** Everything written to stderr so far. */
+  err(): string;
+}
+
+function collector(sink: Buffer[]): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      sink.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      cb();
+    },
+  });
+}
+
+/** An in-memory IO for tests: stdout/stderr are captured, stdin is what you give it. */
+export function createTestIO(options: TestIOOptions = {}): TestIO {
+  const outChunks: Buffer[] = [];
+  const errChunks: Buffer[] = [];
+  let stdin: NodeJS.ReadableStream;
+  if (options.stdin instanceof Readable) {
+    stdin = options.stdin;
+  } else {
+    const pass = new PassThrough();
+    pass.end(options.stdin ?? '');
+    stdin = pass;
+  }
+  return {
+    stdin,
+    stdout: collector(outChunks),
+    stderr: collector(errChunks),
+    stdinIsTTY: options.stdinIsTTY ?? false,
+    stdoutIsTTY: options.stdoutIsTTY ?? false,
+    stderrIsTTY: options.stderrIsTTY ?? false,
+    color: options.color ?? false,
+    out: () => Buffer.concat(outChunks).toString('utf8'),
+    err: () => Buffer.concat(errChunks).toString('utf8'),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * main(argv, deps) → exit code. The only place an error becomes an exit code and a message:
+ * commands throw typed errors; here they are printed (redacted) with their hint.
+ */
+import { CommanderError } from 'commander';
+import type { Deps } from './deps.js';
+import { ExitCode, ImAttrsError } from './errors.js';
+import { buildProgram } from './program.js';
+import { Runtime } from './runtime.js';
+
+/** Commander's "not really an error" codes. */
+const COMMANDER_OK = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help', 'commander.executeSubCommandAsync']);
+
+export async function main(argv: readonly string[], deps: Deps): Promise<number> {
+  const rt = new Runtime(deps);
+  const program = buildProgram(rt);
+  try {
+    await program.parseAsync([...argv]);
+    return ExitCode.ok;
+  } catch (error) {
+    return report(rt, error);
+  }
+}
+
+function report(rt: Runtime, error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (through configureOutput).
+    return COMMANDER_OK.has(error.code) || error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (error instanceof ImAttrsError) {
+    rt.stderr(`${rt.chalk.red('im-attrs:')} ${error.message}`);
+    if (error.hint) rt.stderr(`${rt.chalk.dim('hint:')} ${error.hint}`);
+    if (rt.options.debug && error.cause instanceof Error) rt.debug(`cause: ${error.cause.stack ?? error.cause.message}`);
+    return error.exitCode;
+  }
+  // A bug: say so plainly; the stack only with --debug, and redacted like everything else.
+  const err = error instanceof Error ? error : new Error(String(error));
+  rt.stderr(`${rt.chalk.red('im-attrs:')} unexpected error: ${err.message}`);
+  if (rt.options.debug) rt.debug(err.stack ?? '');
+  else rt.stderr('hint: run again with --debug for details, and report it if it persists');
+  return ExitCode.api;
+}

@@ -1,0 +1,63 @@
+/**
+ * tsv: a header line `account<TAB>col…`, then one line per record, streamed.
+ *
+ * TSV has no quoting standard (IANA's text/tab-separated-values simply forbids tabs in fields),
+ * so we escape the way PostgreSQL's COPY text format and most TSV tools do:
+ *
+ *     backslash → \\     tab → \t     newline → \n     carriage return → \r
+ *
+ * Every line is then one record and every tab a separator, so `cut -f2` and `awk -F'\t'` work,
+ * and parseTsvLine undoes it exactly. An unset attribute is an empty cell, and an empty cell reads
+ * back as unset: a value of "" does not survive tsv (or csv); json and ndjson keep it.
+ */
+import { ColumnPicker } from './columns.js';
+import { ACCOUNT_COLUMN, type AttrRecord, type RecordWriter, type WriterOptions } from './types.js';
+
+const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const UNESCAPES: Readonly<Record<string, string>> = { '\\': '\\', t: '\t', n: '\n', r: '\r' };
+
+/** One TSV field: backslash, tab, newline and CR escaped as `\\`, `\t`, `\n`, `\r`. */
+export function escapeTsvField(value: string): string {
+  return value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c] ?? c);
+}
+
+/** Undo escapeTsvField. An unknown escape (`\x`) or a trailing lone backslash is kept as is. */
+export function unescapeTsvField(field: string): string {
+  return field.replace(/\\(.?)/gs, (whole, c: string) => UNESCAPES[c] ?? whole);
+}
+
+/**
+ * Split one TSV line into unescaped fields. The line is given without its `\n`; a trailing `\r`
+ * (CRLF line endings) is dropped, since a CR inside a field is always written as `\r`.
+ */
+export function parseTsvLine(line: string): string[] {
+  const body = line.endsWith('\r') ? line.slice(0, -1) : line;
+  return body.split('\t').map(unescapeTsvField);
+}
+
+/** One TSV line (with its `\n`) from raw fields. */
+export function formatTsvLine(fields: readonly string[]): string {
+  return fields.map(escapeTsvField).join('\t') + '\n';
+}
+
+export class TsvWriter implements RecordWriter {
+  readonly #out: NodeJS.WritableStream;
+  readonly #picker: ColumnPicker;
+  #ended = false;
+
+  constructor(options: WriterOptions & { columns: readonly string[] }) {
+    this.#out = options.out;
+    this.#picker = new ColumnPicker(options.columns, options.onUnknownColumn);
+    this.#out.write(formatTsvLine([ACCOUNT_COLUMN, ...options.columns]));
+  }
+
+  write(record: AttrRecord): void {
+    if (this.#ended) throw new Error('tsv writer: write() after end()');
+    const cells = this.#picker.cells(record).map((v) => v ?? '');
+    this.#out.write(formatTsvLine([record.To_Account, ...cells]));
+  }
+
+  end(): void {
+    this.#ended = true;
+  }
+}

@@ -1,0 +1,299 @@
+/**
+ * What a command gets: the injected deps, the global flags, a stderr logger that redacts
+ * secrets, and lazy access to the resolved configuration and an API client. One Runtime per run,
+ * made by main.ts.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ChalkInstance } from 'chalk';
+import { Chalk } from 'chalk';
+import { ImClient, staticCredentials, type Credentials } from './api/client.js';
+import { loadConfigFile } from './config/load.js';
+import {
+  collectSettings,
+  describeSource,
+  parseEndpoint,
+  parseRegion,
+  parseSdkAppId,
+  parseSeconds,
+  requireSetting,
+  type GlobalFlags,
+  type Settings,
+} from './config/resolve.js';
+import type { Deps } from './deps.js';
+import { AuthError, ConfigError, UsageError } from './errors.js';
+import { Secrets } from './redact.js';
+import { DEFAULT_ADMIN_TTL_SECONDS, decode, generate, parseDuration, formatDuration } from './usersig.js';
+import { VERSION } from './version.js';
+
+/** Global flags (commander's optsWithGlobals()). */
+export interface GlobalOptions extends GlobalFlags {
+  quiet?: boolean;
+  verbose?: boolean;
+  debug?: boolean;
+  color?: 'auto' | 'always' | 'never';
+  ca?: string;
+}
+
+/** The settings an API call needs, validated. */
+export interface ApiConfig {
+  baseUrl: string;
+  backupBaseUrl: string | undefined;
+  sdkAppId: number;
+  identifier: string;
+  credentials: Credentials;
+  timeoutMs: number;
+  ca: Buffer | undefined;
+  /** Where the base URL came from, for messages. */
+  target: string;
+}
+
+/** Signs a fresh UserSig more than this long before the current one expires. */
+const RENEW_BEFORE_FRACTION = 0.1;
+
+/** Signs admin UserSigs from the secret key, and again before they expire or when the server says so. */
+export class SigningCredentials implements Credentials {
+  private sig: string | undefined;
+  private issuedAt = 0;
+  /** How many UserSigs were signed (1 for a short run). */
+  signed = 0;
+
+  constructor(
+    private readonly options: { secretKey: string; sdkAppId: number; identifier: string; ttlSeconds: number; now: () => number },
+  ) {}
+
+  current(): string {
+    const nowSec = Math.floor(this.options.now() / 1000);
+    if (this.sig === undefined || nowSec >= this.issuedAt + this.options.ttlSeconds * (1 - RENEW_BEFORE_FRACTION)) this.sign(nowSec);
+    return this.sig!;
+  }
+
+  renew(): boolean {
+    this.sign(Math.floor(this.options.now() / 1000));
+    return true;
+  }
+
+  private sign(nowSec: number): void {
+    this.sig = generate({
+      sdkAppId: this.options.sdkAppId,
+      identifier: this.options.identifier,
+      secretKey: this.options.secretKey,
+      expireSeconds: this.options.ttlSeconds,
+      now: nowSec,
+    });
+    this.issuedAt = nowSec;
+    this.signed++;
+  }
+}
+
+export class Runtime {
+  readonly deps: Deps;
+  readonly secrets = new Secrets();
+  private globals: GlobalOptions = {};
+  private settingsPromise: Promise<Settings> | undefined;
+  private chalkInstance: ChalkInstance | undefined;
+  private warned = new Set<string>();
+
+  constructor(deps: Deps) {
+    this.deps = deps;
+    // Secrets given through the environment are known before anything can print them.
+    this.secrets.add(deps.env.IMADMIN_SECRET_KEY);
+    this.secrets.add(deps.env.IMADMIN_USERSIG);
+  }
+
+  /** Called by program.ts once commander has parsed the global flags. */
+  setGlobals(globals: GlobalOptions): void {
+    this.globals = globals;
+    this.secrets.add(globals.usersig);
+    this.chalkInstance = undefined;
+  }
+
+  get options(): GlobalOptions {
+    return this.globals;
+  }
+
+  /** Colours for stderr: --color, then NO_COLOR/FORCE_COLOR, then whether stderr is a TTY. */
+  get chalk(): ChalkInstance {
+    if (!this.chalkInstance) {
+      const mode = this.globals.color ?? 'auto';
+      const env = this.deps.env;
+      let enabled: boolean;
+      if (mode === 'always') enabled = true;
+      else if (mode === 'never') enabled = false;
+      else if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') enabled = false;
+      else if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') enabled = true;
+      else enabled = this.deps.io.color;
+      this.chalkInstance = new Chalk({ level: enabled ? 1 : 0 });
+    }
+    return this.chalkInstance;
+  }
+
+  /** Writes one line to stderr, secrets redacted. */
+  stderr(line: string): void {
+    this.deps.io.stderr.write(`${this.secrets.redact(line)}\n`);
+  }
+
+  /** A warning: always shown (even with --quiet), once per distinct text. */
+  warn(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.stderr(`${this.chalk.yellow('warning:')} ${message}`);
+  }
+
+  /** Progress and summaries: hidden by --quiet. */
+  info(message: string): void {
+    if (!this.globals.quiet) this.stderr(message);
+  }
+
+  /** Per-batch detail: only with --verbose or --debug. */
+  verbose(message: string): void {
+    if (this.globals.verbose || this.globals.debug) this.stderr(this.chalk.dim(message));
+  }
+
+  /** Request traces: only with --debug. */
+  debug(message: string): void {
+    if (this.globals.debug) this.stderr(this.chalk.dim(`debug: ${message}`));
+  }
+
+  /** Loads the config file and collects every setting (once per run). */
+  settings(): Promise<Settings> {
+    this.settingsPromise ??= (async () => {
+      const explicit = this.globals.config ?? (this.deps.env.IMADMIN_CONFIG || undefined);
+      const file = await loadConfigFile(this.deps, explicit);
+      const settings = collectSettings(this.globals, file, { env: this.deps.env, warn: (m) => this.warn(m) });
+      this.secrets.add(settings.values.secretKey?.value);
+      this.secrets.add(settings.values.userSig?.value);
+      if (file) this.debug(`config file: ${file.filepath}${settings.profile ? ` (profile "${settings.profile.value}")` : ''}`);
+      return settings;
+    })();
+    return this.settingsPromise;
+  }
+
+  /** Validates everything an API call needs; errors name the key and where its value came from. */
+  async apiConfig(): Promise<ApiConfig> {
+    const settings = await this.settings();
+    const v = settings.values;
+    let baseUrl: string;
+    let backupBaseUrl: string | undefined;
+    let target: string;
+    if (v.endpoint !== undefined && v.endpoint.value.trim() !== '') {
+      baseUrl = parseEndpoint(v.endpoint);
+      target = `${baseUrl} (endpoint from ${describeSource(v.endpoint.source)})`;
+      if (v.region) this.debug(`endpoint overrides region ${v.region.value}`);
+    } else {
+      if (v.region === undefined) {
+        throw new ConfigError('no region or endpoint is configured', {
+          hint: 'set `region` (cn, sgp, kr, jpn, ger, usa, idn, ind) with --region, IMADMIN_REGION or .imadminrc, or `endpoint` for a proxy or the emulator',
+        });
+      }
+      const region = parseRegion(v.region);
+      baseUrl = `https://${region.primary}`;
+      backupBaseUrl = `https://${region.backup}`;
+      target = `${region.primary} (region ${region.id} from ${describeSource(v.region.source)})`;
+    }
+    const sdkAppId = parseSdkAppId(requireSetting(settings, 'sdkAppId', 'sdkAppId (the SDKAppID of your Chat app)'));
+    const identifier = requireSetting(settings, 'identifier', 'identifier (an app administrator account)').value.trim();
+    const timeoutMs = v.timeout ? parseSeconds(v.timeout, 'timeout') * 1000 : undefined;
+    const credentials = this.credentials(settings, sdkAppId, identifier);
+    let ca: Buffer | undefined;
+    if (this.globals.ca) {
+      const caPath = path.resolve(this.deps.cwd, this.globals.ca);
+      try {
+        ca = readFileSync(caPath);
+      } catch (error) {
+        throw new ConfigError(`--ca ${caPath} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+    }
+    return { baseUrl, backupBaseUrl, sdkAppId, identifier, credentials, timeoutMs: timeoutMs ?? 10_000, ca, target };
+  }
+
+  /**
+   * A fixed UserSig is decoded before the first request, so an expired or mismatched one fails
+   * fast with the field that is wrong (the server would only say 70001/70013/70014). With only a
+   * secret key, im-attrs signs its own admin UserSig.
+   */
+  private credentials(settings: Settings, sdkAppId: number, identifier: string): Credentials {
+    const v = settings.values;
+    const ttlSeconds = v.usersigTtl ? this.ttl(v.usersigTtl.value) : DEFAULT_ADMIN_TTL_SECONDS;
+    const secretKey = v.secretKey?.value.trim() || undefined;
+    const signer = secretKey
+      ? new SigningCredentials({ secretKey, sdkAppId, identifier, ttlSeconds, now: this.deps.now })
+      : undefined;
+    const userSig = v.userSig?.value.trim() || undefined;
+    if (userSig === undefined) {
+      if (signer) return signer;
+      throw new ConfigError('neither userSig nor secretKey is configured', {
+        hint: 'set `secretKey` (IMADMIN_SECRET_KEY or .imadminrc) so im-attrs signs for you, or `userSig` (--usersig, IMADMIN_USERSIG)',
+      });
+    }
+    const from = describeSource(v.userSig!.source);
+    let decoded;
+    try {
+      decoded = decode(userSig);
+    } catch (error) {
+      throw new AuthError(`the UserSig (from ${from}) is not a valid UserSig: ${(error as Error).message}`, {
+        hint: 'copy the whole UserSig again, or set `secretKey` so im-attrs signs for you',
+      });
+    }
+    const nowSec = Math.floor(this.deps.now() / 1000);
+    if (decoded.sdkAppId !== sdkAppId) {
+      throw new AuthError(`the UserSig (from ${from}) was made for SDKAppID ${decoded.sdkAppId}, but sdkAppId is ${sdkAppId}`, {
+        hint: 'sign one for this app with `im-attrs usersig gen`, or fix `sdkAppId`',
+      });
+    }
+    if (decoded.identifier !== identifier) {
+      throw new AuthError(`the UserSig (from ${from}) was made for identifier "${decoded.identifier}", but identifier is "${identifier}"`, {
+        hint: 'sign one for this identifier with `im-attrs usersig gen`, or fix `identifier`',
+      });
+    }
+    if (nowSec > decoded.expiresAt) {
+      const when = new Date(decoded.expiresAt * 1000).toISOString();
+      if (signer) {
+        this.warn(`the UserSig (from ${from}) expired on ${when}; signing a new one with the secret key`);
+        return signer;
+      }
+      throw new AuthError(`the UserSig (from ${from}) expired on ${when} (${formatDuration(nowSec - decoded.expiresAt)} ago)`, {
+        hint: 'set `secretKey` so im-attrs signs for you, or run `im-attrs usersig gen` for a new one',
+      });
+    }
+    const fixed = staticCredentials(userSig);
+    // With a secret key at hand, a UserSig the server calls expired (70001) is replaced once.
+    return signer ? { current: () => (signer.signed > 0 ? signer.current() : fixed.current()), renew: () => signer.renew() } : fixed;
+  }
+
+  private ttl(text: string): number {
+    try {
+      return parseDuration(text);
+    } catch (error) {
+      throw new ConfigError(`usersigTtl: ${(error as Error).message}`);
+    }
+  }
+
+  /** An API client for the resolved configuration. Close it when done. */
+  async client(options: { maxSockets?: number } = {}): Promise<ImClient> {
+    const config = await this.apiConfig();
+    this.debug(`target: ${config.target}, sdkAppId ${config.sdkAppId}, identifier ${config.identifier}`);
+    return new ImClient({
+      baseUrl: config.baseUrl,
+      backupBaseUrl: config.backupBaseUrl,
+      sdkAppId: config.sdkAppId,
+      identifier: config.identifier,
+      credentials: config.credentials,
+      timeoutMs: config.timeoutMs,
+      userAgent: `im-attrs/${VERSION}`,
+      maxSockets: options.maxSockets,
+      ca: config.ca,
+      debug: this.globals.debug ? (line) => this.debug(line) : undefined,
+      notice: (line) => this.warn(line),
+    });
+  }
+}
+
+/** Parses an integer option within bounds, as a usage error naming the flag. */
+export function parseIntOption(flag: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^-?[0-9]+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not "${text}"`);
+  }
+  return n;
+}

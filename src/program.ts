@@ -8,6 +8,7 @@ import type { Runtime } from './runtime.js';
 import { VERSION } from './version.js';
 import { newGetCommand } from './commands/get.js';
 import { newEmulatorCommand } from './commands/emulator.js';
+import { newUsersigCommand } from './commands/usersig.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -53,7 +54,7 @@ export function buildProgram(rt: Runtime): Command {
     rt.setGlobals(action.optsWithGlobals());
   });
 
-  for (const command of [newGetCommand(rt), newEmulatorCommand(rt)]) {
+  for (const command of [newGetCommand(rt), newUsersigCommand(rt), newEmulatorCommand(rt)]) {
     program.addCommand(command);
   }
   // Subcommands inherit exitOverride and output settings from the program.

@@ -174,7 +174,11 @@ export class ImClient {
       }
       const netCode = options.signal?.aborted ? 'ABORTED' : err.code;
       this.trace(url, command, `network error ${netCode ?? err.name}`, elapsed);
-      throw new NetworkError(`${command}: ${describeNetworkError(netCode, err)}`, { netCode, cause: undefined });
+      const host = new URL(this.baseUrl).host;
+      throw new NetworkError(`${command}: ${describeNetworkError(netCode, err)} (${host})`, {
+        netCode,
+        hint: `check that ${host} is reachable from here (network, proxy, firewall), or set \`region\`/\`endpoint\``,
+      });
     }
     const elapsed = Date.now() - started;
     if (status !== 200) {

@@ -18,7 +18,7 @@ import {
   type EngineStats,
   type SendResult,
 } from '../engine.js';
-import { InterruptedError, PartialFailureError, UsageError } from '../errors.js';
+import { ApiError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
 import { parseIntOption, type Runtime } from '../runtime.js';
 import type { Credentials, ImClient } from '../api/client.js';
 
@@ -199,9 +199,13 @@ export async function runBatchJob<I, R>(rt: Runtime, settings: EngineSettings, j
       );
     }
     if (s.itemsFailed) {
+      // Nothing came back at all: that is not a partial result but a failed run (exit 1).
+      const Failure = s.itemsDone === 0 ? ApiError : undefined;
       const why = [...reasons].map(([reason, n]) => `${n.toLocaleString('en-US')} × ${reason}`).join('; ');
+      const hint = settings.saveFailed ? `re-run them with --file ${settings.saveFailed}` : 'use --save-failed <path> to collect them for a re-run';
+      if (Failure) throw new Failure(`all ${plural(s.itemsFailed, 'account')} failed (${why})`, { hint });
       throw new PartialFailureError(`${plural(s.itemsFailed, 'account')} failed (${why}); the others were ${job.verb === 'get' ? 'printed' : 'updated'}`, s.itemsFailed, {
-        hint: settings.saveFailed ? `re-run them with --file ${settings.saveFailed}` : 'use --save-failed <path> to collect them for a re-run',
+        hint,
       });
     }
     return s;

@@ -14,6 +14,8 @@ export interface IO {
   stderrIsTTY: boolean;
   /** Whether stderr may carry colour (chalk's detection, NO_COLOR, --color). */
   color: boolean;
+  /** Terminal width when stdout is a terminal. */
+  columns?: number | undefined;
 }
 
 /** The real process streams. */
@@ -26,6 +28,7 @@ export function systemIO(): IO {
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+    columns: process.stdout.columns,
   };
 }
 

@@ -9,6 +9,12 @@ import { VERSION } from './version.js';
 import { newGetCommand } from './commands/get.js';
 import { newEmulatorCommand } from './commands/emulator.js';
 import { newUsersigCommand } from './commands/usersig.js';
+import { newNamesCommand } from './commands/names.js';
+import { newSetCommand } from './commands/set.js';
+import { newRemoveCommand } from './commands/remove.js';
+import { newConfigCommand } from './commands/config.js';
+import { newDoctorCommand } from './commands/doctor.js';
+import { newCompletionCommand } from './commands/completion.js';
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -19,6 +25,9 @@ Exit codes:
   4    authentication error (UserSig expired or mismatched, identifier not an admin, wrong key)
   5    partial failure: some accounts failed (named on stderr, --save-failed), the rest were printed
   130  interrupted (Ctrl-C / SIGTERM); output is complete up to that point`;
+
+/** Help width when stdout is not a terminal (docs, pipes, tests). */
+export const HELP_WIDTH = 100;
 
 /** Builds the whole command tree for one run. */
 export function buildProgram(rt: Runtime): Command {
@@ -45,6 +54,9 @@ export function buildProgram(rt: Runtime): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => void io.stdout.write(text),
+      // A fixed width off a terminal keeps --help (and the README generated from it) stable.
+      getOutHelpWidth: () => (io.stdoutIsTTY ? (io.columns ?? 80) : HELP_WIDTH),
+      getErrHelpWidth: () => (io.stderrIsTTY ? (io.columns ?? 80) : HELP_WIDTH),
       writeErr: (text) => void io.stderr.write(rt.secrets.redact(text)),
       outputError: (text, write) => write(`im-attrs: ${text.replace(/^error: /, '')}`),
     })
@@ -54,7 +66,17 @@ export function buildProgram(rt: Runtime): Command {
     rt.setGlobals(action.optsWithGlobals());
   });
 
-  for (const command of [newGetCommand(rt), newUsersigCommand(rt), newEmulatorCommand(rt)]) {
+  for (const command of [
+    newGetCommand(rt),
+    newSetCommand(rt),
+    newRemoveCommand(rt),
+    newNamesCommand(rt),
+    newUsersigCommand(rt),
+    newConfigCommand(rt),
+    newDoctorCommand(rt),
+    newCompletionCommand(rt),
+    newEmulatorCommand(rt),
+  ]) {
     program.addCommand(command);
   }
   // Subcommands inherit exitOverride and output settings from the program.

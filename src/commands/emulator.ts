@@ -51,9 +51,11 @@ function collect(value: string, previous: string[] = []): string[] {
 
 export function newEmulatorCommand(rt: Runtime): Command {
   const command = new Command('emulator')
+    .summary('run a local emulator of the REST API, for demos, scripts and tests')
     .description(
-      'Run a local emulator of the Chat REST API push-attribute commands (im_get_attr_name,\n' +
-        'im_set_attr_name, im_get_attr, im_set_attr, im_remove_attr) on loopback.',
+      'Run a local emulator of the Chat REST API push-attribute commands (im_get_attr_name, ' +
+        'im_set_attr_name, im_get_attr, im_set_attr, im_remove_attr) on loopback. It prints its base URL ' +
+        'on stdout and serves until Ctrl-C or SIGTERM.',
     )
     .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'port; 0 picks a free one').default('0'))

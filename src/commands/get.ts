@@ -34,11 +34,13 @@ function collect(value: string, previous: string[] = []): string[] {
 
 export function newGetCommand(rt: Runtime): Command {
   const command = new Command('get')
+    .summary('print the push attributes of accounts, in input order')
     .description(
       'Print the push attributes of accounts, in input order.\n\n' +
-        'Accounts come from the arguments, from --file (repeatable) and from stdin ("-", or when no\n' +
-        'account is given and stdin is not a terminal): one ID per line, blanks and duplicates skipped.\n' +
-        'Results stream as batches complete (tsv, csv, json, ndjson); table waits for the end.',
+        'Accounts come from the arguments, from --file (repeatable) and from stdin ("-", or when no ' +
+        'account is given and stdin is not a terminal): one ID per line, blanks and duplicates skipped. ' +
+        'They are sent in batches of at most 100, paced under the API limit of 100 calls/s, retried on ' +
+        'transient errors. Results stream as batches complete (tsv, csv, json, ndjson); table waits for the end.',
     )
     .argument('[accounts...]', 'account IDs; "-" reads stdin')
     .option('-f, --file <path>', 'read account IDs from a file, one per line (repeatable)', collect)

@@ -102,7 +102,7 @@ export class StopSwitch {
 export interface EngineOptions<I, R> {
   source: AsyncIterable<I>;
   /** One attempt at one batch. Throw (ApiError, NetworkError) to let the policy decide. */
-  send: (items: I[], signal: AbortSignal) => Promise<SendResult<I, R>>;
+  send: (items: I[], signal: AbortSignal, sent: () => void) => Promise<SendResult<I, R>>;
   /** Called in input order, one batch at a time (awaited). */
   onBatch: (report: BatchReport<I, R>) => void | Promise<void>;
   /** Items that were never sent, in chunks. */
@@ -228,7 +228,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
     try {
       for (;;) {
         if (stop.signal.aborted) return void (await finish(index, { undone: items }));
-        await options.pacer.acquire(stop.signal);
+        const sent = await options.pacer.acquire(stop.signal);
         if (stop.signal.aborted) return void (await finish(index, { undone: items }));
         attempt++;
         stats.calls++;
@@ -237,7 +237,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         let outcome: SendResult<I, R> | undefined;
         let failure: unknown;
         try {
-          outcome = await options.send(items, stop.signal);
+          outcome = await options.send(items, stop.signal, sent);
         } catch (error) {
           failure = error;
         } finally {
@@ -320,15 +320,15 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
  * batches: paced, retried, renewed on 70001, and turned into the run's error when it cannot work.
  */
 export async function callOnce<T>(
-  fn: (signal: AbortSignal) => Promise<T>,
+  fn: (signal: AbortSignal, sent: () => void) => Promise<T>,
   options: { pacer: Pacer; retry: RetryOptions; credentials?: Credentials | undefined; stop?: StopSwitch | undefined; onRetry?: (reason: string, delayMs: number) => void },
 ): Promise<T> {
   const stop = options.stop ?? new StopSwitch();
   let renewed = false;
   for (let attempt = 1; ; attempt++) {
-    await options.pacer.acquire(stop.signal);
+    const sent = await options.pacer.acquire(stop.signal);
     try {
-      return await fn(stop.signal);
+      return await fn(stop.signal, sent);
     } catch (error) {
       const verdict = classify(error);
       if (verdict.action === 'renew' && !renewed && options.credentials?.renew()) {

@@ -70,6 +70,8 @@ export interface Envelope {
 
 export interface CallOptions {
   signal?: AbortSignal | undefined;
+  /** Called once the request body is on the wire (the pacer counts from then). */
+  onSent?: (() => void) | undefined;
 }
 
 export class ImClient {
@@ -157,6 +159,12 @@ export class ImClient {
         https: this.options.ca === undefined ? {} : { certificateAuthority: this.options.ca },
         signal: options.signal,
       });
+      if (options.onSent) {
+        const onSent = options.onSent;
+        request.on('uploadProgress', (progress: { percent: number }) => {
+          if (progress.percent === 1) onSent();
+        });
+      }
       request.on('downloadProgress', (progress: { transferred: number }) => {
         if (progress.transferred > MAX_RESPONSE_BYTES) request.cancel('response too large');
       });

@@ -24,6 +24,8 @@ export interface PacerOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+const NOOP = (): void => undefined;
+
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (ms <= 0 || signal?.aborted) return resolve();
@@ -61,17 +63,23 @@ export class Pacer {
     return this.effective;
   }
 
-  /** Waits until one more start fits in the window, then records it. Callers are served in order. */
-  acquire(signal?: AbortSignal): Promise<void> {
-    if (this.rate <= 0) return Promise.resolve();
+  /**
+   * Waits until one more start fits in the window, then records it. Callers are served in order.
+   * Resolves with `sent`: call it when the request has actually left (its body is on the wire).
+   * That moves the recorded start to the real send time: the first requests of a run spend tens
+   * of milliseconds on connection and TLS set-up, and a window counted from the moment they were
+   * allowed would let the server see them arrive inside the next second's window.
+   */
+  acquire(signal?: AbortSignal): Promise<() => void> {
+    if (this.rate <= 0) return Promise.resolve(NOOP);
     const turn = this.queue.then(() => this.waitForSlot(signal));
-    this.queue = turn.catch(() => undefined);
+    this.queue = turn.then(NOOP, NOOP);
     return turn;
   }
 
-  private async waitForSlot(signal?: AbortSignal): Promise<void> {
+  private async waitForSlot(signal?: AbortSignal): Promise<() => void> {
     for (;;) {
-      if (signal?.aborted) return;
+      if (signal?.aborted) return NOOP;
       const now = this.now();
       this.recover(now);
       const limit = Math.max(1, Math.floor(this.effective));
@@ -79,11 +87,22 @@ export class Pacer {
       while (this.starts.length > 0 && now - this.starts[0]! >= WINDOW_MS + WINDOW_GUARD_MS) this.starts.shift();
       if (this.starts.length < limit) {
         this.starts.push(now);
-        return;
+        return () => this.moveStart(now);
       }
       const oldestRelevant = this.starts[this.starts.length - limit]!;
       await this.sleepFn(Math.max(1, oldestRelevant + WINDOW_MS + WINDOW_GUARD_MS - now), signal);
     }
+  }
+
+  /** Moves one recorded start from `recorded` to now, keeping the list sorted. */
+  private moveStart(recorded: number): void {
+    const at = this.starts.indexOf(recorded);
+    if (at < 0) return;
+    this.starts.splice(at, 1);
+    const now = Math.max(recorded, this.now());
+    let i = this.starts.length;
+    while (i > 0 && this.starts[i - 1]! > now) i--;
+    this.starts.splice(i, 0, now);
   }
 
   /** The server said "too fast": halve the rate (at most once per window). */

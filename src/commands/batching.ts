@@ -82,7 +82,7 @@ export interface BatchJob<I, R> {
   items: AsyncIterable<I>;
   /** The account ID of an item, for failure reports and --save-failed. */
   accountOf: (item: I) => string;
-  send: (items: I[], signal: AbortSignal) => Promise<SendResult<I, R>>;
+  send: (items: I[], signal: AbortSignal, sent: () => void) => Promise<SendResult<I, R>>;
   /** Results of one batch, in input order. */
   onResults: (results: R[]) => void | Promise<void>;
   /** Called once after the last batch (close the JSON array, render the table). */
@@ -263,7 +263,7 @@ export function callWithPolicy<T>(
   settings: EngineSettings,
   client: ImClient,
   pacer: Pacer,
-  fn: (signal: AbortSignal) => Promise<T>,
+  fn: (signal: AbortSignal, sent: () => void) => Promise<T>,
 ): Promise<T> {
   return callOnce(fn, {
     pacer,

@@ -113,7 +113,7 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
     if (columns === undefined && format !== 'json' && format !== 'ndjson') {
       // tsv and csv print their header first, so the columns must be known before any result:
       // the app's attribute names (one extra call, at most 10 names), in slot order.
-      columns = namesInSlotOrder(await callWithPolicy(rt, settings, client, pacer, (signal) => getAttrNames(client, { signal })));
+      columns = namesInSlotOrder(await callWithPolicy(rt, settings, client, pacer, (signal, sent) => getAttrNames(client, { signal, onSent: sent })));
     }
     const unknown = new Set<string>();
     const writer = createWriter(format, {
@@ -134,8 +134,8 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
         total,
         credentials: client.options.credentials,
         pacer,
-        send: async (accounts, signal) => {
-          const { records, missing } = await getAttrs(client, accounts, { signal });
+        send: async (accounts, signal, sent) => {
+          const { records, missing } = await getAttrs(client, accounts, { signal, onSent: sent });
           return { results: records, failures: missing.map((m) => ({ item: m.account, reason: m.reason })) };
         },
         onResults: (records) => {

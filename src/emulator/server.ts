@@ -80,6 +80,8 @@ export interface EmulatorStats {
   /** The highest of peakWindow. */
   maxCallsPerSecond: number;
   rejectedForRate: number;
+  /** Most API requests being handled at the same moment (received, not yet answered). */
+  maxConcurrent: number;
   faultsInjected: Record<string, number>;
   errors: Record<string, number>;
 }
@@ -141,9 +143,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let stats = emptyStats();
   const pendingTimeouts = new Set<http.ServerResponse>();
   let saveTimer: NodeJS.Timeout | undefined;
+  let concurrent = 0;
 
   function emptyStats(): EmulatorStats {
-    return { requests: {}, accountsServed: 0, largestBatch: 0, peakWindow: {}, maxCallsPerSecond: 0, rejectedForRate: 0, faultsInjected: {}, errors: {} };
+    return { requests: {}, accountsServed: 0, largestBatch: 0, peakWindow: {}, maxCallsPerSecond: 0, rejectedForRate: 0, maxConcurrent: 0, faultsInjected: {}, errors: {} };
   }
 
   function scheduleSave(): void {
@@ -326,6 +329,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.end(JSON.stringify(requests.map((r) => ({ ...r, query: { ...r.query, ...(r.query.usersig ? { usersig: '<redacted>' } : {}) } }))));
       return;
     }
+    concurrent++;
+    stats.maxConcurrent = Math.max(stats.maxConcurrent, concurrent);
+    res.once('close', () => concurrent--);
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {

@@ -1,0 +1,227 @@
+/**
+ * The batch engine end to end: the real CLI against the real emulator made slow, rate-limited
+ * and faulty on purpose. Behaviour and counts only; no wall-clock thresholds.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Pacer, WINDOW_MS } from '../src/api/pacer.js';
+import type { Emulator, EmulatorOptions } from '../src/emulator/server.js';
+import { emulatorEnv, runCli, seededIds, startTestEmulator, tempDir } from './helpers/cli.js';
+
+const files = tempDir();
+after(() => files.cleanup());
+
+/** Fast retries so a test with faults runs in milliseconds. */
+/** A --fault-seed under which each of the four faults fires at least once in 50 batches. */
+const SEED_WITH_ALL_FAULTS = 5;
+
+const FAST = ['--retry-delay', '1', '--retry-max-delay', '5'];
+
+async function withEmulator<T>(options: EmulatorOptions, fn: (emulator: Emulator) => Promise<T>): Promise<T> {
+  const emulator = await startTestEmulator({ rateLimit: 0, ...options });
+  try {
+    return await fn(emulator);
+  } finally {
+    await emulator.close();
+  }
+}
+
+function printedAccounts(ndjson: string): string[] {
+  return ndjson
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { To_Account: string }).To_Account);
+}
+
+describe('engine', () => {
+  it('returns every account exactly once, in input order, through 91000s, 502s, resets and garbage', async () => {
+    const ids = seededIds(1, 5000);
+    await withEmulator(
+      {
+        seedUsers: 5000,
+        faultSeed: SEED_WITH_ALL_FAULTS,
+        faults: [
+          { kind: 'code:91000', fraction: 0.1 },
+          { kind: 'http502', fraction: 0.05 },
+          { kind: 'reset', fraction: 0.02 },
+          { kind: 'garbage', fraction: 0.02 },
+        ],
+      },
+      async (emulator) => {
+        const result = await runCli(['get', '-o', 'ndjson', '--rate', '0', '--retries', '10', ...FAST], {
+          env: emulatorEnv(emulator),
+          stdin: ids.join('\n'),
+        });
+        assert.equal(result.code, 0, result.stderr);
+        assert.deepEqual(printedAccounts(result.stdout), ids);
+        const stats = emulator.stats();
+        const faults = Object.values(stats.faultsInjected).reduce((a, b) => a + b, 0);
+        assert.ok(faults > 0, 'faults were injected');
+        assert.equal(stats.requests.im_get_attr, 50 + faults, 'one request per batch plus one retry per fault');
+        assert.deepEqual(Object.keys(stats.faultsInjected).sort(), ['code:91000', 'garbage', 'http502', 'reset']);
+      },
+    );
+  });
+
+  it('exits 5 when retries run out, prints the rest, and --save-failed holds exactly the failed IDs', async () => {
+    const ids = seededIds(1, 2000);
+    const saved = path.join(files.dir, 'failed-retries.txt');
+    await withEmulator({ seedUsers: 2000, faultSeed: 7, faults: [{ kind: 'code:91000', fraction: 0.4 }] }, async (emulator) => {
+      const result = await runCli(['get', '--json', '--batch-size', '50', '--rate', '0', '--retries', '1', '--save-failed', saved, ...FAST], {
+        env: emulatorEnv(emulator),
+        stdin: ids.join('\n'),
+      });
+      assert.equal(result.code, 5, result.stderr);
+      const printed = (JSON.parse(result.stdout) as Array<{ To_Account: string }>).map((r) => r.To_Account);
+      const failed = readFileSync(saved, 'utf8').split('\n').filter(Boolean);
+      assert.ok(failed.length > 0 && failed.length % 50 === 0, `whole batches failed (${failed.length})`);
+      assert.deepEqual([...printed, ...failed].sort(), ids, 'printed + failed = input, no account twice');
+      assert.deepEqual(printed, ids.filter((id) => !failed.includes(id)), 'the rest in input order');
+      assert.match(result.stderr, new RegExp(`im-attrs: ${failed.length.toLocaleString('en-US')} accounts failed \\(${failed.length.toLocaleString('en-US')} × 91000 injected fault 91000 \\(after 2 attempts\\)\\); the others were printed\\n`));
+    });
+  });
+
+  it('keeps every one-second window at or under --rate, so the server never rejects a call', async () => {
+    const ids = seededIds(1, 600);
+    await withEmulator({ seedUsers: 600, rateLimit: 20 }, async (emulator) => {
+      const result = await runCli(['get', '-o', 'ndjson', '--batch-size', '10', '--rate', '20'], {
+        env: emulatorEnv(emulator),
+        stdin: ids.join('\n'),
+      });
+      assert.equal(result.code, 0, result.stderr);
+      const stats = emulator.stats();
+      assert.equal(stats.requests.im_get_attr, 60);
+      assert.equal(stats.rejectedForRate, 0);
+      assert.ok(stats.maxCallsPerSecond <= 20, `peak window ${stats.maxCallsPerSecond}`);
+    });
+  });
+
+  it('never has more than --concurrency requests in flight', async () => {
+    await withEmulator({ seedUsers: 300, latencyMs: 15 }, async (emulator) => {
+      const result = await runCli(['get', '-o', 'ndjson', '--batch-size', '10', '--rate', '0', '--concurrency', '3'], {
+        env: emulatorEnv(emulator),
+        stdin: seededIds(1, 300).join('\n'),
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(emulator.stats().maxConcurrent, 3);
+    });
+  });
+
+  it('slows down on a rate-limit answer and still returns everything', async () => {
+    await withEmulator({ seedUsers: 400, faultSeed: 3, faults: [{ kind: 'code:60007', fraction: 0.2 }] }, async (emulator) => {
+      const result = await runCli(['get', '-o', 'ndjson', '--batch-size', '10', '--rate', '1000', '--retries', '20', ...FAST], {
+        env: emulatorEnv(emulator),
+        stdin: seededIds(1, 400).join('\n'),
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(printedAccounts(result.stdout), seededIds(1, 400));
+    });
+  });
+
+  it('retries a request the server never answers once --timeout expires', async () => {
+    await withEmulator({ seedUsers: 200, faultSeed: 5, faults: [{ kind: 'timeout', fraction: 0.2 }] }, async (emulator) => {
+      const result = await runCli(['get', '-o', 'ndjson', '--batch-size', '20', '--rate', '0', '--timeout', '0.2', '--retries', '10', ...FAST], {
+        env: emulatorEnv(emulator),
+        stdin: seededIds(1, 200).join('\n'),
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(printedAccounts(result.stdout), seededIds(1, 200));
+      assert.ok((emulator.stats().faultsInjected.timeout ?? 0) > 0);
+    });
+  });
+
+  it('on Ctrl-C finishes the requests in flight, closes the JSON array, saves the rest and exits 130', async () => {
+    const ids = seededIds(1, 3000);
+    const saved = path.join(files.dir, 'interrupted.txt');
+    await withEmulator({ seedUsers: 3000, latencyMs: 10 }, async (emulator) => {
+      const result = await runCli(['get', '--json', '--batch-size', '10', '--rate', '0', '--concurrency', '2', '--save-failed', saved], {
+        env: emulatorEnv(emulator),
+        stdin: ids.join('\n'),
+        onSignals: (signals) => {
+          // Interrupt once the run is under way (a few batches answered).
+          const timer = setInterval(() => {
+            if (emulator.requests.length >= 5) {
+              clearInterval(timer);
+              signals.emit('SIGINT');
+            }
+          }, 2);
+        },
+      });
+      assert.equal(result.code, 130, result.stderr);
+      const printed = (JSON.parse(result.stdout) as Array<{ To_Account: string }>).map((r) => r.To_Account);
+      const rest = readFileSync(saved, 'utf8').split('\n').filter(Boolean);
+      assert.ok(printed.length > 0 && rest.length > 0);
+      assert.deepEqual([...printed, ...rest], ids, 'fetched + saved = input, in order');
+      assert.match(result.stderr, /^stopping: no new requests; waiting for those in flight \(press Ctrl-C again to abort them\)\n/);
+      assert.match(result.stderr, /im-attrs: interrupted: [0-9,]+ accounts done, [0-9,]+ accounts not done\nhint: re-run the rest with --file /);
+    });
+  });
+
+  it('on a second Ctrl-C aborts the requests in flight and saves their accounts too', async () => {
+    const ids = seededIds(1, 100);
+    const saved = path.join(files.dir, 'aborted.txt');
+    await withEmulator({ seedUsers: 100, faults: [{ kind: 'timeout', fraction: 1 }] }, async (emulator) => {
+      const result = await runCli(['get', '-o', 'ndjson', '--batch-size', '10', '--rate', '0', '--concurrency', '4', '--save-failed', saved], {
+        env: emulatorEnv(emulator),
+        stdin: ids.join('\n'),
+        onSignals: (signals) => {
+          const timer = setInterval(() => {
+            if (emulator.requests.length >= 4) {
+              clearInterval(timer);
+              signals.emit('SIGINT');
+              signals.emit('SIGINT');
+            }
+          }, 2);
+        },
+      });
+      assert.equal(result.code, 130, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.deepEqual(readFileSync(saved, 'utf8').split('\n').filter(Boolean), ids);
+    });
+  });
+});
+
+describe('Pacer', () => {
+  it('allows at most `rate` starts in any sliding window of one second', async () => {
+    let now = 0;
+    const starts: number[] = [];
+    const pacer = new Pacer({
+      rate: 10,
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    });
+    for (let i = 0; i < 35; i++) {
+      await pacer.acquire();
+      starts.push(now);
+      now += 7;
+    }
+    for (const start of starts) {
+      const inWindow = starts.filter((t) => t >= start && t < start + WINDOW_MS).length;
+      assert.ok(inWindow <= 10, `window at ${start} had ${inWindow}`);
+    }
+  });
+
+  it('halves its rate on a throttle and climbs back a tenth of the limit per quiet second', async () => {
+    let now = 0;
+    const pacer = new Pacer({ rate: 100, now: () => now });
+    pacer.throttle();
+    assert.equal(pacer.currentRate, 50);
+    pacer.throttle(); // within the same window: ignored
+    assert.equal(pacer.currentRate, 50);
+    now += 3000;
+    await pacer.acquire();
+    assert.equal(pacer.currentRate, 80);
+    now += 10_000;
+    await pacer.acquire();
+    assert.equal(pacer.currentRate, 100);
+  });
+
+  it('does not pace at all with rate 0', async () => {
+    const pacer = new Pacer({ rate: 0, now: () => 0, sleep: async () => assert.fail('slept') });
+    for (let i = 0; i < 1000; i++) await pacer.acquire();
+  });
+});

@@ -13,6 +13,7 @@
  * per-item failures) or `onUndone` (never sent: the run was stopped or hit a fatal error). When the
  * run stops early, the rest of the source is drained into `onUndone` as well.
  */
+import { setMaxListeners } from 'node:events';
 import type { Credentials } from './api/client.js';
 import { backoffMs, classify, shouldRetry, toRunError, type RetryOptions } from './api/policy.js';
 import { sleep, type Pacer } from './api/pacer.js';
@@ -69,6 +70,11 @@ export class StopSwitch {
   reason: 'interrupt' | 'fatal' | undefined;
   readonly controller = new AbortController();
   private readonly waiters = new Set<() => void>();
+
+  constructor() {
+    // Every request in flight and every pacer wait listens to this one signal: dozens at once.
+    setMaxListeners(0, this.controller.signal);
+  }
 
   stop(reason: 'interrupt' | 'fatal' = 'interrupt'): void {
     if (!this.stopped) {

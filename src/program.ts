@@ -80,8 +80,12 @@ export function buildProgram(rt: Runtime): Command {
     program.addCommand(command);
   }
   // Subcommands inherit exitOverride and output settings from the program.
-  for (const command of program.commands) {
-    command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true);
-  }
+  const configure = (commands: readonly Command[]): void => {
+    for (const command of commands) {
+      command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true);
+      configure(command.commands);
+    }
+  };
+  configure(program.commands);
   return program;
 }

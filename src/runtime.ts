@@ -247,7 +247,7 @@ export class Runtime {
       });
     }
     if (nowSec > decoded.expiresAt) {
-      const when = new Date(decoded.expiresAt * 1000).toISOString();
+      const when = new Date(decoded.expiresAt * 1000).toISOString().replace('.000Z', 'Z');
       if (signer) {
         this.warn(`the UserSig (from ${from}) expired on ${when}; signing a new one with the secret key`);
         return signer;

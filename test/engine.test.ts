@@ -3,13 +3,16 @@
  * and faulty on purpose. Behaviour and counts only; no wall-clock thresholds.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Pacer, WINDOW_MS } from '../src/api/pacer.js';
-import type { Emulator, EmulatorOptions } from '../src/emulator/server.js';
+import type { Emulator, EmulatorOptions, EmulatorStats } from '../src/emulator/server.js';
 import { emulatorEnv, runCli, seededIds, startTestEmulator, tempDir } from './helpers/cli.js';
 
+const BIN = fileURLToPath(new URL('../../bin/im-attrs.js', import.meta.url));
 const files = tempDir();
 after(() => files.cleanup());
 
@@ -26,6 +29,28 @@ async function withEmulator<T>(options: EmulatorOptions, fn: (emulator: Emulator
   } finally {
     await emulator.close();
   }
+}
+
+/** `im-attrs emulator` in a child process, as a user runs it. */
+async function spawnEmulator(args: string[]): Promise<{ url: string; stats: () => Promise<EmulatorStats>; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [BIN, 'emulator', '--quiet', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: {} });
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('\n')) resolve(text.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+  return {
+    url,
+    stats: async () => (await (await fetch(`${url}/_emulator/stats`)).json()) as EmulatorStats,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 function printedAccounts(ndjson: string): string[] {
@@ -84,18 +109,23 @@ describe('engine', () => {
   });
 
   it('keeps every one-second window at or under --rate, so the server never rejects a call', async () => {
+    // The emulator runs in its own process here, as in production: in-process, a busy event loop
+    // would delay its clock readings and make it see arrivals closer together than they were sent.
     const ids = seededIds(1, 600);
-    await withEmulator({ seedUsers: 600, rateLimit: 20 }, async (emulator) => {
-      const result = await runCli(['get', '-o', 'ndjson', '--batch-size', '10', '--rate', '20'], {
-        env: emulatorEnv(emulator),
+    const emulator = await spawnEmulator(['--seed-users', '600', '--rate-limit', '20']);
+    try {
+      const signed = await runCli(['get', '-o', 'ndjson', '--batch-size', '10', '--rate', '20'], {
+        env: { IMADMIN_ENDPOINT: emulator.url, IMADMIN_SDKAPPID: '1400000000', IMADMIN_IDENTIFIER: 'administrator', IMADMIN_SECRET_KEY: 'a key this emulator does not check' },
         stdin: ids.join('\n'),
       });
-      assert.equal(result.code, 0, result.stderr);
-      const stats = emulator.stats();
+      assert.equal(signed.code, 0, signed.stderr);
+      const stats = await emulator.stats();
       assert.equal(stats.requests.im_get_attr, 60);
       assert.equal(stats.rejectedForRate, 0);
       assert.ok(stats.maxCallsPerSecond <= 20, `peak window ${stats.maxCallsPerSecond}`);
-    });
+    } finally {
+      await emulator.stop();
+    }
   });
 
   it('never has more than --concurrency requests in flight', async () => {

@@ -7,7 +7,7 @@
  * We walk the directories ourselves instead of using cosmiconfig's "global" strategy because that
  * one reads the real home directory and environment, which tests could not redirect.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Deps } from '../deps.js';
@@ -73,12 +73,62 @@ function describeLoadError(filepath: string, error: unknown): ConfigError {
       hint: `make it readable by you: chmod 600 ${filepath}`,
     });
   }
-  // Parse errors from cosmiconfig's JSON and YAML loaders carry the line and column in the message.
-  const message = String(err.message ?? error).split('\n')[0];
-  return new ConfigError(`config file ${filepath} is not valid: ${message}`, {
+  // No `cause`: --debug prints the cause's stack, and a parse error's message quotes the file,
+  // which may hold a secret key.
+  return new ConfigError(`config file ${filepath} is not valid: ${parseErrorDetail(filepath, error)}`, {
     hint: 'fix the syntax (see .imadminrc.example for the format)',
-    cause: error,
   });
+}
+
+/**
+ * The reason and position of a parse error, without the excerpt of the file that the loaders put
+ * in their messages (js-yaml's snippet, parse-json's code frame and "while parsing '…'").
+ */
+function parseErrorDetail(filepath: string, error: unknown): string {
+  const err = error as { reason?: unknown; mark?: { line: number; column: number }; message?: unknown };
+  // js-yaml (.yaml, .yml, and files without an extension): a reason and a 0-based mark.
+  if (typeof err.reason === 'string' && err.mark) {
+    return `${err.reason} at line ${err.mark.line + 1}, column ${err.mark.column + 1}`;
+  }
+  const message = String(err.message ?? error);
+  // parse-json (.json, package.json): "<reason> in JSON at position <n> while parsing '<excerpt>'".
+  const json = /([^\n]*?) in JSON at position (\d+)/.exec(message);
+  if (json) {
+    let before = '';
+    try {
+      before = readFileSync(filepath, 'utf8').slice(0, Number(json[2]));
+    } catch {
+      // Unreadable since it was parsed: report line 1 rather than fail while reporting.
+    }
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    return `${json[1]} at line ${line}, column ${column}`;
+  }
+  // Anything else (truncated JSON, a JS syntax error, an error thrown by a .js config): its first
+  // line that is not the loader's "JSON Error in <path>:" header or part of a code frame.
+  const lines = message
+    .replace(/^(?:JSON|YAML) Error in [^\n]*:/, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^>?\s*\d*\s*\|/.test(l));
+  return (lines[0] ?? 'it cannot be parsed').replace(/ while parsing .*$/, '');
+}
+
+/**
+ * Reads one config file with cosmiconfig's loaders, chosen by extension (none: YAML, which also
+ * reads JSON). Not through cosmiconfig(): building an explorer reads the package.json and
+ * .config/ of process.cwd() (cosmiconfig's "meta config"), which is not deps.cwd and can break
+ * or redirect the run. Empty file: undefined. package.json: its "imadmin" key.
+ */
+async function readConfig(filepath: string): Promise<unknown> {
+  const { defaultLoaders } = await import('cosmiconfig');
+  const content = readFileSync(filepath, 'utf8');
+  if (content.trim() === '') return undefined;
+  const ext = path.extname(filepath);
+  const loader = defaultLoaders[ext as keyof typeof defaultLoaders] ?? defaultLoaders.noExt;
+  const config: unknown = await loader(filepath, content);
+  if (path.basename(filepath) !== 'package.json') return config;
+  return config !== null && typeof config === 'object' ? (config as Record<string, unknown>)[MODULE_NAME] : undefined;
 }
 
 function asObject(filepath: string, value: unknown): Record<string, unknown> {
@@ -100,26 +150,18 @@ export async function loadConfigFile(
   explicitPath: string | undefined,
 ): Promise<LoadedConfigFile | undefined> {
   // cosmiconfig (and its YAML/TS loaders) is only loaded by commands that need configuration.
-  const { cosmiconfig } = await import('cosmiconfig');
-  const explorer = cosmiconfig(MODULE_NAME, { searchPlaces: [...SEARCH_PLACES], searchStrategy: 'none', cache: false });
   if (explicitPath !== undefined) {
     const filepath = path.resolve(deps.cwd, explicitPath);
     try {
       // cosmiconfig reports a directory as ENOENT-like noise; say it plainly.
       if (statSync(filepath).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      const result = await explorer.load(filepath);
-      return { filepath, data: asObject(filepath, result?.config) };
+      return { filepath, data: asObject(filepath, await readConfig(filepath)) };
     } catch (error) {
       if (error instanceof ConfigError) throw error;
       throw describeLoadError(filepath, error);
     }
   }
   const globalDir = globalConfigDir(deps);
-  const globalExplorer = cosmiconfig(MODULE_NAME, {
-    searchPlaces: [...GLOBAL_SEARCH_PLACES],
-    searchStrategy: 'none',
-    cache: false,
-  });
   for (const dir of searchDirectories(deps)) {
     const places = dir === globalDir ? GLOBAL_SEARCH_PLACES : SEARCH_PLACES;
     for (const place of places) {
@@ -131,14 +173,15 @@ export async function loadConfigFile(
         continue;
       }
       if (!isFile) continue;
+      let config: unknown;
       try {
-        const result = await (dir === globalDir ? globalExplorer : explorer).load(filepath);
-        // package.json without an "imadmin" key is not a config file: keep looking.
-        if (place === 'package.json' && (result === null || result.config === undefined)) continue;
-        return { filepath, data: asObject(filepath, result?.config) };
+        config = await readConfig(filepath);
       } catch (error) {
         throw describeLoadError(filepath, error);
       }
+      // package.json without an "imadmin" key is not a config file: keep looking.
+      if (place === 'package.json' && config === undefined) continue;
+      return { filepath, data: asObject(filepath, config) };
     }
   }
   return undefined;

@@ -203,10 +203,23 @@ export function collectSettings(flags: GlobalFlags, file: LoadedConfigFile | und
     }
   }
 
-  if (file && (values.secretKey?.source.kind === 'file' || values.userSig?.source.kind === 'file')) {
+  if (file && holdsCredential([data, ...Object.values(profiles)])) {
     warnIfShared(file.filepath, ctx.warn);
   }
   return { values, file, profile, profiles: profileNames };
+}
+
+/**
+ * Whether the top level or any profile holds a secretKey or userSig in clear: whichever layer wins
+ * this run, the file still holds it. A value made only of ${NAME} references holds no secret.
+ */
+function holdsCredential(layers: readonly unknown[]): boolean {
+  const inClear = (value: unknown) => typeof value === 'string' && value.replace(ENV_REFERENCE, '').trim() !== '';
+  return layers.some((layer) => {
+    if (typeof layer !== 'object' || layer === null) return false;
+    const { secretKey, userSig } = layer as Record<string, unknown>;
+    return inClear(secretKey) || inClear(userSig);
+  });
 }
 
 /** Like ssh: a file that holds credentials must not be readable by group or others. */

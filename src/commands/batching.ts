@@ -77,6 +77,8 @@ export function engineSettings(flags: EngineFlags): EngineSettings {
 }
 
 export interface BatchJob<I, R> {
+  /** set/remove print their own summary (it counts skipped input); the engine then prints none. */
+  ownSummary?: boolean;
   /** "get", "set", "remove": used in messages. */
   verb: string;
   items: AsyncIterable<I>;
@@ -186,7 +188,7 @@ export async function runBatchJob<I, R>(rt: Runtime, settings: EngineSettings, j
       /retrys/,
       'retries',
     );
-    if (deps.io.stderrIsTTY || rt.options.verbose) rt.info(summary);
+    if (!job.ownSummary && (deps.io.stderrIsTTY || rt.options.verbose)) rt.info(summary);
     if (saveStream && (s.itemsFailed || s.itemsUndone)) {
       rt.info(`wrote ${plural(s.itemsFailed + s.itemsUndone, 'account')} to ${settings.saveFailed}; re-run with --file ${settings.saveFailed}`);
     }

@@ -1,8 +1,342 @@
-/** `im-attrs names` (work in progress). */
-import { Command } from 'commander';
+/**
+ * `im-attrs names`: the app's attribute names (slot "0".."9" → name), listed, and `names set`
+ * to define, rename or clear them.
+ *
+ * `names set` always sends the complete resulting map (the current names merged with the
+ * changes; a cleared slot as ""), because whether im_set_attr_name merges or replaces a partial
+ * map is not documented: with the whole map, both readings give the same result. It then reads
+ * the names back and fails if the server's differ from what was asked.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import Table from 'cli-table3';
+import { Command, Option } from 'commander';
+import { readTextLines } from '../accounts.js';
+import { getAttrNames, MAX_ATTR_BYTES, MAX_ATTR_SLOTS, setAttrNames } from '../api/attrs.js';
+import type { ImClient } from '../api/client.js';
+import { Pacer } from '../api/pacer.js';
+import { ApiError, UsageError } from '../errors.js';
+import { displayCell, formatTsvLine } from '../output/index.js';
 import type { Runtime } from '../runtime.js';
+import { callWithPolicy, engineSettings, type EngineSettings } from './batching.js';
+
+export const NAMES_FORMATS = ['table', 'tsv', 'json'] as const;
+export type NamesFormat = (typeof NAMES_FORMATS)[number];
+
+export interface NamesOptions {
+  output?: NamesFormat;
+  json?: boolean;
+}
+
+export interface NamesSetOptions {
+  from?: string;
+  clear?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+}
+
+/** A names file is a small JSON object; anything bigger is the wrong file. */
+const MAX_NAMES_FILE_BYTES = 64 * 1024;
+
+/** One call at a time here: the engine's defaults, no flags. */
+const SINGLE_CALL_SETTINGS: EngineSettings = engineSettings({
+  batchSize: '1',
+  concurrency: '1',
+  rate: '100',
+  retries: '5',
+  retryDelay: '250',
+  retryMaxDelay: '8000',
+});
+
+const LIST_EXAMPLES = `
+Examples:
+  $ im-attrs names
+  $ im-attrs names --json > names.json
+  $ im-attrs names set 0=sex 1=city 2=level
+  $ im-attrs names set --from names.json --profile prod
+`;
+
+const SET_EXAMPLES = `
+Examples:
+  $ im-attrs names set 0=sex 1=city
+  $ im-attrs names set 1=town --yes
+  $ im-attrs names set --clear 2 --dry-run
+  $ im-attrs names --json --profile test | im-attrs names set --from - --profile prod --yes
+`;
 
 export function newNamesCommand(rt: Runtime): Command {
-  void rt;
-  return new Command('names').description('(work in progress)');
+  const command = new Command('names')
+    .summary("list the app's attribute names; `names set` defines them")
+    .description(
+      "List the app's attribute names: slot (0-9) and name. Users' attributes are addressed by these names, " +
+        'so they must be defined (`im-attrs names set`) before anything can be set.',
+    )
+    .addOption(new Option('-o, --output <format>', 'table, tsv or json (default: table on a terminal, tsv otherwise)').choices(NAMES_FORMATS))
+    .option('--json', 'short for --output json: the AttrNames object, as `names set --from` reads it');
+  command.addHelpText('after', LIST_EXAMPLES);
+  command.action(async (options: NamesOptions) => {
+    await namesRun(rt, options);
+  });
+
+  const set = new Command('set')
+    .summary('define, rename or clear attribute names')
+    .description(
+      'Define, rename or clear attribute names. SLOT=NAME pairs change those slots and keep the others; ' +
+        '--from takes a complete AttrNames object ({"0":"sex","1":"city"}, what `names --json` prints) and ' +
+        'clears every slot it leaves out. Slots are 0-9; names are non-empty, at most 50 bytes (UTF-8) and ' +
+        'unique. Everything is checked before anything is sent.\n\n' +
+        'The complete resulting map is sent (a cleared slot as ""), so the result is the same whether the ' +
+        'server merges or replaces, and read back afterwards. Renaming or clearing a name that exists shows ' +
+        'the change and asks for confirmation on a terminal; without a terminal it needs --yes.',
+    )
+    .argument('[slot=name...]', 'slots to (re)name, e.g. 0=sex 1=city')
+    .option('--from <file.json>', 'the complete names from a JSON file ("-" is stdin) (default: none)')
+    .option('--clear <slots>', 'comma-separated slots to clear, e.g. 2,3 (default: none)')
+    .option('-y, --yes', 'rename and clear without asking (default: ask on a terminal, refuse otherwise)')
+    .option('--dry-run', 'show the change and the request it would send; send nothing');
+  set.addHelpText('after', SET_EXAMPLES);
+  set.action(async (pairs: string[], options: NamesSetOptions) => {
+    await namesSetRun(rt, pairs, options);
+  });
+  command.addCommand(set);
+  return command;
+}
+
+/** Slot → name, in slot order. */
+function sortedNames(names: Record<string, string>): Array<[string, string]> {
+  return Object.entries(names).sort(([a], [b]) => Number(a) - Number(b));
+}
+
+async function fetchNames(rt: Runtime, client: ImClient, pacer: Pacer): Promise<Record<string, string>> {
+  return callWithPolicy(rt, SINGLE_CALL_SETTINGS, client, pacer, (signal) => getAttrNames(client, { signal }));
+}
+
+export async function namesRun(rt: Runtime, options: NamesOptions): Promise<void> {
+  if (options.json && options.output && options.output !== 'json') {
+    throw new UsageError(`--json and --output ${options.output} contradict each other`, { hint: 'give one of them' });
+  }
+  const format: NamesFormat = options.json ? 'json' : (options.output ?? (rt.deps.io.stdoutIsTTY ? 'table' : 'tsv'));
+  const client = await rt.client();
+  let names: Record<string, string>;
+  try {
+    names = await fetchNames(rt, client, new Pacer({ rate: SINGLE_CALL_SETTINGS.rate }));
+  } finally {
+    client.close();
+  }
+  const rows = sortedNames(names);
+  const out = rt.deps.io.stdout;
+  if (format === 'json') {
+    out.write(`${JSON.stringify(Object.fromEntries(rows), null, 2)}\n`);
+  } else if (format === 'tsv') {
+    out.write(formatTsvLine(['slot', 'name']));
+    for (const row of rows) out.write(formatTsvLine(row));
+  } else {
+    const table = new Table({ head: ['slot', 'name'], style: { head: [], border: [] } });
+    for (const [slot, name] of rows) table.push([slot, displayCell(name)]);
+    out.write(`${table.toString()}\n`);
+  }
+  if (rows.length === 0) rt.info('the app has no attribute names yet; define them with `im-attrs names set 0=sex 1=city`');
+}
+
+/** Checks a slot: "0".."9" exactly. */
+function checkSlot(slot: string, where: string): string {
+  if (!/^[0-9]$/.test(slot) || Number(slot) >= MAX_ATTR_SLOTS) {
+    throw new UsageError(`${where}: slot ${JSON.stringify(slot)} is not one of 0-${MAX_ATTR_SLOTS - 1}`, {
+      hint: `an app has at most ${MAX_ATTR_SLOTS} attributes, in slots 0-${MAX_ATTR_SLOTS - 1}`,
+    });
+  }
+  return slot;
+}
+
+/** Checks a name: a non-empty string of at most 50 bytes. */
+function checkName(name: unknown, where: string): string {
+  if (typeof name !== 'string') throw new UsageError(`${where}: the name must be a string`);
+  if (name === '') throw new UsageError(`${where}: the name is empty`, { hint: 'to clear a slot, use --clear SLOT (or leave it out of --from)' });
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > MAX_ATTR_BYTES) throw new UsageError(`${where}: the name is ${bytes} bytes, over the limit of ${MAX_ATTR_BYTES}`);
+  return name;
+}
+
+/** The requested change: slot → new name, or null to clear; `complete` when it is the whole map (--from). */
+interface Request {
+  changes: Map<string, string | null>;
+  complete: boolean;
+}
+
+async function readRequest(rt: Runtime, pairs: readonly string[], options: NamesSetOptions): Promise<Request> {
+  if (options.from !== undefined) {
+    if (pairs.length > 0 || options.clear !== undefined) {
+      throw new UsageError('--from gives the complete names: no SLOT=NAME or --clear with it');
+    }
+    return { changes: await readNamesFile(rt, options.from), complete: true };
+  }
+  const changes = new Map<string, string | null>();
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq < 0) throw new UsageError(`"${pair}" is not SLOT=NAME`, { hint: 'e.g. im-attrs names set 0=sex 1=city' });
+    const slot = checkSlot(pair.slice(0, eq), `"${pair}"`);
+    if (changes.has(slot)) throw new UsageError(`slot ${slot} is given twice`);
+    changes.set(slot, checkName(pair.slice(eq + 1), `"${pair}"`));
+  }
+  for (const slot of (options.clear ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    checkSlot(slot, '--clear');
+    if (changes.has(slot)) throw new UsageError(`slot ${slot} is both named and cleared`);
+    changes.set(slot, null);
+  }
+  if (changes.size === 0) {
+    throw new UsageError('no names given', { hint: 'im-attrs names set 0=sex 1=city, --clear 2, or --from names.json' });
+  }
+  return { changes, complete: false };
+}
+
+/** `--from`: an AttrNames object, bare or as the request body `{"AttrNames": {...}}`. */
+async function readNamesFile(rt: Runtime, from: string): Promise<Map<string, string | null>> {
+  const label = from === '-' ? '<stdin>' : from;
+  let text: string;
+  try {
+    if (from === '-') {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of rt.deps.io.stdin) {
+        const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+        size += buffer.length;
+        if (size > MAX_NAMES_FILE_BYTES) break;
+        chunks.push(buffer);
+      }
+      if (size > MAX_NAMES_FILE_BYTES) throw Object.assign(new Error('too big'), { code: 'EFBIG' });
+      text = Buffer.concat(chunks).toString('utf8');
+    } else {
+      text = await readFile(path.resolve(rt.deps.cwd, from), 'utf8');
+      if (text.length > MAX_NAMES_FILE_BYTES) throw Object.assign(new Error('too big'), { code: 'EFBIG' });
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EFBIG' ? `over ${MAX_NAMES_FILE_BYTES} bytes` : (code ?? String(error));
+    throw new UsageError(`--from ${label} cannot be read: ${reason}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch {
+    throw new UsageError(`--from ${label} is not valid JSON`, { hint: 'it holds an object like {"0":"sex","1":"city"}, as `im-attrs names --json` prints it' });
+  }
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.keys(parsed).length === 1 && 'AttrNames' in parsed) {
+    parsed = (parsed as { AttrNames: unknown }).AttrNames;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`--from ${label} must hold an object like {"0":"sex","1":"city"}`);
+  }
+  const changes = new Map<string, string | null>();
+  for (const [slot, name] of Object.entries(parsed as Record<string, unknown>)) {
+    changes.set(checkSlot(slot, `--from ${label}`), checkName(name, `--from ${label}, slot ${slot}`));
+  }
+  return changes;
+}
+
+type ChangeKind = 'added' | 'renamed' | 'cleared';
+
+interface Change {
+  slot: string;
+  before: string | undefined;
+  after: string | undefined;
+  kind: ChangeKind;
+}
+
+function diff(before: Record<string, string>, after: Record<string, string>): Change[] {
+  const changes: Change[] = [];
+  for (let i = 0; i < MAX_ATTR_SLOTS; i++) {
+    const slot = String(i);
+    const b = Object.hasOwn(before, slot) ? before[slot] : undefined;
+    const a = Object.hasOwn(after, slot) ? after[slot] : undefined;
+    if (b === a) continue;
+    changes.push({ slot, before: b, after: a, kind: b === undefined ? 'added' : a === undefined ? 'cleared' : 'renamed' });
+  }
+  return changes;
+}
+
+function describe(change: Change): string {
+  const show = (name: string | undefined): string => (name === undefined ? '(none)' : JSON.stringify(name));
+  return `  slot ${change.slot}: ${show(change.before)} → ${show(change.after)} (${change.kind})`;
+}
+
+/** Asks on stderr, reads one line from stdin; only "y" or "yes" is a yes. */
+async function confirm(rt: Runtime, question: string): Promise<boolean> {
+  rt.deps.io.stderr.write(`${question} [y/N] `);
+  for await (const line of readTextLines(rt.deps.io.stdin, '<stdin>')) {
+    return /^\s*(y|yes)\s*$/i.test(line);
+  }
+  return false;
+}
+
+export async function namesSetRun(rt: Runtime, pairs: readonly string[], options: NamesSetOptions): Promise<void> {
+  const request = await readRequest(rt, pairs, options);
+  const client = await rt.client();
+  const pacer = new Pacer({ rate: SINGLE_CALL_SETTINGS.rate });
+  try {
+    const before = await fetchNames(rt, client, pacer);
+    const after: Record<string, string> = request.complete ? {} : { ...before };
+    for (const [slot, name] of request.changes) {
+      if (name === null) delete after[slot];
+      else after[slot] = name;
+    }
+    const bySlot = new Map<string, string>();
+    for (const [slot, name] of sortedNames(after)) {
+      const other = bySlot.get(name);
+      if (other !== undefined) {
+        throw new UsageError(`${JSON.stringify(name)} would be the name of slots ${other} and ${slot}; names must be unique`, {
+          hint: `rename or clear slot ${request.changes.has(other) ? slot : other} as well`,
+        });
+      }
+      bySlot.set(name, slot);
+    }
+    const changes = diff(before, after);
+    if (changes.length === 0) {
+      rt.info('the attribute names are already as asked; nothing to change');
+      return;
+    }
+    const renamed = changes.filter((c) => c.kind === 'renamed').length;
+    const cleared = changes.filter((c) => c.kind === 'cleared').length;
+    const risky = renamed + cleared > 0;
+    const asking = risky && !options.yes && !options.dryRun;
+    const show = asking ? (line: string) => rt.stderr(line) : (line: string) => rt.info(line);
+    show('attribute names, before → after:');
+    for (const change of changes) show(describe(change));
+
+    // Every slot of the result, and "" for each cleared one: see the file comment.
+    const body: Record<string, string> = {};
+    for (let i = 0; i < MAX_ATTR_SLOTS; i++) {
+      const slot = String(i);
+      if (Object.hasOwn(after, slot)) body[slot] = after[slot]!;
+      else if (Object.hasOwn(before, slot)) body[slot] = '';
+    }
+    if (options.dryRun) {
+      rt.deps.io.stdout.write(`im_set_attr_name ${JSON.stringify({ AttrNames: body })}\n`);
+      rt.info('names set --dry-run: nothing was sent');
+      return;
+    }
+    if (asking) {
+      const what = [renamed ? `rename ${renamed}` : '', cleared ? `clear ${cleared}` : ''].filter(Boolean).join(' and ');
+      const question = `${what[0]!.toUpperCase()}${what.slice(1)} attribute ${renamed + cleared === 1 ? 'name' : 'names'}? Inputs and push conditions using the old names stop working, and values under a cleared name are lost.`;
+      if (!rt.deps.io.stdinIsTTY) {
+        throw new UsageError(`renaming or clearing attribute names needs confirmation, and stdin is not a terminal`, {
+          hint: 'pass --yes to go ahead (check the change above first, or use --dry-run)',
+        });
+      }
+      if (!(await confirm(rt, question))) throw new UsageError('not confirmed; nothing was changed');
+    }
+    await callWithPolicy(rt, SINGLE_CALL_SETTINGS, client, pacer, (signal) => setAttrNames(client, body, { signal }));
+    const now = await fetchNames(rt, client, pacer);
+    const mismatch = diff(after, now);
+    if (mismatch.length > 0) {
+      throw new ApiError(`the server's attribute names differ from what was sent:\n${mismatch.map(describe).join('\n')}`, {
+        hint: 'check them with `im-attrs names`; the server may not support clearing a slot with ""',
+      });
+    }
+    rt.info(`attribute names updated: ${[['added', changes.length - renamed - cleared], ['renamed', renamed], ['cleared', cleared]]
+      .filter(([, n]) => n)
+      .map(([kind, n]) => `${n} ${kind}`)
+      .join(', ')}`);
+  } finally {
+    client.close();
+  }
 }

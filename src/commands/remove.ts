@@ -1,8 +1,112 @@
-/** `im-attrs remove` (work in progress). */
-import { Command } from 'commander';
+/**
+ * `im-attrs remove`: push attributes out, by name. Two kinds of input:
+ * - with `--attrs sex,city`: account IDs (arguments, --file, stdin, as for `get`), every one
+ *   losing the same attributes;
+ * - without: records from --file or stdin (ndjson/json with `Attrs` a list of names or an
+ *   object whose values are ignored; csv/tsv where a non-empty cell marks the attribute), so
+ *   the file a `set` loaded also undoes it.
+ * → batches of ≤ 100 → im_remove_attr, through the same engine, summary and --save-failed as set.
+ */
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { Pacer } from '../api/pacer.js';
+import { readAccounts } from '../accounts.js';
+import { UsageError } from '../errors.js';
+import { RECORD_FORMATS, type Entry, type RecordFormat } from '../records.js';
 import type { Runtime } from '../runtime.js';
+import { engineSettings, type EngineFlags } from './batching.js';
+import { accountSources } from './get.js';
+import { addRecordEngineOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, collect, fetchAppNames, recordInputSpecs } from './set.js';
+
+export interface RemoveOptions extends EngineFlags {
+  attrs?: string;
+  file?: string[];
+  format?: RecordFormat;
+  strict?: boolean;
+  dryRun?: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  $ im-attrs remove alice bob --attrs sex,city
+  $ im-attrs remove --file churned.txt --attrs level --dry-run
+  $ im-attrs remove --file crm-export.csv
+  $ echo '{"To_Account":"alice","Attrs":["city"]}' | im-attrs remove
+`;
 
 export function newRemoveCommand(rt: Runtime): Command {
-  void rt;
-  return new Command('remove').description('(work in progress)');
+  const command = new Command('remove')
+    .summary('remove push attributes of accounts, by name')
+    .description(
+      'Remove push attributes of accounts, by name.\n\n' +
+        'With --attrs, the accounts come from the arguments, from --file (repeatable, one ID per line) and ' +
+        'from stdin, as for `get`, and each loses those attributes. Without --attrs, --file and stdin hold ' +
+        'records: ndjson or json with "Attrs" a list of names ({"To_Account":"u1","Attrs":["city"]}) or an ' +
+        'object whose values are ignored (what `get` prints), or csv/tsv with the header account,<name>… where ' +
+        'a non-empty cell marks that attribute for removal, so the file a `set` loaded also undoes it.\n\n' +
+        'Every name must be one of the app\'s attribute names (fetched once); a bad record is reported with its ' +
+        'line number and skipped (--strict: nothing is sent). Removing an attribute an account does not ' +
+        'have is not an error. Summary and exit codes as for `set`.',
+    )
+    .argument('[accounts...]', 'account IDs (with --attrs); "-" reads stdin')
+    .option('--attrs <names>', 'comma-separated attribute names to remove from every account given (default: none: --file and stdin hold records)')
+    .option('-f, --file <path>', 'account IDs (with --attrs) or records (without) from a file; "-" is stdin (repeatable) (default: stdin when it is not a terminal)', collect)
+    .addOption(new Option('--format <format>', 'format of the records (default: detected from the content)').choices(RECORD_FORMATS))
+    .option('--strict', 'send nothing when any record is bad (default: skip bad records, send the others)')
+    .option('--dry-run', 'check the input and print the requests it would send, on stdout; send nothing (one im_get_attr_name call only)');
+  addRecordEngineOptions(command, 'remove');
+  command.addHelpText('after', EXAMPLES);
+  command.action(async (accounts: string[], options: RemoveOptions) => {
+    await removeRun(rt, accounts, options);
+  });
+  return command;
+}
+
+/** `--attrs a,b`: trimmed, blanks and repeats dropped. */
+function parseAttrList(text: string): string[] {
+  const names = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
+  if (names.length === 0) throw new UsageError('--attrs names no attribute', { hint: 'e.g. --attrs sex,city' });
+  return names;
+}
+
+export async function removeRun(rt: Runtime, args: string[], options: RemoveOptions): Promise<void> {
+  const settings = engineSettings(options);
+  if (options.attrs === undefined) {
+    const ids = args.filter((a) => a !== '-');
+    if (ids.length > 0) {
+      throw new UsageError('which attributes? name them with --attrs', { hint: `im-attrs remove ${ids.join(' ')} --attrs sex,city` });
+    }
+    await applyRecordFiles(rt, settings, 'remove', recordInputSpecs(rt, args.includes('-'), options.file, 'remove'), options);
+    return;
+  }
+  if (options.format) throw new UsageError('--format is for records; with --attrs, --file and stdin hold account IDs, one per line');
+  const names = parseAttrList(options.attrs);
+  const files = options.file ?? [];
+  if (args.length === 0 && files.length === 0 && rt.deps.io.stdinIsTTY) {
+    throw new UsageError('no accounts given', {
+      hint: `name them (im-attrs remove alice bob --attrs ${options.attrs}), use --file ids.txt, or pipe them: cut -f1 users.tsv | im-attrs remove --attrs ${options.attrs}`,
+    });
+  }
+  // "-" among the files is stdin, as it is among the arguments.
+  const stdinArgs = files.includes('-') && !args.includes('-') ? [...args, '-'] : args;
+  const sources = accountSources(
+    rt,
+    stdinArgs,
+    files.filter((f) => f !== '-').map((f) => path.resolve(rt.deps.cwd, f)),
+  );
+  const client = await rt.client({ maxSockets: settings.concurrency });
+  const pacer = new Pacer({ rate: settings.rate });
+  try {
+    checkArgumentAttrs(new Map(names.map((n) => [n, ''])), await fetchAppNames(rt, settings, client, pacer), 'remove');
+    // Account lists stream in one pass, as for `get`: there is nothing in an ID to check first.
+    async function* entries(): AsyncGenerator<Entry> {
+      for await (const account of readAccounts(sources, { onWarning: (m) => rt.warn(m) })) {
+        yield { account, attrs: new Map(names.map((n) => [n, ''])) };
+      }
+    }
+    const total = sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined;
+    await applyEntries(rt, settings, { verb: 'remove', entries: entries(), total, bad: 0, dryRun: options.dryRun, client, pacer });
+  } finally {
+    client.close();
+  }
 }

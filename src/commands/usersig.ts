@@ -7,7 +7,7 @@
  * UserSig is printed only by `gen`, on stdout; every other message names its fields, never the
  * UserSig or the key, and both are registered for redaction as soon as they are known.
  */
-import { Command, Option, type OutputConfiguration } from 'commander';
+import { Command, Option } from 'commander';
 import { describeSource, parseSdkAppId, requireSetting, type Settings } from '../config/resolve.js';
 import { AuthError, ConfigError, UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -168,33 +168,8 @@ export function newUsersigCommand(rt: Runtime): Command {
       await usersigVerifyRun(rt, userSig, options);
     });
 
-  for (const command of [gen, inspect, verifyCommand]) {
-    // program.ts configures only its direct subcommands; these are one level deeper. Never let
-    // commander call process.exit, and write through whatever output `usersig` ends up with.
-    command.exitOverride();
-    inheritOutputLazily(command, group);
-    group.addCommand(command);
-  }
+  for (const command of [gen, inspect, verifyCommand]) group.addCommand(command);
   return group;
-}
-
-/**
- * Routes a subcommand's help and errors through its parent's output configuration as it is at call
- * time: program.ts configures `usersig` after this file has built it, and commander copies
- * settings only to subcommands made with `.command()`, at the moment they are made.
- */
-function inheritOutputLazily(child: Command, parent: Command): void {
-  const of = (): OutputConfiguration => parent.configureOutput();
-  child.configureOutput({
-    writeOut: (text) => of().writeOut?.(text),
-    writeErr: (text) => of().writeErr?.(text),
-    outputError: (text, write) => of().outputError?.(text, write),
-    getOutHelpWidth: () => of().getOutHelpWidth?.() ?? 80,
-    getErrHelpWidth: () => of().getErrHelpWidth?.() ?? 80,
-    getOutHasColors: () => of().getOutHasColors?.() ?? false,
-    getErrHasColors: () => of().getErrHasColors?.() ?? false,
-    stripColor: (text) => of().stripColor?.(text) ?? text,
-  });
 }
 
 /** `usersig gen`: prints a UserSig for the configured app and identifier. */

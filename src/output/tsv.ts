@@ -13,12 +13,12 @@
 import { ColumnPicker } from './columns.js';
 import { ACCOUNT_COLUMN, type AttrRecord, type RecordWriter, type WriterOptions } from './types.js';
 
-const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const UNESCAPES: Readonly<Record<string, string>> = { '\\': '\\', t: '\t', n: '\n', r: '\r' };
+const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
+const UNESCAPES: Readonly<Record<string, string>> = { '\\': '\\', t: '\t', n: '\n', r: '\r', '0': '\0' };
 
-/** One TSV field: backslash, tab, newline and CR escaped as `\\`, `\t`, `\n`, `\r`. */
+/** One TSV field: backslash, tab, newline, CR and NUL escaped as `\\`, `\t`, `\n`, `\r`, `\0`. */
 export function escapeTsvField(value: string): string {
-  return value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c] ?? c);
+  return value.replace(/[\\\t\n\r\0]/g, (c) => ESCAPES[c] ?? c);
 }
 
 /** Undo escapeTsvField. An unknown escape (`\x`) or a trailing lone backslash is kept as is. */

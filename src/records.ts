@@ -1,0 +1,614 @@
+/**
+ * Attribute records for `set` and `remove`: read from ndjson, json, csv or tsv (what `get
+ * --output …` prints), checked against the app's attribute names, with the line number of every
+ * record so that a bad one can be named.
+ *
+ * Inputs are read twice. The first pass (`scan`) checks every record and reports the bad ones
+ * before anything is sent, so that `--strict` can refuse to run at all and a broken file (an
+ * unclosed quote at line 90,000) fails before the first request instead of half-way. The second
+ * pass (`entries`) yields what to send. stdin cannot be read twice, so it is first copied to a
+ * private temporary file (`openRecordInputs`).
+ *
+ * Memory: ndjson, csv and tsv are streamed line by line (a line is at most
+ * MAX_RECORD_LINE_BYTES); a json array is read whole (at most MAX_JSON_INPUT_BYTES; use ndjson
+ * for more). Both passes also keep the set of account IDs, to find duplicates.
+ *
+ * Duplicates: an account on several lines gets one request, at the position of its last line,
+ * with the lines merged in input order (later values win, per attribute): exactly what applying
+ * the lines one after the other would leave, which parallel batches could not guarantee.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { readTextLines } from './accounts.js';
+import { MAX_ATTR_BYTES } from './api/attrs.js';
+import { UsageError } from './errors.js';
+import { ACCOUNT_COLUMN, parseCsv, parseTsvLine } from './output/index.js';
+import { didYouMean } from './util/suggest.js';
+
+/** Input formats of `set` and `remove`, as `get --output` writes them. */
+export const RECORD_FORMATS = ['ndjson', 'json', 'csv', 'tsv'] as const;
+export type RecordFormat = (typeof RECORD_FORMATS)[number];
+
+/** What the records are for: `set` needs name → value, `remove` only names. */
+export type RecordMode = 'set' | 'remove';
+
+/**
+ * Longest ndjson or tsv line accepted. A record is at most 10 attributes of 50 bytes (a few
+ * hundred bytes, a few KB with JSON escapes); a longer line is not a record file.
+ */
+export const MAX_RECORD_LINE_BYTES = 64 * 1024;
+
+/** A json array is parsed whole; larger inputs should come as ndjson (streamed). */
+export const MAX_JSON_INPUT_BYTES = 64 * 1024 * 1024;
+
+/** How much of an input format detection looks at. */
+const SNIFF_BYTES = 4096;
+
+/** One account and what to do to it. */
+export interface Entry {
+  account: string;
+  /** set: name → value; remove: name → "" (only the names count). In input order. */
+  attrs: Map<string, string>;
+}
+
+/** A record that cannot be sent, with everything wrong with it. */
+export interface BadLine {
+  /** "line 7" or "line 7 of b.csv" (with several inputs). */
+  where: string;
+  line: number;
+  problems: string[];
+}
+
+/** An opened input: a readable file (stdin copied to one) and how to name it in messages. */
+export interface RecordSource {
+  path: string;
+  /** The path as given, or `<stdin>`. */
+  label: string;
+  format: RecordFormat;
+}
+
+export type RecordInputSpec = { kind: 'file'; path: string; label: string } | { kind: 'stdin'; stream: NodeJS.ReadableStream };
+
+export interface OpenedInputs {
+  sources: RecordSource[];
+  /** Removes the copy of stdin, if any. */
+  close(): Promise<void>;
+}
+
+const FS_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
+const RECORDS_HINT = 'give ndjson, json, csv or tsv records, as `im-attrs get --output ndjson|json|csv|tsv` prints them';
+
+function fsReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code && FS_REASONS[code]) ?? (error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Opens every input: files are checked for readability, stdin is copied to a temporary file
+ * (mode 0600, removed by `close`) so it can be read twice. The format is `format` when given,
+ * else detected from the content (see detectFormat).
+ */
+export async function openRecordInputs(specs: readonly RecordInputSpec[], format: RecordFormat | undefined): Promise<OpenedInputs> {
+  const sources: RecordSource[] = [];
+  const temporary: string[] = [];
+  const close = async (): Promise<void> => {
+    for (const dir of temporary.splice(0)) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const spec of specs) {
+      let file: string;
+      let label: string;
+      if (spec.kind === 'stdin') {
+        const dir = await mkdtemp(path.join(os.tmpdir(), 'im-attrs-stdin-'));
+        temporary.push(dir);
+        file = path.join(dir, 'stdin');
+        await pipeline(spec.stream, createWriteStream(file, { mode: 0o600 }));
+        label = '<stdin>';
+      } else {
+        file = spec.path;
+        label = spec.label;
+        try {
+          const info = await stat(file);
+          if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+        } catch (error) {
+          throw new UsageError(`cannot read records from ${label}: ${fsReason(error)}`, { hint: 'check the path', cause: error });
+        }
+      }
+      sources.push({ path: file, label, format: format ?? detectFormat(await head(file, label), label) });
+    }
+    return { sources, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function head(file: string, label: string): Promise<string> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+    const buffer = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read records from ${label}: ${fsReason(error)}`, { hint: 'check the path', cause: error });
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * The format of an input from its first bytes: `[` is a json array, `{` ndjson; otherwise a
+ * header line with a tab is tsv, with a comma csv; a one-column header goes by the file's
+ * extension, then tsv (what `get` prints into a pipe).
+ */
+export function detectFormat(text: string, label = ''): RecordFormat {
+  const start = text.replace(/^\uFEFF/, '').trimStart();
+  if (start.startsWith('[')) return 'json';
+  if (start.startsWith('{')) return 'ndjson';
+  const firstLine = start.split('\n', 1)[0] ?? '';
+  if (firstLine.includes('\t')) return 'tsv';
+  if (firstLine.includes(',')) return 'csv';
+  switch (path.extname(label).toLowerCase()) {
+    case '.csv':
+      return 'csv';
+    case '.json':
+      return 'json';
+    case '.ndjson':
+    case '.jsonl':
+      return 'ndjson';
+    default:
+      return 'tsv';
+  }
+}
+
+/** One record as read, before it is checked: a JSON value, or a csv/tsv row shaped like one. */
+interface RawRecord {
+  line: number;
+  value?: unknown;
+  /** Why the line could not be read as a record at all. */
+  error?: string;
+}
+
+/** What a record is checked against: the app's attribute names. */
+export interface AppNames {
+  /** In slot order, for messages. */
+  list: readonly string[];
+  set: ReadonlySet<string>;
+}
+
+export function appNames(names: readonly string[]): AppNames {
+  return { list: names, set: new Set(names) };
+}
+
+/** `unknown attribute "citty" (did you mean "city"?)` */
+export function unknownAttribute(name: string, names: AppNames): string {
+  return `unknown attribute ${JSON.stringify(name)}${didYouMean(name, names.list)}`;
+}
+
+/** `the value of "city" is 57 bytes, over the limit of 50`, or undefined when the value is fine. */
+export function valueProblem(name: string, value: unknown): string | undefined {
+  if (typeof value !== 'string') return `the value of ${JSON.stringify(name)} must be a string, not ${kindOf(value)}`;
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > MAX_ATTR_BYTES) return `the value of ${JSON.stringify(name)} is ${bytes} bytes, over the limit of ${MAX_ATTR_BYTES}`;
+  return undefined;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+/**
+ * Checks one record. ndjson/json: `{"To_Account": "alice", "Attrs": {...}}`; for remove, Attrs
+ * may also be a list of names (an object's values are ignored, so `get` output can be fed to
+ * remove). Other keys are ignored. Every problem of the record is listed.
+ */
+export function checkRecord(value: unknown, mode: RecordMode, names: AppNames): { entry: Entry } | { problems: string[] } {
+  const example = mode === 'set' ? '{"To_Account":"alice","Attrs":{"city":"Paris"}}' : '{"To_Account":"alice","Attrs":["city"]}';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { problems: [`expected an object like ${example}, not ${kindOf(value)}`] };
+  }
+  const record = value as Record<string, unknown>;
+  const problems: string[] = [];
+  const keys = Object.keys(record);
+  const account = record.To_Account;
+  if (!Object.hasOwn(record, 'To_Account')) problems.push(`"To_Account" is missing${didYouMean('To_Account', keys)}`);
+  else if (typeof account !== 'string') problems.push(`"To_Account" must be a string, not ${kindOf(account)}`);
+  else if (account.trim() === '') problems.push('the account is empty');
+  const attrs = new Map<string, string>();
+  const given = record.Attrs;
+  if (!Object.hasOwn(record, 'Attrs')) {
+    problems.push(`"Attrs" is missing${didYouMean('Attrs', keys)}`);
+  } else if (mode === 'set') {
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+      problems.push(`"Attrs" must be an object of name → value, not ${kindOf(given)}`);
+    } else {
+      for (const [name, v] of Object.entries(given)) {
+        if (!names.set.has(name)) problems.push(unknownAttribute(name, names));
+        const problem = valueProblem(name, v);
+        if (problem) problems.push(problem);
+        else attrs.set(name, v as string);
+      }
+    }
+  } else if (Array.isArray(given) || (typeof given === 'object' && given !== null)) {
+    for (const name of Array.isArray(given) ? (given as unknown[]) : Object.keys(given)) {
+      if (typeof name !== 'string') problems.push(`attribute names must be strings, not ${kindOf(name)}`);
+      else if (!names.set.has(name)) problems.push(unknownAttribute(name, names));
+      else attrs.set(name, '');
+    }
+  } else {
+    problems.push(`"Attrs" must be a list of names or an object, not ${kindOf(given)}`);
+  }
+  if (problems.length > 0) return { problems };
+  // Trimmed, as account IDs are everywhere in im-attrs (`get` trims its input, so its output
+  // never has edge spaces); a CRM export's "alice " means alice.
+  return { entry: { account: (account as string).trim(), attrs } };
+}
+
+/** Why a header cannot be used; csv/tsv headers are checked once, for the whole input. */
+function checkHeader(fields: readonly string[], source: RecordSource, line: number, names: AppNames): string[] {
+  const problems: string[] = [];
+  const first = fields[0] ?? '';
+  if (first.trim().toLowerCase() !== ACCOUNT_COLUMN && first !== 'To_Account') {
+    problems.push(`the first column must be "${ACCOUNT_COLUMN}", not ${JSON.stringify(first)}`);
+  }
+  const seen = new Set<string>();
+  for (const name of fields.slice(1)) {
+    if (name === '') problems.push('a column has no name');
+    else if (seen.has(name)) problems.push(`the column ${JSON.stringify(name)} appears twice`);
+    else if (!names.set.has(name)) problems.push(unknownAttribute(name, names));
+    seen.add(name);
+  }
+  if (problems.length > 0) {
+    throw new UsageError(`line ${line} of ${source.label} (the ${source.format} header): ${problems.join('; ')}`, {
+      hint:
+        `the header is \`${ACCOUNT_COLUMN}\` and then attribute names (the app's: ${names.list.join(', ') || 'none'}); ` +
+        'define a missing one with `im-attrs names set SLOT=NAME`, or drop its column',
+    });
+  }
+  return [...fields];
+}
+
+/** A csv/tsv row as a record: the account and the non-empty cells (an empty cell = leave unchanged). */
+function rowRecord(fields: readonly string[], header: readonly string[], line: number): RawRecord {
+  if (fields.length !== header.length) {
+    return { line, error: `${fields.length} ${fields.length === 1 ? 'field' : 'fields'}, but the header has ${header.length}` };
+  }
+  const attrs: Record<string, string> = {};
+  for (let i = 1; i < header.length; i++) {
+    const cell = fields[i]!;
+    if (cell !== '') Object.defineProperty(attrs, header[i]!, { value: cell, enumerable: true, writable: true, configurable: true });
+  }
+  return { line, value: { To_Account: fields[0], Attrs: attrs } };
+}
+
+/** Re-throws line reader errors with a hint about records instead of account IDs. */
+function asRecordError(error: unknown, source: RecordSource): unknown {
+  if (!(error instanceof UsageError)) return error;
+  const tooLong = /^line (\d+) of .* is over \d+ bytes long/.exec(error.message);
+  if (tooLong) {
+    return new UsageError(
+      `line ${tooLong[1]} of ${source.label} is over ${MAX_RECORD_LINE_BYTES} bytes long; a record is a few hundred bytes. Is this a binary file?`,
+      { hint: RECORDS_HINT },
+    );
+  }
+  return new UsageError(error.message, { hint: RECORDS_HINT, cause: error.cause });
+}
+
+async function* lines(source: RecordSource): AsyncGenerator<{ line: number; text: string }> {
+  let line = 0;
+  try {
+    for await (const text of readTextLines(createReadStream(source.path), source.label, MAX_RECORD_LINE_BYTES)) {
+      line++;
+      yield { line, text };
+    }
+  } catch (error) {
+    throw asRecordError(error, source);
+  }
+}
+
+/** Parsed json arrays, kept between passes (a json input is read whole anyway). */
+const jsonCache = new WeakMap<RecordSource, RawRecord[]>();
+
+async function readJsonArray(source: RecordSource): Promise<RawRecord[]> {
+  const cached = jsonCache.get(source);
+  if (cached) return cached;
+  const info = await stat(source.path);
+  if (info.size > MAX_JSON_INPUT_BYTES) {
+    throw new UsageError(`${source.label} is ${info.size} bytes; a json array is read whole, up to ${MAX_JSON_INPUT_BYTES} bytes`, {
+      hint: 'use ndjson for large inputs (im-attrs get --output ndjson), which is streamed',
+    });
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(await readFile(source.path)).replace(/^\uFEFF/, '');
+  } catch (error) {
+    throw new UsageError(`${source.label} is not valid UTF-8`, { hint: 'save the file as UTF-8', cause: error });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const position = /at position (\d+)/.exec((error as Error).message);
+    const where = position ? `line ${lineAt(text, Number(position[1]))} of ${source.label}` : source.label;
+    throw new UsageError(`${where}: not valid JSON`, {
+      hint: 'a json input is one array of records, as `im-attrs get --output json` prints it; `jq . FILE` shows where it breaks',
+      cause: error,
+    });
+  }
+  if (!Array.isArray(parsed)) {
+    throw new UsageError(`${source.label}: a json input must be an array of records, not ${kindOf(parsed)}`, {
+      hint: 'for one object per line, use --format ndjson',
+    });
+  }
+  const starts = elementLines(text);
+  const records = parsed.map((value, i) => ({ line: starts[i] ?? 1, value }));
+  jsonCache.set(source, records);
+  return records;
+}
+
+function lineAt(text: string, position: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < position; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/** The line on which each element of a (valid) JSON array starts. */
+export function elementLines(text: string): number[] {
+  const starts: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let expecting = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '\n') {
+      line++;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r') continue;
+    if (depth === 1 && c === ',') {
+      expecting = true;
+      continue;
+    }
+    if (depth === 1 && expecting && c !== ']') {
+      starts.push(line);
+      expecting = false;
+    }
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      depth++;
+      if (depth === 1) expecting = true;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return starts;
+}
+
+/** Every record of one input, in order, with its line; csv/tsv headers checked first. */
+async function* rawRecords(source: RecordSource, names: AppNames): AsyncGenerator<RawRecord> {
+  switch (source.format) {
+    case 'json':
+      yield* await readJsonArray(source);
+      return;
+    case 'ndjson':
+      for await (const { line, text } of lines(source)) {
+        if (text.trim() === '') continue;
+        try {
+          yield { line, value: JSON.parse(text) };
+        } catch {
+          yield { line, error: `not valid JSON${text.trimStart().startsWith('[') ? ' (a json array? use --format json)' : ''}` };
+        }
+      }
+      return;
+    case 'tsv': {
+      let header: string[] | undefined;
+      for await (const { line, text } of lines(source)) {
+        if (text === '') continue;
+        const fields = parseTsvLine(text);
+        if (header === undefined) header = checkHeader(fields, source, line, names);
+        else yield rowRecord(fields, header, line);
+      }
+      return;
+    }
+    case 'csv': {
+      // The csv parser's own errors (quotes, UTF-8) already carry the right hint.
+      let header: string[] | undefined;
+      for await (const row of parseCsv(createReadStream(source.path), { source: source.label })) {
+        if (header === undefined) header = checkHeader(row.fields, source, row.line, names);
+        else yield rowRecord(row.fields, header, row.line);
+      }
+      return;
+    }
+  }
+}
+
+/** What the first pass found. */
+export interface ScanReport {
+  /** Records read (bad ones included). */
+  records: number;
+  bad: number;
+  /** Distinct accounts among the good records. */
+  accounts: number;
+  /** Of those, accounts with nothing to set or remove (every record of theirs is empty). */
+  empty: number;
+  /** Good records merged into a later one for the same account. */
+  duplicates: number;
+}
+
+/** One checked record, numbered across all inputs (its identity between the two passes). */
+interface Checked {
+  index: number;
+  source: RecordSource;
+  line: number;
+  entry?: Entry;
+  problems?: string[];
+}
+
+/**
+ * Records from one or more inputs, checked against the app's names: `scan` first (reports the
+ * bad ones, counts, finds duplicates), then `entries` as often as needed.
+ */
+export class RecordReader {
+  readonly #sources: readonly RecordSource[];
+  readonly #mode: RecordMode;
+  readonly #names: AppNames;
+  /** Account → index of its last good record, for accounts on several lines. */
+  #lastIndex: Map<string, number> | undefined;
+
+  constructor(sources: readonly RecordSource[], mode: RecordMode, names: AppNames) {
+    this.#sources = sources;
+    this.#mode = mode;
+    this.#names = names;
+  }
+
+  async *#checked(): AsyncGenerator<Checked> {
+    let index = 0;
+    for (const source of this.#sources) {
+      for await (const raw of rawRecords(source, this.#names)) {
+        const base = { index: index++, source, line: raw.line };
+        if (raw.error !== undefined) {
+          yield { ...base, problems: [raw.error] };
+          continue;
+        }
+        const result = checkRecord(raw.value, this.#mode, this.#names);
+        yield 'entry' in result ? { ...base, entry: result.entry } : { ...base, problems: result.problems };
+      }
+    }
+  }
+
+  /** "line 7", or "line 7 of b.csv" when there are several inputs. */
+  #where(checked: Checked): string {
+    return this.#sources.length > 1 ? `line ${checked.line} of ${checked.source.label}` : `line ${checked.line}`;
+  }
+
+  /** The first pass: reads everything, reports each bad record, finds duplicates. Throws on a broken input. */
+  async scan(onBad: (bad: BadLine) => void): Promise<ScanReport> {
+    /** Account → whether any of its records has something in it. */
+    const seen = new Map<string, boolean>();
+    const lastIndex = new Map<string, number>();
+    const report: ScanReport = { records: 0, bad: 0, accounts: 0, empty: 0, duplicates: 0 };
+    for await (const checked of this.#checked()) {
+      report.records++;
+      if (!checked.entry) {
+        report.bad++;
+        onBad({ where: this.#where(checked), line: checked.line, problems: checked.problems ?? [] });
+        continue;
+      }
+      const { account, attrs } = checked.entry;
+      const before = seen.get(account);
+      if (before !== undefined) {
+        report.duplicates++;
+        lastIndex.set(account, checked.index);
+      }
+      seen.set(account, before === true || attrs.size > 0);
+    }
+    report.accounts = seen.size;
+    for (const something of seen.values()) if (!something) report.empty++;
+    this.#lastIndex = lastIndex;
+    return report;
+  }
+
+  /**
+   * The second pass: one entry per account, in input order; an account on several lines comes
+   * at its last line, merged (later values win). Entries with nothing in them are included.
+   */
+  async *entries(): AsyncGenerator<Entry> {
+    const lastIndex = this.#lastIndex;
+    if (!lastIndex) throw new Error('RecordReader: entries() before scan()');
+    const pending = new Map<string, Map<string, string>>();
+    for await (const checked of this.#checked()) {
+      const entry = checked.entry;
+      if (!entry) continue;
+      const last = lastIndex.get(entry.account);
+      if (last === undefined) {
+        yield entry;
+        continue;
+      }
+      const merged = pending.get(entry.account) ?? new Map<string, string>();
+      for (const [name, value] of entry.attrs) merged.set(name, value);
+      if (checked.index === last) {
+        pending.delete(entry.account);
+        yield { account: entry.account, attrs: merged };
+      } else {
+        pending.set(entry.account, merged);
+      }
+    }
+  }
+}
+
+/** An attribute map as a plain object, safe for any name (`__proto__` included). */
+export function attrsObject(attrs: ReadonlyMap<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of attrs) Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/** The `UserAttrs` entry of an im_set_attr request. */
+export function setEntry(entry: Entry): { To_Account: string; Attrs: Record<string, string> } {
+  return { To_Account: entry.account, Attrs: attrsObject(entry.attrs) };
+}
+
+/** The `UserAttrs` entry of an im_remove_attr request. */
+export function removeEntry(entry: Entry): { To_Account: string; Attrs: string[] } {
+  return { To_Account: entry.account, Attrs: [...entry.attrs.keys()] };
+}
+
+/**
+ * A file written whole or not at all: lines go to a temporary file beside it (mode 0600), and
+ * `commit` renames it into place. `create` fails at once when the directory is not writable, so
+ * that a bad `--save-failed` path is reported before anything is sent.
+ */
+export class AtomicFile {
+  readonly path: string;
+  readonly #tmp: string;
+
+  private constructor(file: string) {
+    this.path = file;
+    this.#tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  }
+
+  static async create(file: string, flag: string): Promise<AtomicFile> {
+    const atomic = new AtomicFile(file);
+    try {
+      await writeFile(atomic.#tmp, '', { mode: 0o600 });
+    } catch (error) {
+      throw new UsageError(`${flag} ${file} cannot be written: ${(error as NodeJS.ErrnoException).code ?? fsReason(error)}`, { cause: error });
+    }
+    return atomic;
+  }
+
+  /** Writes the lines and renames the file into place. */
+  async commit(lines: Iterable<string>): Promise<void> {
+    try {
+      await pipeline(Readable.from(lines), createWriteStream(this.#tmp, { mode: 0o600 }));
+      await rename(this.#tmp, this.path);
+    } catch (error) {
+      await this.discard();
+      throw error;
+    }
+  }
+
+  async discard(): Promise<void> {
+    await rm(this.#tmp, { force: true });
+  }
+}

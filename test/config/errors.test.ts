@@ -259,7 +259,7 @@ const CASES: ErrorCase[] = [
     file: { content: { userSig: EXPIRED_USERSIG } },
     code: 4,
     stderr: (p) =>
-      `im-attrs: the UserSig (from ${p.file}) expired on 2026-05-01T10:30:00.000Z (1h 30m ago)\n` +
+      `im-attrs: the UserSig (from ${p.file}) expired on 2026-05-01T10:30:00Z (1h 30m ago)\n` +
       'hint: set `secretKey` so im-attrs signs for you, or run `im-attrs usersig gen` for a new one\n',
   },
   {

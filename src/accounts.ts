@@ -159,19 +159,19 @@ const FS_REASONS: Readonly<Record<string, string>> = {
   ENAMETOOLONG: 'the path is too long',
 };
 
-function isFsError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
+/** Why a file could not be read or written: in words for Node's common error codes, else the error's own message. */
+export function fsReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return (typeof code === 'string' ? FS_REASONS[code] : undefined) ?? (error instanceof Error ? error.message : String(error));
 }
 
 /** Lines of a file, in batches; an error opening or reading it becomes a UsageError naming the path. */
 async function* readFileLines(path: string, maxLineBytes: number): AsyncGenerator<string[]> {
-  const cannotRead = (error: unknown): UsageError => {
-    const reason = isFsError(error) ? (FS_REASONS[error.code] ?? error.message) : String(error);
-    return new UsageError(`cannot read account IDs from ${path}: ${reason}`, {
+  const cannotRead = (error: unknown): UsageError =>
+    new UsageError(`cannot read account IDs from ${path}: ${fsReason(error)}`, {
       hint: 'check the path, or pass the account IDs as arguments or on stdin',
       cause: error,
     });
-  };
   let handle;
   try {
     handle = await open(path, 'r');

@@ -13,8 +13,8 @@ const COMMANDER_OK = new Set(['commander.helpDisplayed', 'commander.version', 'c
 
 export async function main(argv: readonly string[], deps: Deps): Promise<number> {
   const rt = new Runtime(deps);
-  const program = buildProgram(rt);
   try {
+    const program = await buildProgram(rt, argv);
     await program.parseAsync([...argv]);
     return ExitCode.ok;
   } catch (error) {

@@ -6,15 +6,24 @@ import { Command, Option } from 'commander';
 import { REGION_IDS } from './config/regions.js';
 import type { Runtime } from './runtime.js';
 import { VERSION } from './version.js';
-import { newGetCommand } from './commands/get.js';
-import { newEmulatorCommand } from './commands/emulator.js';
-import { newUsersigCommand } from './commands/usersig.js';
-import { newNamesCommand } from './commands/names.js';
-import { newSetCommand } from './commands/set.js';
-import { newRemoveCommand } from './commands/remove.js';
-import { newConfigCommand } from './commands/config.js';
-import { newDoctorCommand } from './commands/doctor.js';
-import { newCompletionCommand } from './commands/completion.js';
+import { addHelpTopics } from './commands/help-topics.js';
+
+/**
+ * The commands, each loaded only when needed: `im-attrs get …` imports get's module and what it
+ * uses, not the emulator, doctor or the table renderer of `names`. That keeps `--version` and
+ * `<command> --help` fast (measured in `npm run bench`: cold start vs bare node).
+ */
+const COMMANDS: ReadonlyArray<readonly [name: string, load: (rt: Runtime) => Promise<Command>]> = [
+  ['get', async (rt) => (await import('./commands/get.js')).newGetCommand(rt)],
+  ['set', async (rt) => (await import('./commands/set.js')).newSetCommand(rt)],
+  ['remove', async (rt) => (await import('./commands/remove.js')).newRemoveCommand(rt)],
+  ['names', async (rt) => (await import('./commands/names.js')).newNamesCommand(rt)],
+  ['usersig', async (rt) => (await import('./commands/usersig.js')).newUsersigCommand(rt)],
+  ['config', async (rt) => (await import('./commands/config.js')).newConfigCommand(rt)],
+  ['doctor', async (rt) => (await import('./commands/doctor.js')).newDoctorCommand(rt)],
+  ['completion', async (rt) => (await import('./commands/completion.js')).newCompletionCommand(rt)],
+  ['emulator', async (rt) => (await import('./commands/emulator.js')).newEmulatorCommand(rt)],
+];
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -29,8 +38,37 @@ Exit codes:
 /** Help width when stdout is not a terminal (docs, pipes, tests). */
 export const HELP_WIDTH = 100;
 
-/** Builds the whole command tree for one run. */
-export function buildProgram(rt: Runtime): Command {
+/**
+ * Which commands a command line needs: the one it names (or that `help` names), none for a bare
+ * `--version`, and all of them for the root help, an unknown command (for "did you mean"), help
+ * topics and `completion` (which walks the whole tree).
+ */
+export function commandsFor(argv: readonly string[], valueOptions: ReadonlySet<string>): readonly string[] | 'all' {
+  const words: string[] = [];
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') break;
+    if (arg.startsWith('-')) {
+      if (valueOptions.has(arg)) i++;
+      continue;
+    }
+    words.push(arg);
+    if (words.length === 2) break;
+  }
+  const names = COMMANDS.map(([name]) => name);
+  const [first, second] = words;
+  if (first === undefined) return args.includes('-V') || args.includes('--version') ? [] : 'all';
+  const target = first === 'help' ? second : first;
+  if (target === undefined || target === 'completion' || !names.includes(target)) return 'all';
+  return [target];
+}
+
+/**
+ * Builds the command tree for one run: every command, or (given argv) only those the command
+ * line needs.
+ */
+export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promise<Command> {
   const { io } = rt.deps;
   const program = new Command('im-attrs')
     .description('Read and manage Tencent Cloud Chat (IM) push attributes: batched, paced, lossless.')
@@ -66,20 +104,13 @@ export function buildProgram(rt: Runtime): Command {
     rt.setGlobals(action.optsWithGlobals());
   });
 
-  for (const command of [
-    newGetCommand(rt),
-    newSetCommand(rt),
-    newRemoveCommand(rt),
-    newNamesCommand(rt),
-    newUsersigCommand(rt),
-    newConfigCommand(rt),
-    newDoctorCommand(rt),
-    newCompletionCommand(rt),
-    newEmulatorCommand(rt),
-  ]) {
-    program.addCommand(command);
+  const valueOptions = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((f): f is string => Boolean(f))));
+  const wanted = argv === undefined ? 'all' : commandsFor(argv, valueOptions);
+  for (const [name, load] of COMMANDS) {
+    if (wanted === 'all' || wanted.includes(name)) program.addCommand(await load(rt));
   }
-  // Subcommands inherit exitOverride and output settings from the program.
+  if (wanted === 'all') addHelpTopics(program);
+  // Subcommands (and theirs) never call process.exit and print through deps.io.
   const configure = (commands: readonly Command[]): void => {
     for (const command of commands) {
       command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true);

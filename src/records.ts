@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { readTextLines } from './accounts.js';
+import { fsReason, readTextLines } from './accounts.js';
 import { MAX_ATTR_BYTES } from './api/attrs.js';
 import { UsageError } from './errors.js';
 import { ACCOUNT_COLUMN, parseCsv, parseTsvLine } from './output/index.js';
@@ -80,20 +80,7 @@ export interface OpenedInputs {
   close(): Promise<void>;
 }
 
-const FS_REASONS: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-};
-
 const RECORDS_HINT = 'give ndjson, json, csv or tsv records, as `im-attrs get --output ndjson|json|csv|tsv` prints them';
-
-function fsReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  return (code && FS_REASONS[code]) ?? (error instanceof Error ? error.message : String(error));
-}
 
 /**
  * Opens every input: files are checked for readability, stdin is copied to a temporary file

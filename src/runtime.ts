@@ -283,6 +283,7 @@ export class Runtime {
       userAgent: `im-attrs/${VERSION}`,
       maxSockets: options.maxSockets,
       ca: config.ca,
+      proxyEnv: this.deps.env,
       debug: this.globals.debug ? (line) => this.debug(line) : undefined,
       notice: (line) => this.warn(line),
     });

@@ -1,16 +1,26 @@
 /**
  * The REST client: one POST per call, the envelope of ../shared/reference/API.md section 1, and a
  * typed error for everything that is not `ActionStatus: "OK"` with `ErrorCode: 0`.
- * It makes exactly one attempt per call: retries, pacing and back-off live in `policy.ts` and the
- * batch engine, so that every attempt is visible to the pacer. It never prints; debug lines go to
- * the `debug` callback with the UserSig redacted.
+ * It makes exactly one attempt per call (two when the primary domain is unreachable and the
+ * region has a backup): retries, pacing and back-off live in `policy.ts` and the batch engine, so
+ * that every attempt is visible to the pacer. It never prints; debug lines go to the `debug`
+ * callback with the UserSig redacted.
+ *
+ * What it will not do, whatever the server or the network says: follow a redirect (the UserSig
+ * is in the URL), talk plain http:// to anything but loopback, skip certificate verification
+ * (NODE_TLS_REJECT_UNAUTHORIZED included), buffer a response over MAX_RESPONSE_BYTES, or put
+ * server-supplied text into a message without redacting the UserSig and neutralising control
+ * characters.
  */
 import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Got } from 'got';
-import { ApiError, NetworkError } from '../errors.js';
-import { redactUrl } from '../redact.js';
+import { isLoopbackHost } from '../config/resolve.js';
+import { ApiError, ConfigError, NetworkError } from '../errors.js';
+import { REDACTED, redactUrl } from '../redact.js';
+import { createProxyAgent, describeProxy, proxySettings, usesProxy, type ProxySettings } from './proxy.js';
 
 /** Path prefix of the push-attribute commands (API.md section 2). */
 export const SERVICE_PATH = 'v4/all_member_push';
@@ -21,11 +31,28 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 /** A response larger than this is refused instead of buffered: a batch of 100 accounts is ~100 KB. */
 export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
+/** Longest piece of server-supplied text (ErrorInfo, a body excerpt) put into a message. */
+export const MAX_SERVER_TEXT = 200;
+
 /** `random` is a fresh unsigned 32-bit integer per request (API.md section 1). */
 const RANDOM_LIMIT = 2 ** 32;
 
 /** Network error codes after which the region's backup domain is worth trying. */
 const DNS_OR_CONNECT = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Node's codes for a certificate that does not verify. */
+const CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /** Where the UserSig comes from: a fixed one, or one signed (and re-signed) from the secret key. */
 export interface Credentials {
@@ -52,8 +79,12 @@ export interface ClientOptions {
   userAgent: string;
   /** Sockets kept per host; should cover the engine's concurrency. */
   maxSockets?: number | undefined;
-  /** Extra CA certificates (PEM) for private CAs. */
+  /** Extra CA certificates (PEM) for private CAs: they replace the built-in ones. */
   ca?: string | Buffer | undefined;
+  /** The environment to read HTTPS_PROXY / NO_PROXY from (runtime deps.env); no proxy when absent. */
+  proxyEnv?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Host name resolution, as net.connect's `lookup`: tests inject one that never leaves the machine. */
+  lookup?: LookupFunction | undefined;
   /** Per-request trace lines (`--debug`), UserSig already redacted. */
   debug?: ((line: string) => void) | undefined;
   /** One-off notices for the user (switching to the backup domain). */
@@ -74,39 +105,88 @@ export interface CallOptions {
   onSent?: (() => void) | undefined;
 }
 
+/** Network errors that came from the proxy rather than the API host: no backup domain for them. */
+const proxyFailures = new WeakSet<Error>();
+
+/** Refuses a base URL that would send the UserSig in clear text off this machine. */
+function checkBaseUrl(baseUrl: string): void {
+  const url = new URL(baseUrl);
+  if (url.protocol === 'https:') return;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return;
+  throw new ConfigError(`${url.protocol}//${url.host} is not an https:// address on another machine or an http:// one on this machine`, {
+    hint: 'the UserSig travels in the URL: use https://, or http:// only for 127.0.0.1/localhost (the emulator)',
+  });
+}
+
 export class ImClient {
   readonly options: ClientOptions;
   private baseUrl: string;
   private got: Got | undefined;
   private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly proxy: ProxySettings | undefined;
+  private readonly proxyAgent: https.Agent | undefined;
   private switchedToBackup = false;
+  /** Every UserSig sent so far (one, or a few after renewals): redacted from server-supplied text. */
+  private readonly sentSigs = new Set<string>();
 
+  /** Throws ConfigError for a plain-http non-loopback base URL or an unusable HTTPS_PROXY. */
   constructor(options: ClientOptions) {
     this.options = options;
+    checkBaseUrl(options.baseUrl);
+    if (options.backupBaseUrl !== undefined) checkBaseUrl(options.backupBaseUrl);
     this.baseUrl = options.baseUrl;
+    this.proxy = options.proxyEnv ? proxySettings(options.proxyEnv) : undefined;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
     this.agents = {
       http: new http.Agent(agentOptions),
-      https: new https.Agent({ ...agentOptions, ca: options.ca }),
+      https: new https.Agent({ ...agentOptions, ca: options.ca, rejectUnauthorized: true }),
     };
+    this.proxyAgent = this.proxy ? createProxyAgent(this.proxy, { ...agentOptions, ca: options.ca }) : undefined;
   }
 
   /** Closes kept-alive sockets so the process can exit. */
   close(): void {
     this.agents.http.destroy();
     this.agents.https.destroy();
+    this.proxyAgent?.destroy();
   }
 
   /** The full URL of a command, UserSig included: never print it, use `redactUrl`. */
-  url(command: string): string {
+  url(command: string, baseUrl = this.baseUrl): string {
+    const userSig = this.options.credentials.current();
+    this.sentSigs.add(userSig);
     const query = new URLSearchParams({
       sdkappid: String(this.options.sdkAppId),
       identifier: this.options.identifier,
-      usersig: this.options.credentials.current(),
+      usersig: userSig,
       random: String(randomInt(0, RANDOM_LIMIT)),
       contenttype: 'json',
     });
-    return `${this.baseUrl}/${SERVICE_PATH}/${command}?${query.toString()}`;
+    return `${baseUrl}/${SERVICE_PATH}/${command}?${query.toString()}`;
+  }
+
+  /** The text with `usersig=` values and every UserSig this client has sent replaced. */
+  redact(text: string): string {
+    let out = redactUrl(text);
+    for (const sig of this.sentSigs) {
+      if (sig.length >= 8 && out.includes(sig)) out = out.split(sig).join(REDACTED);
+    }
+    return out;
+  }
+
+  /** Server-supplied text made fit for a message: redacted, control characters escaped, cut short. */
+  serverText(text: string): string {
+    return printable(this.redact(text));
+  }
+
+  /** A trace line for `--debug` (redacted), from code that parses this client's responses. */
+  trace(line: string): void {
+    if (this.options.debug) this.options.debug(this.redact(line));
+  }
+
+  /** Whether requests to this base URL go through the HTTPS_PROXY. */
+  private proxied(baseUrl: string): boolean {
+    return usesProxy(this.proxy, new URL(baseUrl));
   }
 
   private async gotInstance(): Promise<Got> {
@@ -117,46 +197,66 @@ export class ImClient {
 
   /**
    * One POST of `body` to `command`. Resolves with the envelope when it says OK; rejects with
-   * ApiError (error envelope, HTTP status, not JSON, wrong shape) or NetworkError.
+   * ApiError (error envelope, HTTP status, not JSON, wrong shape), NetworkError, or ConfigError
+   * (a proxy that wants credentials). When the primary domain does not resolve or refuses the
+   * connection, the same request goes once to the backup domain, which then serves every later
+   * call; the switch is announced once through `notice`.
    */
   async call(command: string, body: object, options: CallOptions = {}): Promise<Envelope> {
+    const base = this.baseUrl;
     try {
-      return await this.attempt(command, body, options);
+      return await this.attempt(base, command, body, options);
     } catch (error) {
+      const backup = this.options.backupBaseUrl;
       if (
-        error instanceof NetworkError &&
-        error.netCode !== undefined &&
-        DNS_OR_CONNECT.has(error.netCode) &&
-        this.options.backupBaseUrl !== undefined &&
-        !this.switchedToBackup
+        backup === undefined ||
+        base !== this.options.baseUrl ||
+        !(error instanceof NetworkError) ||
+        error.netCode === undefined ||
+        !DNS_OR_CONNECT.has(error.netCode) ||
+        proxyFailures.has(error) ||
+        options.signal?.aborted
       ) {
-        this.switchedToBackup = true;
-        this.baseUrl = this.options.backupBaseUrl;
-        this.options.notice?.(`${new URL(this.options.baseUrl).host} is unreachable (${error.netCode}); using the backup domain ${new URL(this.baseUrl).host}`);
-        return await this.attempt(command, body, options);
+        throw error;
       }
-      throw error;
+      if (!this.switchedToBackup) {
+        this.switchedToBackup = true;
+        this.baseUrl = backup;
+        const what = error.netCode === 'ENOTFOUND' || error.netCode === 'EAI_AGAIN' ? 'does not resolve' : 'is unreachable';
+        this.options.notice?.(`${new URL(base).host} ${what} (${error.netCode}); using the backup domain ${new URL(backup).host} from now on`);
+      }
+      return await this.attempt(backup, command, body, options);
     }
   }
 
-  private async attempt(command: string, body: object, options: CallOptions): Promise<Envelope> {
+  private async attempt(baseUrl: string, command: string, body: object, options: CallOptions): Promise<Envelope> {
     const got = await this.gotInstance();
-    const url = this.url(command);
+    const url = this.url(command, baseUrl);
+    const host = new URL(baseUrl).host;
+    const viaProxy = this.proxied(baseUrl);
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const started = Date.now();
     const payload = JSON.stringify(body);
     let status: number;
     let text: string;
+    let location: string | undefined;
+    let tooLarge = false;
     try {
       const request = got.post(url, {
         body: payload,
         headers: { 'content-type': 'application/json', 'user-agent': this.options.userAgent },
-        timeout: { request: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS },
+        timeout: { request: timeoutMs },
         retry: { limit: 0 },
         followRedirect: false,
         throwHttpErrors: false,
+        // No gzip: a batch is a few kilobytes, and got stops reporting download progress once the
+        // inflated size passes the compressed Content-Length, so a small gzip body could inflate
+        // without bound behind the cap's back.
+        decompress: false,
         responseType: 'text',
-        agent: this.agents,
-        https: this.options.ca === undefined ? {} : { certificateAuthority: this.options.ca },
+        agent: { http: this.agents.http, https: viaProxy ? this.proxyAgent! : this.agents.https },
+        https: { rejectUnauthorized: true, ...(this.options.ca === undefined ? {} : { certificateAuthority: this.options.ca }) },
+        ...(this.options.lookup ? { dnsLookup: this.options.lookup } : {}),
         signal: options.signal,
       });
       if (options.onSent) {
@@ -165,108 +265,235 @@ export class ImClient {
           if (progress.percent === 1) onSent();
         });
       }
+      // got's own 'response' event comes only once the body is in: watch the native request's.
+      request.on('request', (native: http.ClientRequest) => {
+        native.once('response', (response: http.IncomingMessage) => {
+          if (Number(response.headers['content-length']) > MAX_RESPONSE_BYTES) {
+            tooLarge = true;
+            request.cancel('response too large');
+          }
+        });
+      });
       request.on('downloadProgress', (progress: { transferred: number }) => {
-        if (progress.transferred > MAX_RESPONSE_BYTES) request.cancel('response too large');
+        if (progress.transferred > MAX_RESPONSE_BYTES) {
+          tooLarge = true;
+          request.cancel('response too large');
+        }
       });
       const response = await request;
       status = response.statusCode;
-      text = response.body;
+      // A body with a Content-Encoding (never asked for) stays a Buffer: read it as it is.
+      const raw: unknown = response.body;
+      text = typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
+      const header = response.headers.location;
+      location = Array.isArray(header) ? header[0] : header;
     } catch (error) {
-      const err = error as Error & { code?: string; name?: string; isCanceled?: boolean };
+      const err = error as Error & { code?: string };
       const elapsed = Date.now() - started;
-      if (err.name === 'CancelError' && !options.signal?.aborted) {
-        this.trace(url, command, `refused: response over ${MAX_RESPONSE_BYTES} bytes`, elapsed);
-        throw new ApiError(`${command}: the response is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB; refused`, {
+      if (tooLarge && !options.signal?.aborted) {
+        this.traceRequest(url, command, `refused: response over ${MAX_RESPONSE_BYTES} bytes`, elapsed);
+        throw new ApiError(`${command}: the response is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB; refused (${host})`, {
           hint: 'is `endpoint` really the Chat REST API?',
         });
       }
       const netCode = options.signal?.aborted ? 'ABORTED' : err.code;
-      this.trace(url, command, `network error ${netCode ?? err.name}`, elapsed);
-      const host = new URL(this.baseUrl).host;
-      throw new NetworkError(`${command}: ${describeNetworkError(netCode, err)} (${host})`, {
-        netCode,
-        hint: `check that ${host} is reachable from here (network, proxy, firewall), or set \`region\`/\`endpoint\``,
-      });
+      this.traceRequest(url, command, `network error ${netCode ?? err.name}: ${this.serverText(err.message)}`, elapsed);
+      throw this.networkError(command, host, netCode, err, viaProxy, timeoutMs);
     }
     const elapsed = Date.now() - started;
     if (status !== 200) {
-      this.trace(url, command, `HTTP ${status}`, elapsed);
-      const hint =
-        status >= 300 && status < 400
-          ? 'the endpoint redirects; im-attrs does not follow redirects with the UserSig attached: set `endpoint` to the final address'
-          : status === 404
-            ? 'check `endpoint`: it must be the API origin, e.g. https://adminapisgp.im.qcloud.com'
-            : undefined;
-      throw new ApiError(`${command}: HTTP ${status} from the server`, { status, hint });
+      this.traceRequest(url, command, `HTTP ${status}${location === undefined ? '' : ` to ${this.serverText(location)}`}`, elapsed);
+      throw httpError(command, host, status, location === undefined ? undefined : redirectTarget(location, url));
     }
-    let envelope: unknown;
+    let envelope: Envelope;
     try {
-      envelope = JSON.parse(text);
-    } catch {
-      this.trace(url, command, 'body is not JSON', elapsed);
-      const looksHtml = /^\s*</.test(text);
-      throw new ApiError(`${command}: the response is not JSON${looksHtml ? ' (an HTML page)' : ''}`, {
-        hint: looksHtml ? 'a proxy or captive portal may be answering instead of the API: check `endpoint`' : undefined,
-      });
+      envelope = parseEnvelope(command, text);
+    } catch (error) {
+      const what = (error as Error).message.replace(`${command}: `, '');
+      this.traceRequest(url, command, `${what}; body starts "${this.serverText(text.slice(0, 120))}"`, elapsed);
+      throw error;
     }
-    const checked = checkEnvelope(command, envelope);
-    this.trace(url, command, `${checked.ActionStatus} ${checked.ErrorCode}`, elapsed);
-    if (checked.ActionStatus !== 'OK' || checked.ErrorCode !== 0) {
-      const info = checked.ErrorInfo ?? '';
-      throw new ApiError(`${command}: error ${checked.ErrorCode}${info ? `: ${info}` : ''}`, {
-        apiCode: checked.ErrorCode === 0 ? undefined : checked.ErrorCode,
+    this.traceRequest(url, command, `${envelope.ActionStatus} ${envelope.ErrorCode}`, elapsed);
+    if (envelope.ActionStatus !== 'OK' || envelope.ErrorCode !== 0) {
+      const info = this.serverText(envelope.ErrorInfo);
+      throw new ApiError(`${command}: error ${envelope.ErrorCode}${info ? `: ${info}` : ''}`, {
+        apiCode: envelope.ErrorCode,
         errorInfo: info,
       });
     }
-    return checked;
+    return envelope;
   }
 
-  private trace(url: string, command: string, outcome: string, elapsedMs: number): void {
-    this.options.debug?.(`POST ${redactUrl(url)} (${command}) → ${outcome} in ${elapsedMs} ms`);
+  /** The typed error for a request that got no (complete) answer. */
+  private networkError(
+    command: string,
+    host: string,
+    netCode: string | undefined,
+    err: Error,
+    viaProxy: boolean,
+    timeoutMs: number,
+  ): NetworkError | ConfigError {
+    const proxy = this.proxy;
+    if (viaProxy && proxy) {
+      const where = `the proxy ${describeProxy(proxy)} (${proxy.variable})`;
+      // hpagent rejects a CONNECT that is not answered 200 with "Bad response: <status>".
+      const refused = /^Bad response: (\d+)/.exec(err.message);
+      if (refused) {
+        const proxyStatus = Number(refused[1]);
+        if (proxyStatus === 407) {
+          return new ConfigError(`${command}: ${where} wants credentials (HTTP 407)`, {
+            hint: `give them in ${proxy.variable}: http://user:password@host:port`,
+          });
+        }
+        const failure = new NetworkError(`${command}: ${where} could not open a tunnel to ${host} (HTTP ${proxyStatus})`, {
+          netCode: 'EPROXY',
+          hint: `check that the proxy allows ${host}, or add it to NO_PROXY to connect directly`,
+        });
+        proxyFailures.add(failure);
+        return failure;
+      }
+      if (netCode !== undefined && DNS_OR_CONNECT.has(netCode)) {
+        const failure = new NetworkError(`${command}: cannot connect to ${where}: ${describeNetworkError(netCode, err, timeoutMs, this)}`, {
+          netCode,
+          hint: `check ${proxy.variable}, or unset it (or list ${host} in NO_PROXY) to connect directly`,
+        });
+        proxyFailures.add(failure);
+        return failure;
+      }
+    }
+    if (netCode !== undefined && CERT_CODES.has(netCode)) {
+      const what =
+        netCode === 'ERR_TLS_CERT_ALTNAME_INVALID'
+          ? 'is for another host name'
+          : netCode === 'CERT_HAS_EXPIRED'
+            ? 'has expired'
+            : netCode === 'CERT_NOT_YET_VALID'
+              ? 'is not valid yet'
+              : 'is not signed by a trusted CA';
+      return new NetworkError(`${command}: the TLS certificate of ${host} ${what} (${netCode})`, {
+        netCode,
+        hint:
+          netCode === 'ERR_TLS_CERT_ALTNAME_INVALID'
+            ? 'check `endpoint`: the server answering is not the one named there'
+            : 'for a private CA or a TLS-inspecting proxy, pass its CA certificate with --ca <file> (or NODE_EXTRA_CA_CERTS); im-attrs never skips verification',
+      });
+    }
+    return new NetworkError(`${command}: ${describeNetworkError(netCode, err, timeoutMs, this)} (${host})`, {
+      netCode,
+      hint: `check that ${host} is reachable from here (network, proxy, firewall), or set \`region\`/\`endpoint\``,
+    });
+  }
+
+  private traceRequest(url: string, command: string, outcome: string, elapsedMs: number): void {
+    this.trace(`POST ${url} (${command}) → ${outcome} in ${elapsedMs} ms`);
   }
 }
 
-/** Validates the envelope's shape; tolerates unknown fields (RequestId and the like). */
-function checkEnvelope(command: string, value: unknown): Envelope {
+/** An HTTP status other than 200 as an ApiError; the policy retries 5xx and 429. */
+function httpError(command: string, host: string, status: number, redirect: string | undefined): ApiError {
+  if (status >= 300 && status < 400) {
+    return new ApiError(`${command}: HTTP ${status} redirect${redirect ? ` to ${redirect}` : ''} from ${host}, not followed`, {
+      status,
+      hint: 'im-attrs does not follow redirects with the UserSig attached: set `endpoint` to the address that answers',
+    });
+  }
+  const hint =
+    status === 404
+      ? 'check `endpoint`: it must be the API origin, e.g. https://adminapisgp.im.qcloud.com'
+      : status === 401 || status === 403 || status === 407
+        ? `something in front of the API refused the request: check \`endpoint\` and any gateway or proxy on the way to ${host}`
+        : status >= 400 && status < 500 && status !== 429
+          ? 'check `endpoint`: the Chat REST API answers 200 even to bad requests, so this is something else'
+          : undefined;
+  return new ApiError(`${command}: HTTP ${status} from ${host}`, { status, hint });
+}
+
+/** Where a redirect points, as an origin only: its query may carry the UserSig. */
+function redirectTarget(location: string, requestUrl: string): string | undefined {
+  try {
+    const target = new URL(location, requestUrl);
+    return printable(`${target.protocol}//${target.host}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parses a 200 response body into an envelope, or throws ApiError saying what it is instead:
+ * empty, an HTML page, cut short, JSON of another shape. Tolerates unknown fields (RequestId and
+ * the like) and an ErrorCode sent as a numeric string. `ActionStatus` other than "OK" with code 0
+ * keeps the failure, as code -1 (which no table entry claims).
+ */
+export function parseEnvelope(command: string, text: string): Envelope {
+  if (text.trim() === '') throw new ApiError(`${command}: the response is empty`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    if (/^\s*</.test(text)) {
+      throw new ApiError(`${command}: the response is an HTML page, not JSON`, {
+        hint: 'a proxy, firewall or captive portal may be answering instead of the API: check `endpoint` and the network',
+      });
+    }
+    const json = /^\s*[[{]/.test(text);
+    throw new ApiError(`${command}: the response is ${json ? 'cut short or not valid JSON' : 'not JSON'}`);
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ApiError(`${command}: the response is JSON but not an API envelope`);
+    throw new ApiError(`${command}: the response is JSON but not an API envelope (${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`})`);
   }
   const v = value as Record<string, unknown>;
   if (typeof v.ActionStatus !== 'string') {
-    throw new ApiError(`${command}: the response has no ActionStatus`);
+    throw new ApiError(`${command}: the response is JSON but not an API envelope (no ActionStatus)`);
   }
-  const code = v.ErrorCode === undefined ? 0 : v.ErrorCode;
-  if (typeof code !== 'number' || !Number.isInteger(code)) {
+  let code = v.ErrorCode === undefined || v.ErrorCode === null ? 0 : v.ErrorCode;
+  if (typeof code === 'string' && /^-?[0-9]{1,15}$/.test(code.trim())) code = Number(code);
+  if (typeof code !== 'number' || !Number.isSafeInteger(code)) {
     throw new ApiError(`${command}: the response's ErrorCode is not an integer`);
   }
+  const info = typeof v.ErrorInfo === 'string' ? v.ErrorInfo : '';
   if (v.ActionStatus !== 'OK' && code === 0) {
-    // FAIL without a code: keep the failure, with a code no table entry claims.
-    return { ...v, ActionStatus: v.ActionStatus, ErrorCode: -1, ErrorInfo: typeof v.ErrorInfo === 'string' ? v.ErrorInfo : '' };
+    const status = printable(v.ActionStatus, 20);
+    return { ...v, ActionStatus: v.ActionStatus, ErrorCode: -1, ErrorInfo: info || `ActionStatus "${status}" with ErrorCode 0` };
   }
-  return { ...v, ActionStatus: v.ActionStatus, ErrorCode: code, ErrorInfo: typeof v.ErrorInfo === 'string' ? v.ErrorInfo : '' };
+  return { ...v, ActionStatus: v.ActionStatus, ErrorCode: code, ErrorInfo: info };
 }
 
-function describeNetworkError(code: string | undefined, err: Error): string {
+/**
+ * Text fit for one line of a terminal: control and bidi-override characters (which could move
+ * the cursor, retitle the window or reorder what the user reads) become \u escapes, and anything
+ * past `max` characters is cut with "…".
+ */
+export function printable(text: string, max = MAX_SERVER_TEXT): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
+}
+
+function describeNetworkError(code: string | undefined, err: Error, timeoutMs: number, client: ImClient): string {
   switch (code) {
     case 'ABORTED':
       return 'request aborted';
     case 'ETIMEDOUT':
-      return 'no answer before the timeout';
+      return `no complete answer within ${timeoutMs / 1000} s`;
     case 'ECONNRESET':
       return 'the connection was reset';
+    case 'ERR_STREAM_PREMATURE_CLOSE':
+      return 'the connection closed before the response was complete';
+    case 'EPIPE':
+      return 'the connection closed while the request was being sent';
     case 'ECONNREFUSED':
       return 'connection refused';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `no route to the host (${code})`;
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return 'the host name does not resolve (DNS)';
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'CERT_HAS_EXPIRED':
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `TLS certificate rejected (${code}); use --ca <file> for a private CA`;
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return `the TLS handshake failed (${code}): is it an https:// server?`;
     default:
       // got's messages embed the URL (and so the UserSig): never pass them through unredacted.
-      return code ? `network error ${code}` : redactUrl(err.message);
+      return code ? `network error ${code}` : client.serverText(err.message);
   }
 }

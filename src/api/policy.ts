@@ -36,7 +36,7 @@ export function classify(error: unknown): Verdict {
     if (error.netCode?.startsWith('ERR_TLS') || /CERT|SELF_SIGNED/.test(error.netCode ?? '')) {
       return { action: 'config', reason: error.message };
     }
-    return { action: 'retry', reason: `network: ${error.netCode ?? 'error'}` };
+    return { action: 'retry', reason: withoutCommand(error.message) };
   }
   if (error instanceof ApiError) {
     if (error.apiCode !== undefined) {
@@ -49,7 +49,7 @@ export function classify(error: unknown): Verdict {
       return { action: 'fatal', reason: `HTTP ${error.status}` };
     }
     // Not JSON, not an envelope: a proxy hiccup or a truncated body. Worth another try.
-    return { action: 'retry', reason: 'malformed response' };
+    return { action: 'retry', reason: withoutCommand(error.message) };
   }
   return { action: 'fatal', reason: error instanceof Error ? error.message : String(error) };
 }
@@ -81,4 +81,9 @@ export function toRunError(error: unknown, verdict: Verdict): ImAttrsError {
     default:
       return error instanceof ImAttrsError ? error : new ApiError(message, { hint });
   }
+}
+
+/** "im_get_attr: the connection was reset (host)" → what went wrong, without the command. */
+function withoutCommand(message: string): string {
+  return message.replace(/^[a-z_]+: /, '');
 }

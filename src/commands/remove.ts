@@ -8,15 +8,15 @@
  * → batches of ≤ 100 → im_remove_attr, through the same engine, summary and --save-failed as set.
  */
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { Pacer } from '../api/pacer.js';
 import { readAccounts } from '../accounts.js';
 import { UsageError } from '../errors.js';
-import { RECORD_FORMATS, type Entry, type RecordFormat } from '../records.js';
+import type { Entry, RecordFormat } from '../records.js';
 import type { Runtime } from '../runtime.js';
 import { engineSettings, type EngineFlags } from './batching.js';
 import { accountSources } from './get.js';
-import { addRecordEngineOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, collect, fetchAppNames, recordInputSpecs } from './set.js';
+import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, collect, fetchAppNames, recordInputSpecs } from './set.js';
 
 export interface RemoveOptions extends EngineFlags {
   attrs?: string;
@@ -50,11 +50,8 @@ export function newRemoveCommand(rt: Runtime): Command {
     )
     .argument('[accounts...]', 'account IDs (with --attrs); "-" reads stdin')
     .option('--attrs <names>', 'comma-separated attribute names to remove from every account given (default: none: --file and stdin hold records)')
-    .option('-f, --file <path>', 'account IDs (with --attrs) or records (without) from a file; "-" is stdin (repeatable) (default: stdin when it is not a terminal)', collect)
-    .addOption(new Option('--format <format>', 'format of the records (default: detected from the content)').choices(RECORD_FORMATS))
-    .option('--strict', 'send nothing when any record is bad (default: skip bad records, send the others)')
-    .option('--dry-run', 'check the input and print the requests it would send, on stdout; send nothing (one im_get_attr_name call only)');
-  addRecordEngineOptions(command, 'remove');
+    .option('-f, --file <path>', 'account IDs (with --attrs) or records (without) from a file; "-" is stdin (repeatable) (default: stdin when it is not a terminal)', collect);
+  addRecordOptions(command, 'remove');
   command.addHelpText('after', EXAMPLES);
   command.action(async (accounts: string[], options: RemoveOptions) => {
     await removeRun(rt, accounts, options);

@@ -77,11 +77,8 @@ export function newSetCommand(rt: Runtime): Command {
     )
     .argument('[account]', 'the account to set (or "-": read records from stdin)')
     .argument('[name=value...]', 'attributes of that account; "name=" sets an empty value')
-    .option('-f, --file <path>', 'read records from a file; "-" is stdin (repeatable) (default: stdin when it is not a terminal)', collect)
-    .addOption(new Option('--format <format>', 'format of the records (default: detected from the content)').choices(RECORD_FORMATS))
-    .option('--strict', 'send nothing when any record is bad (default: skip bad records, send the others)')
-    .option('--dry-run', 'check the input and print the requests it would send, on stdout; send nothing (one im_get_attr_name call only)');
-  addRecordEngineOptions(command, 'set');
+    .option('-f, --file <path>', 'read records from a file; "-" is stdin (repeatable) (default: stdin when it is not a terminal)', collect);
+  addRecordOptions(command, 'set');
   command.addHelpText('after', EXAMPLES);
   command.action(async (account: string | undefined, assignments: string[], options: SetOptions) => {
     await setRun(rt, account, assignments, options);
@@ -89,8 +86,15 @@ export function newSetCommand(rt: Runtime): Command {
   return command;
 }
 
-/** The engine's flags, with --save-failed writing records (re-runnable) instead of bare IDs. */
-export function addRecordEngineOptions(command: Command, verb: RecordMode): void {
+/**
+ * What set and remove share after their own options: --format, --strict and --dry-run, then the
+ * engine's flags, with --save-failed writing records (re-runnable) instead of bare IDs.
+ */
+export function addRecordOptions(command: Command, verb: RecordMode): void {
+  command
+    .addOption(new Option('--format <format>', 'format of the records (default: detected from the content)').choices(RECORD_FORMATS))
+    .option('--strict', 'send nothing when any record is bad (default: skip bad records, send the others)')
+    .option('--dry-run', 'check the input and print the requests it would send, on stdout; send nothing (one im_get_attr_name call only)');
   addEngineOptions(command);
   const saveFailed = command.options.find((o) => o.long === '--save-failed');
   if (saveFailed) {

@@ -1,33 +1,20 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Emulator } from '../../src/emulator/server.js';
-import { emulatorEnv, runCli, seededIds, startTestEmulator, tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from '../helpers/cli.js';
+import { describe, it } from 'node:test';
+import { emulatorEnv, runCli, seededIds, startTestEmulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY, useEmulator, useTempDir } from '../helpers/cli.js';
 
 describe('im-attrs get', () => {
-  let emulator: Emulator;
-  let env: Record<string, string>;
-  const files = tempDir();
+  const app = useEmulator({ seedUsers: 400, rateLimit: 0 });
+  const files = useTempDir();
 
-  before(async () => {
-    emulator = await startTestEmulator({ seedUsers: 400, rateLimit: 0 });
-    env = emulatorEnv(emulator);
-  });
-  after(async () => {
-    await emulator.close();
-    files.cleanup();
-  });
-  beforeEach(() => emulator.resetLog());
-
-  const getRequests = () => emulator.requests.filter((r) => r.command === 'im_get_attr');
+  const getRequests = () => app.emulator.requests.filter((r) => r.command === 'im_get_attr');
 
   it('sends im_get_attr with the exact envelope and body, and prints a tsv when stdout is not a TTY', async () => {
-    const result = await runCli(['get', 'user000001', 'user000002'], { env });
+    const result = await runCli(['get', 'user000001', 'user000002'], { env: app.env });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'account\tsex\tcity\tlevel\nuser000001\tM\tShenzhen\t\nuser000002\tF\tSingapore\t\n');
     assert.equal(result.stderr, '');
-    const [names, get] = emulator.requests;
+    const [names, get] = app.emulator.requests;
     assert.equal(names?.path, '/v4/all_member_push/im_get_attr_name');
     assert.deepEqual(names?.body, {});
     assert.equal(get?.path, '/v4/all_member_push/im_get_attr');
@@ -43,7 +30,7 @@ describe('im-attrs get', () => {
 
   it('splits 250 IDs into 3 requests of at most 100 and prints them in input order although the emulator shuffles', async () => {
     const ids = seededIds(1, 250).reverse();
-    const result = await runCli(['get', '--output', 'ndjson'], { env, stdin: ids.join('\n') + '\n' });
+    const result = await runCli(['get', '--output', 'ndjson'], { env: app.env, stdin: ids.join('\n') + '\n' });
     assert.equal(result.code, 0, result.stderr);
     const requests = getRequests();
     assert.deepEqual(
@@ -56,12 +43,10 @@ describe('im-attrs get', () => {
   });
 
   it('reads accounts from arguments, --file (repeatable) and "-" (stdin), skipping blanks and duplicates', async () => {
-    const a = path.join(files.dir, 'a.txt');
-    const b = path.join(files.dir, 'b.txt');
-    writeFileSync(a, '\ufeffuser000003\r\n\r\n  user000004  \nuser000001\n');
-    writeFileSync(b, 'user000005\nuser000003\n');
+    const a = files.write('a.txt', '\ufeffuser000003\r\n\r\n  user000004  \nuser000001\n');
+    const b = files.write('b.txt', 'user000005\nuser000003\n');
     const result = await runCli(['get', 'user000001', '-', '--file', a, '-f', b, '-o', 'ndjson', '--attrs', 'city'], {
-      env,
+      env: app.env,
       stdin: 'user000006\n\nuser000002\n',
     });
     assert.equal(result.code, 0, result.stderr);
@@ -71,19 +56,19 @@ describe('im-attrs get', () => {
   });
 
   it('reads stdin when no account is given and stdin is not a terminal', async () => {
-    const result = await runCli(['get', '--json'], { env, stdin: 'user000010\n' });
+    const result = await runCli(['get', '--json'], { env: app.env, stdin: 'user000010\n' });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, '[\n  {"To_Account":"user000010","Attrs":{"sex":"F","city":"Tokyo"}}\n]\n');
   });
 
   it('is a usage error with an example when no account is given at all', async () => {
-    const result = await runCli(['get'], { env, stdinIsTTY: true });
+    const result = await runCli(['get'], { env: app.env, stdinIsTTY: true });
     assert.equal(result.code, 2);
     assert.equal(
       result.stderr,
       'im-attrs: no accounts given\nhint: name them (im-attrs get alice bob), use --file ids.txt, or pipe them: cut -f1 users.tsv | im-attrs get\n',
     );
-    assert.equal(emulator.requests.length, 0);
+    assert.equal(app.emulator.requests.length, 0);
   });
 
   describe('formats', () => {
@@ -142,19 +127,19 @@ describe('im-attrs get', () => {
     ];
     for (const c of cases) {
       it(`prints ${c.name} exactly`, async () => {
-        const result = await runCli(['get', ...ids, ...c.args], { env, stdoutIsTTY: c.tty ?? false });
+        const result = await runCli(['get', ...ids, ...c.args], { env: app.env, stdoutIsTTY: c.tty ?? false });
         assert.equal(result.code, 0, result.stderr);
         assert.equal(result.stdout, c.expected);
       });
     }
 
     it('takes the default format from the config file\'s "output" key', async () => {
-      const result = await runCli(['get', 'user000002'], { env: { ...env, IMADMIN_OUTPUT: 'ndjson' } });
+      const result = await runCli(['get', 'user000002'], { env: { ...app.env, IMADMIN_OUTPUT: 'ndjson' } });
       assert.equal(result.stdout, '{"To_Account":"user000002","Attrs":{"sex":"F","city":"Singapore"}}\n');
     });
 
     it('refuses --json with a contradicting --output', async () => {
-      const result = await runCli(['get', 'user000002', '--json', '--output', 'table'], { env });
+      const result = await runCli(['get', 'user000002', '--json', '--output', 'table'], { env: app.env });
       assert.equal(result.code, 2);
       assert.equal(result.stderr, 'im-attrs: --json and --output table contradict each other\nhint: give one of them\n');
     });
@@ -162,7 +147,7 @@ describe('im-attrs get', () => {
 
   describe('failures', () => {
     it('names an account missing from the response, prints the others and exits 5', async () => {
-      const result = await runCli(['get', 'user000001', 'ghost', 'user000002', '-o', 'ndjson'], { env });
+      const result = await runCli(['get', 'user000001', 'ghost', 'user000002', '-o', 'ndjson'], { env: app.env });
       assert.equal(result.code, 5);
       assert.equal(
         result.stdout,
@@ -178,7 +163,7 @@ describe('im-attrs get', () => {
 
     it('writes failed accounts to --save-failed, one per line, ready for --file', async () => {
       const saved = path.join(files.dir, 'failed.txt');
-      const result = await runCli(['get', 'ghost1', 'user000001', 'ghost2', '--json', '--save-failed', saved], { env });
+      const result = await runCli(['get', 'ghost1', 'user000001', 'ghost2', '--json', '--save-failed', saved], { env: app.env });
       assert.equal(result.code, 5);
       const { readFileSync } = await import('node:fs');
       assert.equal(readFileSync(saved, 'utf8'), 'ghost1\nghost2\n');
@@ -243,10 +228,10 @@ describe('im-attrs get', () => {
         ['get', 'user000001', '--debug', '--usersig', 'not-a-usersig-but-secret-looking'],
       ];
       for (const args of cases) {
-        const result = await runCli([...args, '--retries', '0'], { env });
+        const result = await runCli([...args, '--retries', '0'], { env: app.env });
         const all = result.stdout + result.stderr;
         assert.ok(!all.includes(TEST_SECRET_KEY), `${args.join(' ')} leaked the key`);
-        for (const request of emulator.requests) assert.ok(!all.includes(request.query.usersig!), `${args.join(' ')} leaked a UserSig`);
+        for (const request of app.emulator.requests) assert.ok(!all.includes(request.query.usersig!), `${args.join(' ')} leaked a UserSig`);
         assert.ok(!all.includes('not-a-usersig-but-secret-looking'), `${args.join(' ')} leaked --usersig`);
         assert.match(result.stderr, /usersig=<redacted>|not a valid UserSig|im-attrs:/);
       }

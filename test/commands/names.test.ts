@@ -1,39 +1,15 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setAttrNames } from '../../src/api/attrs.js';
-import { ImClient, staticCredentials } from '../../src/api/client.js';
-import type { Emulator } from '../../src/emulator/server.js';
-import { ApiError } from '../../src/errors.js';
-import { generate } from '../../src/usersig.js';
-import { emulatorEnv, runCli, startTestEmulator, tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from '../helpers/cli.js';
-
-function log(emulator: Emulator): Array<[string, unknown]> {
-  return emulator.requests.map((r) => [r.command, r.body]);
-}
+import { assertRawAnswer, emulatorEnv, requestLog, runCli, startTestEmulator, useEmulator, useTempDir } from '../helpers/cli.js';
 
 const RENAME_QUESTION =
   'Rename 1 attribute name? Inputs and push conditions using the old names stop working, and values under a cleared name are lost. [y/N] ';
 
 describe('im-attrs names', () => {
-  let emulator: Emulator;
-  let env: Record<string, string>;
-  const files = tempDir();
-  const file = (name: string, content: string): string => {
-    writeFileSync(path.join(files.dir, name), content);
-    return path.join(files.dir, name);
-  };
-
   // A fresh app per test: these tests change its names.
-  beforeEach(async () => {
-    emulator = await startTestEmulator({ seedUsers: 10, rateLimit: 0 });
-    env = emulatorEnv(emulator);
-  });
-  afterEach(() => emulator.close());
-  after(() => files.cleanup());
+  const app = useEmulator({ seedUsers: 10, rateLimit: 0 }, { perTest: true });
+  const files = useTempDir();
 
   describe('listing', () => {
     const cases: Array<{ name: string; args: string[]; tty?: boolean; stdout: string }> = [
@@ -59,12 +35,12 @@ describe('im-attrs names', () => {
     ];
     for (const c of cases) {
       it(`prints ${c.name}, after exactly one im_get_attr_name`, async () => {
-        const result = await runCli(['names', ...c.args], { env, stdoutIsTTY: c.tty ?? false });
+        const result = await runCli(['names', ...c.args], { env: app.env, stdoutIsTTY: c.tty ?? false });
         assert.equal(result.code, 0, result.stderr);
         assert.equal(result.stdout, c.stdout);
         assert.equal(result.stderr, '');
-        assert.deepEqual(log(emulator), [['im_get_attr_name', {}]]);
-        assert.equal(emulator.requests[0]?.path, '/v4/all_member_push/im_get_attr_name');
+        assert.deepEqual(requestLog(app.emulator), [['im_get_attr_name', {}]]);
+        assert.equal(app.emulator.requests[0]?.path, '/v4/all_member_push/im_get_attr_name');
       });
     }
 
@@ -82,19 +58,19 @@ describe('im-attrs names', () => {
   });
 
   it('adds names without asking, sending the complete map, and reads it back', async () => {
-    const result = await runCli(['names', 'set', '3=vip', '4=tier'], { env, stdinIsTTY: true });
+    const result = await runCli(['names', 'set', '3=vip', '4=tier'], { env: app.env, stdinIsTTY: true });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, '');
     assert.equal(
       result.stderr,
       'attribute names, before → after:\n  slot 3: (none) → "vip" (added)\n  slot 4: (none) → "tier" (added)\nattribute names updated: 2 added\n',
     );
-    assert.deepEqual(log(emulator), [
+    assert.deepEqual(requestLog(app.emulator), [
       ['im_get_attr_name', {}],
       ['im_set_attr_name', { AttrNames: { '0': 'sex', '1': 'city', '2': 'level', '3': 'vip', '4': 'tier' } }],
       ['im_get_attr_name', {}],
     ]);
-    assert.equal(emulator.requests[1]?.path, '/v4/all_member_push/im_set_attr_name');
+    assert.equal(app.emulator.requests[1]?.path, '/v4/all_member_push/im_set_attr_name');
   });
 
   describe('asks before renaming or clearing', () => {
@@ -118,26 +94,26 @@ describe('im-attrs names', () => {
     ];
     for (const c of cases) {
       it(c.name, async () => {
-        const result = await runCli(['names', 'set', '1=town', ...(c.args ?? [])], { env, stdinIsTTY: c.stdinIsTTY, stdin: c.answer });
+        const result = await runCli(['names', 'set', '1=town', ...(c.args ?? [])], { env: app.env, stdinIsTTY: c.stdinIsTTY, stdin: c.answer });
         assert.equal(result.code, c.code);
         assert.equal(result.stderr, `attribute names, before → after:\n  slot 1: "city" → "town" (renamed)\n${c.tail}`);
-        const sets = emulator.requests.filter((r) => r.command === 'im_set_attr_name');
+        const sets = app.emulator.requests.filter((r) => r.command === 'im_set_attr_name');
         assert.deepEqual(sets.map((r) => r.body), c.sent ? [{ AttrNames: { '0': 'sex', '1': 'town', '2': 'level' } }] : []);
-        assert.equal(emulator.state.names.get('1'), c.sent ? 'town' : 'city');
+        assert.equal(app.emulator.state.names.get('1'), c.sent ? 'town' : 'city');
       });
     }
   });
 
   it('clears a slot by sending "" for it; the emulator drops its values', async () => {
-    assert.deepEqual(emulator.state.attrsOf('user000003'), { sex: 'M', city: 'Tokyo', level: 'bronze' });
-    const result = await runCli(['names', 'set', '--clear', '2', '0=gender', '--yes'], { env });
+    assert.deepEqual(app.emulator.state.attrsOf('user000003'), { sex: 'M', city: 'Tokyo', level: 'bronze' });
+    const result = await runCli(['names', 'set', '--clear', '2', '0=gender', '--yes'], { env: app.env });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(
       result.stderr,
       'attribute names, before → after:\n  slot 0: "sex" → "gender" (renamed)\n  slot 2: "level" → (none) (cleared)\nattribute names updated: 1 renamed, 1 cleared\n',
     );
-    assert.deepEqual(log(emulator)[1], ['im_set_attr_name', { AttrNames: { '0': 'gender', '1': 'city', '2': '' } }]);
-    assert.deepEqual(emulator.state.attrsOf('user000003'), { gender: 'M', city: 'Tokyo' });
+    assert.deepEqual(requestLog(app.emulator)[1], ['im_set_attr_name', { AttrNames: { '0': 'gender', '1': 'city', '2': '' } }]);
+    assert.deepEqual(app.emulator.state.attrsOf('user000003'), { gender: 'M', city: 'Tokyo' });
   });
 
   describe('--from takes the complete names', () => {
@@ -148,11 +124,11 @@ describe('im-attrs names', () => {
     ];
     for (const c of cases) {
       it(`reads ${c.name}, clearing the slots it leaves out`, async () => {
-        const from = c.stdin ? '-' : file('names.json', c.text);
-        const result = await runCli(['names', 'set', '--from', from, '--yes'], { env, stdin: c.stdin ? c.text : undefined });
+        const from = c.stdin ? '-' : files.write('names.json', c.text);
+        const result = await runCli(['names', 'set', '--from', from, '--yes'], { env: app.env, stdin: c.stdin ? c.text : undefined });
         assert.equal(result.code, 0, result.stderr);
-        assert.deepEqual(log(emulator)[1], ['im_set_attr_name', { AttrNames: { '0': 'gender', '1': 'city', '2': '', '5': 'vip' } }]);
-        const listed = await runCli(['names', '--json'], { env });
+        assert.deepEqual(requestLog(app.emulator)[1], ['im_set_attr_name', { AttrNames: { '0': 'gender', '1': 'city', '2': '', '5': 'vip' } }]);
+        const listed = await runCli(['names', '--json'], { env: app.env });
         assert.equal(listed.stdout, '{\n  "0": "gender",\n  "1": "city",\n  "5": "vip"\n}\n');
       });
     }
@@ -160,7 +136,7 @@ describe('im-attrs names', () => {
     it('round-trips: names --json from one app, names set --from into another', async () => {
       const other = await startTestEmulator({ attrNames: { '0': 'old' } });
       try {
-        const exported = await runCli(['names', '--json'], { env });
+        const exported = await runCli(['names', '--json'], { env: app.env });
         const result = await runCli(['names', 'set', '--from', '-', '--yes'], { env: emulatorEnv(other), stdin: exported.stdout });
         assert.equal(result.code, 0, result.stderr);
         assert.deepEqual(Object.fromEntries(other.state.names), { '0': 'sex', '1': 'city', '2': 'level' });
@@ -206,58 +182,48 @@ describe('im-attrs names', () => {
     ];
     for (const c of cases) {
       it(`names set ${c.args.join(' ')}${c.fromText ? ` (${c.fromText})` : ''}`, async () => {
-        const from = c.fromText === undefined ? undefined : file('from.json', c.fromText);
+        const from = c.fromText === undefined ? undefined : files.write('from.json', c.fromText);
         const args = c.args.map((a) => (a === 'FROM' && from ? from : a));
-        const result = await runCli(['names', 'set', ...args], { env, cwd: files.dir });
+        const result = await runCli(['names', 'set', ...args], { env: app.env, cwd: files.dir });
         assert.equal(result.code, 2);
         assert.equal(result.stderr, from ? c.stderr.replaceAll('FROM', from) : c.stderr);
-        assert.deepEqual(emulator.requests.map((r) => r.command), c.sent);
+        assert.deepEqual(app.emulator.requests.map((r) => r.command), c.sent);
       });
     }
   });
 
   it('changes nothing when the names are already as asked', async () => {
-    const result = await runCli(['names', 'set', '0=sex', '1=city'], { env });
+    const result = await runCli(['names', 'set', '0=sex', '1=city'], { env: app.env });
     assert.equal(result.code, 0);
     assert.equal(result.stderr, 'the attribute names are already as asked; nothing to change\n');
-    assert.deepEqual(log(emulator), [['im_get_attr_name', {}]]);
+    assert.deepEqual(requestLog(app.emulator), [['im_get_attr_name', {}]]);
   });
 
   it('with --dry-run, shows the change and the request, asks nothing and sends nothing', async () => {
-    const result = await runCli(['names', 'set', '1=town', '--clear', '2', '--dry-run'], { env });
+    const result = await runCli(['names', 'set', '1=town', '--clear', '2', '--dry-run'], { env: app.env });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'im_set_attr_name {"AttrNames":{"0":"sex","1":"town","2":""}}\n');
     assert.equal(
       result.stderr,
       'attribute names, before → after:\n  slot 1: "city" → "town" (renamed)\n  slot 2: "level" → (none) (cleared)\nnames set --dry-run: nothing was sent\n',
     );
-    assert.deepEqual(log(emulator), [['im_get_attr_name', {}]]);
+    assert.deepEqual(requestLog(app.emulator), [['im_get_attr_name', {}]]);
   });
 
   it('fails when the names read back are not what was sent', async () => {
-    // A server that accepts im_set_attr_name but keeps its names: the read-back must catch it.
-    const server = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        const names = req.url?.includes('im_get_attr_name') ? { AttrNames: { '0': 'sex' } } : {};
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...names }));
-      });
+    // A server that accepts im_set_attr_name but keeps its names (the proxy answers every
+    // request itself): the read-back must catch it.
+    const result = await runCli(['names', 'set', '1=city'], {
+      env: app.env,
+      proxy: (command) => ({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...(command === 'im_get_attr_name' ? { AttrNames: { '0': 'sex' } } : {}) }),
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const result = await runCli(['names', 'set', '1=city'], { env: { ...env, IMADMIN_ENDPOINT: url } });
-      assert.equal(result.code, 1);
-      assert.equal(
-        result.stderr,
-        'attribute names, before → after:\n  slot 1: (none) → "city" (added)\n' +
-          'im-attrs: the server\'s attribute names differ from what was sent:\n  slot 1: "city" → (none) (cleared)\n' +
-          'hint: check them with `im-attrs names`; the server may not support clearing a slot with ""\n',
-      );
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      'attribute names, before → after:\n  slot 1: (none) → "city" (added)\n' +
+        'im-attrs: the server\'s attribute names differ from what was sent:\n  slot 1: "city" → (none) (cleared)\n' +
+        'hint: check them with `im-attrs names`; the server may not support clearing a slot with ""\n',
+    );
   });
 
   describe('the emulator enforces the im_set_attr_name rules', () => {
@@ -271,15 +237,8 @@ describe('im-attrs names', () => {
     ];
     for (const c of cases) {
       it(`answers ${c.name}`, async () => {
-        const userSig = generate({ sdkAppId: TEST_SDKAPPID, identifier: TEST_ADMIN, secretKey: TEST_SECRET_KEY, expireSeconds: 3600 });
-        const client = new ImClient({ baseUrl: emulator.url, sdkAppId: TEST_SDKAPPID, identifier: TEST_ADMIN, credentials: staticCredentials(userSig), userAgent: 'test' });
-        try {
-          if (c.code === undefined) await setAttrNames(client, c.names);
-          else await assert.rejects(setAttrNames(client, c.names), (e: unknown) => e instanceof ApiError && e.apiCode === c.code);
-          assert.deepEqual(Object.fromEntries(emulator.state.names), c.after ?? { '0': 'sex', '1': 'city', '2': 'level' });
-        } finally {
-          client.close();
-        }
+        await assertRawAnswer(app.emulator, (client) => setAttrNames(client, c.names), c.code);
+        assert.deepEqual(Object.fromEntries(app.emulator.state.names), c.after ?? { '0': 'sex', '1': 'city', '2': 'level' });
       });
     }
   });

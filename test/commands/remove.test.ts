@@ -1,72 +1,20 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { removeAttrs } from '../../src/api/attrs.js';
-import { ImClient, staticCredentials } from '../../src/api/client.js';
-import type { Emulator } from '../../src/emulator/server.js';
-import { ApiError } from '../../src/errors.js';
-import { generate } from '../../src/usersig.js';
-import { emulatorEnv, runCli, seededIds, startTestEmulator, tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from '../helpers/cli.js';
-
-function log(emulator: Emulator): Array<[string, unknown]> {
-  return emulator.requests.map((r) => [r.command, r.body]);
-}
-
-/** A proxy in front of the emulator that answers `fail(command, body)` itself when it returns an envelope. */
-async function startProxy(target: Emulator, fail: (command: string, body: string) => object | undefined): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const canned = fail(new URL(req.url ?? '/', 'http://proxy').pathname.split('/').pop() ?? '', raw.toString('utf8'));
-      if (canned) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(canned));
-      http
-        .request(`${target.url}${req.url ?? ''}`, { method: req.method, headers: req.headers }, (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        })
-        .end(raw);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { assertRawAnswer, requestLog, runCli, seededIds, useEmulator, useTempDir } from '../helpers/cli.js';
 
 describe('im-attrs remove', () => {
-  let emulator: Emulator;
-  let env: Record<string, string>;
-  const files = tempDir();
-  const file = (name: string, content: string): string => {
-    writeFileSync(path.join(files.dir, name), content);
-    return path.join(files.dir, name);
-  };
-
-  before(async () => {
-    emulator = await startTestEmulator({ seedUsers: 400, rateLimit: 0 });
-    env = emulatorEnv(emulator);
-  });
-  after(async () => {
-    await emulator.close();
-    files.cleanup();
-  });
-  beforeEach(() => emulator.resetLog());
+  const app = useEmulator({ seedUsers: 400, rateLimit: 0 });
+  const files = useTempDir();
 
   it('sends im_remove_attr with the names of --attrs for every account given', async () => {
-    const result = await runCli(['remove', 'user000001', 'user000002', '--attrs', 'sex, city,sex'], { env });
+    const result = await runCli(['remove', 'user000001', 'user000002', '--attrs', 'sex, city,sex'], { env: app.env });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, '');
     assert.equal(result.stderr, 'remove: 2 accounts updated, 0 skipped (bad input), 0 failed\n');
-    assert.deepEqual(log(emulator), [
+    assert.deepEqual(requestLog(app.emulator), [
       ['im_get_attr_name', {}],
       [
         'im_remove_attr',
@@ -78,20 +26,20 @@ describe('im-attrs remove', () => {
         },
       ],
     ]);
-    assert.equal(emulator.requests[1]?.path, '/v4/all_member_push/im_remove_attr');
-    assert.deepEqual(emulator.state.attrsOf('user000001'), {});
-    assert.deepEqual(emulator.state.attrsOf('user000003'), { sex: 'M', city: 'Tokyo', level: 'bronze' });
+    assert.equal(app.emulator.requests[1]?.path, '/v4/all_member_push/im_remove_attr');
+    assert.deepEqual(app.emulator.state.attrsOf('user000001'), {});
+    assert.deepEqual(app.emulator.state.attrsOf('user000003'), { sex: 'M', city: 'Tokyo', level: 'bronze' });
   });
 
   it('reads account IDs from --file and stdin with --attrs, in batches of at most 100', async () => {
     const ids = seededIds(101, 250);
-    const result = await runCli(['remove', '--attrs', 'level', '--file', file('ids.txt', ids.slice(0, 120).join('\n')), '-'], {
-      env,
+    const result = await runCli(['remove', '--attrs', 'level', '--file', files.write('ids.txt', ids.slice(0, 120).join('\n')), '-'], {
+      env: app.env,
       stdin: ids.slice(100).join('\n') + '\n',
     });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, 'warning: skipped 20 duplicate account IDs\nremove: 150 accounts updated, 0 skipped (bad input), 0 failed\n');
-    const bodies = emulator.requests
+    const bodies = app.emulator.requests
       .filter((r) => r.command === 'im_remove_attr')
       .map((r) => (r.body as { UserAttrs: Array<{ To_Account: string; Attrs: string[] }> }).UserAttrs);
     assert.deepEqual(bodies.map((b) => b.length), [100, 50]);
@@ -131,9 +79,9 @@ describe('im-attrs remove', () => {
     ];
     for (const c of cases) {
       it(`reads ${c.format}`, async () => {
-        const result = await runCli(['remove', '--file', file(c.name, c.text)], { env });
+        const result = await runCli(['remove', '--file', files.write(c.name, c.text)], { env: app.env });
         assert.equal(result.code, 0, result.stderr);
-        assert.deepEqual(log(emulator), [['im_get_attr_name', {}], ['im_remove_attr', { UserAttrs: c.expected }]]);
+        assert.deepEqual(requestLog(app.emulator), [['im_get_attr_name', {}], ['im_remove_attr', { UserAttrs: c.expected }]]);
       });
     }
   });
@@ -188,17 +136,17 @@ describe('im-attrs remove', () => {
     ];
     for (const c of cases) {
       it(`remove ${c.args.join(' ')}${c.stdin ? ' < records' : ''}`, async () => {
-        const result = await runCli(['remove', ...c.args], { env, stdin: c.stdin, stdinIsTTY: c.tty ?? false });
+        const result = await runCli(['remove', ...c.args], { env: app.env, stdin: c.stdin, stdinIsTTY: c.tty ?? false });
         assert.equal(result.code, c.code);
         assert.equal(result.stderr, c.stderr);
-        assert.deepEqual(emulator.requests.map((r) => r.command), c.sent);
+        assert.deepEqual(app.emulator.requests.map((r) => r.command), c.sent);
       });
     }
   });
 
   it('skips bad records, removes the rest and exits 5', async () => {
     const result = await runCli(['remove'], {
-      env,
+      env: app.env,
       stdin: '{"To_Account":"user000270","Attrs":["sex"]}\n{"To_Account":"user000271","Attrs":["sx"]}\n{"To_Account":"user000272","Attrs":[]}\n',
     });
     assert.equal(result.code, 5);
@@ -209,11 +157,11 @@ describe('im-attrs remove', () => {
         'im-attrs: 1 bad record was skipped; the other accounts were updated\n' +
         'hint: fix the records listed above and run again (remove is idempotent), or use --strict to refuse any input with a bad record\n',
     );
-    assert.deepEqual(log(emulator)[1], ['im_remove_attr', { UserAttrs: [{ To_Account: 'user000270', Attrs: ['sex'] }] }]);
+    assert.deepEqual(requestLog(app.emulator)[1], ['im_remove_attr', { UserAttrs: [{ To_Account: 'user000270', Attrs: ['sex'] }] }]);
   });
 
   it('with --dry-run, prints the requests and sends nothing but im_get_attr_name', async () => {
-    const result = await runCli(['remove', 'user000001', 'user000005', 'user000009', '--attrs', 'city', '--dry-run', '--batch-size', '2'], { env });
+    const result = await runCli(['remove', 'user000001', 'user000005', 'user000009', '--attrs', 'city', '--dry-run', '--batch-size', '2'], { env: app.env });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(
       result.stdout,
@@ -224,40 +172,37 @@ describe('im-attrs remove', () => {
         '  {"To_Account":"user000009","Attrs":["city"]}\n',
     );
     assert.equal(result.stderr, 'remove --dry-run: 3 accounts in 2 requests would be updated, 0 skipped (bad input); nothing was sent\n');
-    assert.deepEqual(log(emulator), [['im_get_attr_name', {}]]);
-    assert.deepEqual(emulator.state.attrsOf('user000005'), { sex: 'M', city: 'São Paulo' });
+    assert.deepEqual(requestLog(app.emulator), [['im_get_attr_name', {}]]);
+    assert.deepEqual(app.emulator.state.attrsOf('user000005'), { sex: 'M', city: 'São Paulo' });
   });
 
   it('writes the records of failed accounts to --save-failed, exits 5, and the file re-runs without --attrs', async () => {
-    const proxy = await startProxy(emulator, (command, body) =>
-      command === 'im_remove_attr' && body.includes('user000013') ? { ActionStatus: 'FAIL', ErrorCode: 90033, ErrorInfo: 'injected' } : undefined,
+    const result = await runCli(
+      ['remove', 'user000011', 'user000012', 'user000013', '--attrs', 'sex', '--batch-size', '2', '--concurrency', '1', '--save-failed', 'failed.txt'],
+      {
+        env: app.env,
+        cwd: files.dir,
+        proxy: (command, body) =>
+          command === 'im_remove_attr' && body.includes('user000013') ? { ActionStatus: 'FAIL', ErrorCode: 90033, ErrorInfo: 'injected' } : undefined,
+      },
     );
-    try {
-      const result = await runCli(
-        ['remove', 'user000011', 'user000012', 'user000013', '--attrs', 'sex', '--batch-size', '2', '--concurrency', '1', '--save-failed', 'failed.txt'],
-        { env: { ...env, IMADMIN_ENDPOINT: proxy.url }, cwd: files.dir },
-      );
-      assert.equal(result.code, 5);
-      assert.equal(
-        result.stderr,
-        'failed: 1 account (90033 injected): user000013\n' +
-          'remove: 2 accounts updated, 0 skipped (bad input), 1 failed\n' +
-          'wrote 1 record to failed.txt; re-run them: im-attrs remove --file failed.txt\n' +
-          'im-attrs: 1 account failed (1 × 90033 injected); the others were updated\n' +
-          'hint: re-run them: im-attrs remove --file failed.txt\n',
-      );
-      assert.equal(readFileSync(path.join(files.dir, 'failed.txt'), 'utf8'), '{"To_Account":"user000013","Attrs":["sex"]}\n');
-      assert.deepEqual(emulator.state.attrsOf('user000013'), { sex: 'M', city: 'Seoul' });
-      const rerun = await runCli(['remove', '--file', 'failed.txt'], { env, cwd: files.dir });
-      assert.equal(rerun.code, 0, rerun.stderr);
-      assert.deepEqual(emulator.state.attrsOf('user000013'), { city: 'Seoul' });
-    } finally {
-      await proxy.close();
-    }
+    assert.equal(result.code, 5);
+    assert.equal(
+      result.stderr,
+      'failed: 1 account (90033 injected): user000013\n' +
+        'remove: 2 accounts updated, 0 skipped (bad input), 1 failed\n' +
+        'wrote 1 record to failed.txt; re-run them: im-attrs remove --file failed.txt\n' +
+        'im-attrs: 1 account failed (1 × 90033 injected); the others were updated\n' +
+        'hint: re-run them: im-attrs remove --file failed.txt\n',
+    );
+    assert.equal(readFileSync(path.join(files.dir, 'failed.txt'), 'utf8'), '{"To_Account":"user000013","Attrs":["sex"]}\n');
+    assert.deepEqual(app.emulator.state.attrsOf('user000013'), { sex: 'M', city: 'Seoul' });
+    const rerun = await runCli(['remove', '--file', 'failed.txt'], { env: app.env, cwd: files.dir });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.deepEqual(app.emulator.state.attrsOf('user000013'), { city: 'Seoul' });
   });
 
   describe('the emulator enforces the im_remove_attr rules', () => {
-    const userSig = generate({ sdkAppId: TEST_SDKAPPID, identifier: TEST_ADMIN, secretKey: TEST_SECRET_KEY, expireSeconds: 3600 });
     const entries = (n: number, attrs: unknown[] = ['sex']) => Array.from({ length: n }, (_, i) => ({ To_Account: `user${String(i + 1).padStart(6, '0')}`, Attrs: attrs }));
     const cases: Array<{ name: string; body: unknown[]; code: number | undefined }> = [
       { name: '100 accounts', body: entries(100, ['level']), code: undefined },
@@ -266,21 +211,12 @@ describe('im-attrs remove', () => {
       { name: 'a name that is not a string: 90033', body: entries(1, [3]), code: 90033 },
     ];
     for (const c of cases) {
-      it(`answers ${c.name}`, async () => {
-        const client = new ImClient({ baseUrl: emulator.url, sdkAppId: TEST_SDKAPPID, identifier: TEST_ADMIN, credentials: staticCredentials(userSig), userAgent: 'test' });
-        try {
-          const call = removeAttrs(client, c.body as never);
-          if (c.code === undefined) await call;
-          else await assert.rejects(call, (e: unknown) => e instanceof ApiError && e.apiCode === c.code);
-        } finally {
-          client.close();
-        }
-      });
+      it(`answers ${c.name}`, () => assertRawAnswer(app.emulator, (client) => removeAttrs(client, c.body as never), c.code));
     }
   });
 
   it('has a description, defaults and examples in --help', async () => {
-    const result = await runCli(['remove', '--help'], { env });
+    const result = await runCli(['remove', '--help'], { env: app.env });
     assert.equal(result.code, 0);
     assert.ok(result.stdout.startsWith('Usage: im-attrs remove [options] [accounts...]\n\nRemove push attributes of accounts, by name.\n'), result.stdout);
     assert.ok(result.stdout.includes('  $ im-attrs remove alice bob --attrs sex,city\n'));

@@ -1,95 +1,25 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setAttrs } from '../../src/api/attrs.js';
-import { ImClient, staticCredentials } from '../../src/api/client.js';
-import type { Emulator } from '../../src/emulator/server.js';
-import { ApiError } from '../../src/errors.js';
-import { generate } from '../../src/usersig.js';
-import { emulatorEnv, runCli, startTestEmulator, tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from '../helpers/cli.js';
-
-/** What the emulator received, as [command, body] pairs. */
-function log(emulator: Emulator): Array<[string, unknown]> {
-  return emulator.requests.map((r) => [r.command, r.body]);
-}
-
-/**
- * A node:http proxy in front of the emulator that answers some requests itself, to make exactly
- * the batches we want fail; everything else goes to the real emulator.
- */
-async function startProxy(
-  target: Emulator,
-  answer: (command: string, body: unknown, index: number) => object | undefined,
-): Promise<{ url: string; close: () => Promise<void> }> {
-  let index = 0;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const command = new URL(req.url ?? '/', 'http://proxy').pathname.split('/').pop() ?? '';
-      const canned = answer(command, JSON.parse(raw.toString('utf8') || 'null'), index++);
-      if (canned) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(canned));
-        return;
-      }
-      const upstream = http.request(`${target.url}${req.url ?? ''}`, { method: req.method, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      upstream.end(raw);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-/** A client for raw requests the CLI would refuse to send. */
-function rawClient(emulator: Emulator): ImClient {
-  const userSig = generate({ sdkAppId: TEST_SDKAPPID, identifier: TEST_ADMIN, secretKey: TEST_SECRET_KEY, expireSeconds: 3600 });
-  return new ImClient({ baseUrl: emulator.url, sdkAppId: TEST_SDKAPPID, identifier: TEST_ADMIN, credentials: staticCredentials(userSig), userAgent: 'test' });
-}
+import { assertRawAnswer, emulatorEnv, requestLog, runCli, startTestEmulator, useEmulator, useTempDir, withRawClient } from '../helpers/cli.js';
 
 describe('im-attrs set', () => {
-  let emulator: Emulator;
-  let env: Record<string, string>;
-  const files = tempDir();
-  const file = (name: string, content: string): string => {
-    writeFileSync(path.join(files.dir, name), content);
-    return path.join(files.dir, name);
-  };
-
-  before(async () => {
-    emulator = await startTestEmulator({ seedUsers: 300, rateLimit: 0 });
-    env = emulatorEnv(emulator);
-  });
-  after(async () => {
-    await emulator.close();
-    files.cleanup();
-  });
-  beforeEach(() => emulator.resetLog());
+  const app = useEmulator({ seedUsers: 300, rateLimit: 0 });
+  const files = useTempDir();
 
   it('fetches the names once, then sends im_set_attr with exactly the attributes given', async () => {
-    const result = await runCli(['set', 'user000001', 'city=Paris, "the" city', 'level=金'], { env });
+    const result = await runCli(['set', 'user000001', 'city=Paris, "the" city', 'level=金'], { env: app.env });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, '');
     assert.equal(result.stderr, 'set: 1 account updated, 0 skipped (bad input), 0 failed\n');
-    assert.deepEqual(log(emulator), [
+    assert.deepEqual(requestLog(app.emulator), [
       ['im_get_attr_name', {}],
       ['im_set_attr', { UserAttrs: [{ To_Account: 'user000001', Attrs: { city: 'Paris, "the" city', level: '金' } }] }],
     ]);
-    assert.equal(emulator.requests[1]?.path, '/v4/all_member_push/im_set_attr');
-    assert.deepEqual(emulator.state.attrsOf('user000001'), { sex: 'M', city: 'Paris, "the" city', level: '金' });
+    assert.equal(app.emulator.requests[1]?.path, '/v4/all_member_push/im_set_attr');
+    assert.deepEqual(app.emulator.state.attrsOf('user000001'), { sex: 'M', city: 'Paris, "the" city', level: '金' });
   });
 
   describe('refuses bad arguments before sending anything', () => {
@@ -117,28 +47,28 @@ describe('im-attrs set', () => {
     ];
     for (const c of cases) {
       it(`set ${c.args.join(' ')}`, async () => {
-        const result = await runCli(['set', ...c.args], { env, stdinIsTTY: c.tty ?? false });
+        const result = await runCli(['set', ...c.args], { env: app.env, stdinIsTTY: c.tty ?? false });
         assert.equal(result.code, 2);
         assert.equal(result.stderr, c.stderr);
-        assert.deepEqual(emulator.requests.map((r) => r.command), c.sent);
+        assert.deepEqual(app.emulator.requests.map((r) => r.command), c.sent);
       });
     }
   });
 
   it('splits 250 ndjson records from stdin into 3 requests of at most 100, in input order', async () => {
     const lines = Array.from({ length: 250 }, (_, i) => JSON.stringify({ To_Account: `bulk${i}`, Attrs: { level: `L${i}` } }));
-    const result = await runCli(['set', '--concurrency', '3'], { env, stdin: lines.join('\n') + '\n' });
+    const result = await runCli(['set', '--concurrency', '3'], { env: app.env, stdin: lines.join('\n') + '\n' });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, 'set: 250 accounts updated, 0 skipped (bad input), 0 failed\n');
-    const sets = emulator.requests.filter((r) => r.command === 'im_set_attr');
+    const sets = app.emulator.requests.filter((r) => r.command === 'im_set_attr');
     const bodies = sets.map((r) => (r.body as { UserAttrs: Array<{ To_Account: string }> }).UserAttrs);
     assert.deepEqual(bodies.map((b) => b.length), [100, 100, 50]);
     assert.deepEqual(bodies.flat().map((e) => e.To_Account), lines.map((_, i) => `bulk${i}`));
-    assert.deepEqual(emulator.state.attrsOf('bulk249'), { level: 'L249' });
+    assert.deepEqual(app.emulator.state.attrsOf('bulk249'), { level: 'L249' });
   });
 
   it('reports each bad record with its line number, sends the others and exits 5', async () => {
-    const input = file(
+    const input = files.write(
       'mixed.ndjson',
       [
         '{"To_Account":"good1","Attrs":{"city":"Paris"}}',
@@ -153,7 +83,7 @@ describe('im-attrs set', () => {
         '{"To_Account":"empty","Attrs":{}}',
       ].join('\n'),
     );
-    const result = await runCli(['set', '--file', input], { env });
+    const result = await runCli(['set', '--file', input], { env: app.env });
     assert.equal(result.code, 5);
     assert.equal(
       result.stderr,
@@ -167,7 +97,7 @@ describe('im-attrs set', () => {
         'im-attrs: 6 bad records were skipped; the other accounts were updated\n' +
         'hint: fix the records listed above and run again (set is idempotent), or use --strict to refuse any input with a bad record\n',
     );
-    assert.deepEqual(log(emulator), [
+    assert.deepEqual(requestLog(app.emulator), [
       ['im_get_attr_name', {}],
       [
         'im_set_attr',
@@ -183,27 +113,27 @@ describe('im-attrs set', () => {
 
   it('lists the first 100 bad records, counts the rest, and lists them all with --verbose', async () => {
     const stdin = Array.from({ length: 105 }, (_, i) => `{"To_Account":"b${i}","Attrs":{"x":"1"}}`).join('\n') + '\n{"To_Account":"ok","Attrs":{"sex":"F"}}\n';
-    const result = await runCli(['set', '--dry-run'], { env, stdin });
+    const result = await runCli(['set', '--dry-run'], { env: app.env, stdin });
     const lines = result.stderr.split('\n');
     assert.equal(lines[0], 'line 1: unknown attribute "x"');
     assert.equal(lines[99], 'line 100: unknown attribute "x"');
     assert.equal(lines[100], '… and 5 more bad records (--verbose lists them all)');
     assert.equal(lines[101], 'set --dry-run: 1 account in 1 request would be updated, 105 skipped (bad input); nothing was sent');
-    const verbose = await runCli(['set', '--dry-run', '--verbose'], { env, stdin });
+    const verbose = await runCli(['set', '--dry-run', '--verbose'], { env: app.env, stdin });
     assert.equal(verbose.stderr.split('\n')[104], 'line 105: unknown attribute "x"');
   });
 
   it('with --strict, sends nothing at all when any record is bad', async () => {
-    const input = file('strict.csv', 'account,city\ngood,Paris\nbad,"unclosed\n');
-    const ok = file('strict2.csv', 'account,city,citty\ngood,Paris,\n');
-    let result = await runCli(['set', '--file', input, '--strict'], { env });
+    const input = files.write('strict.csv', 'account,city\ngood,Paris\nbad,"unclosed\n');
+    const ok = files.write('strict2.csv', 'account,city,citty\ngood,Paris,\n');
+    let result = await runCli(['set', '--file', input, '--strict'], { env: app.env });
     assert.equal(result.code, 2);
     assert.equal(
       result.stderr,
       'im-attrs: line 3 of ' + input + ': a quoted field starts in this record and is never closed\n' +
         'hint: in CSV, a field that contains `"` must be quoted and each `"` inside it doubled: "say ""hi"""\n',
     );
-    result = await runCli(['set', '-', '--strict'], { env, stdin: '{"To_Account":"good","Attrs":{"city":"Rome"}}\n{"To_Account":"bad","Attrs":{"citi":"Rome"}}\n' });
+    result = await runCli(['set', '-', '--strict'], { env: app.env, stdin: '{"To_Account":"good","Attrs":{"city":"Rome"}}\n{"To_Account":"bad","Attrs":{"citi":"Rome"}}\n' });
     assert.equal(result.code, 2);
     assert.equal(
       result.stderr,
@@ -211,16 +141,16 @@ describe('im-attrs set', () => {
         'im-attrs: 1 bad record in the input; nothing was sent (--strict)\n' +
         'hint: fix the records listed above, or leave out --strict to send the good ones and skip the bad\n',
     );
-    result = await runCli(['set', '--file', ok], { env });
+    result = await runCli(['set', '--file', ok], { env: app.env });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^im-attrs: line 1 of .*strict2\.csv \(the csv header\): unknown attribute "citty" \(did you mean "city"\?\)\n/);
-    assert.deepEqual(emulator.requests.map((r) => r.command), ['im_get_attr_name', 'im_get_attr_name', 'im_get_attr_name']);
-    assert.equal(emulator.state.attrsOf('good'), undefined);
+    assert.deepEqual(app.emulator.requests.map((r) => r.command), ['im_get_attr_name', 'im_get_attr_name', 'im_get_attr_name']);
+    assert.equal(app.emulator.state.attrsOf('good'), undefined);
   });
 
   it('with --dry-run, prints the requests it would send and sends nothing but im_get_attr_name', async () => {
     const input = 'account\tsex\tcity\nd1\tF\tParis\nd2\t\tRome\nd3\t\t\nd4\tM\tTab\\there\nd5\tM\n';
-    const result = await runCli(['set', '--dry-run', '--batch-size', '2'], { env, stdin: input });
+    const result = await runCli(['set', '--dry-run', '--batch-size', '2'], { env: app.env, stdin: input });
     assert.equal(result.code, 5);
     assert.equal(
       result.stdout,
@@ -237,15 +167,15 @@ describe('im-attrs set', () => {
         'im-attrs: 1 bad record would be skipped; the other accounts would be updated\n' +
         'hint: fix the records listed above and run again (set is idempotent), or use --strict to refuse any input with a bad record\n',
     );
-    assert.deepEqual(log(emulator), [['im_get_attr_name', {}]]);
+    assert.deepEqual(requestLog(app.emulator), [['im_get_attr_name', {}]]);
   });
 
   it('leaves an attribute unchanged where a csv or tsv cell is empty', async () => {
-    assert.deepEqual(emulator.state.attrsOf('user000003'), { sex: 'M', city: 'Tokyo', level: 'bronze' });
-    const result = await runCli(['set', '--file', file('partial.csv', 'account,sex,city,level\r\nuser000003,,Paris,\r\n')], { env });
+    assert.deepEqual(app.emulator.state.attrsOf('user000003'), { sex: 'M', city: 'Tokyo', level: 'bronze' });
+    const result = await runCli(['set', '--file', files.write('partial.csv', 'account,sex,city,level\r\nuser000003,,Paris,\r\n')], { env: app.env });
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(log(emulator)[1], ['im_set_attr', { UserAttrs: [{ To_Account: 'user000003', Attrs: { city: 'Paris' } }] }]);
-    assert.deepEqual(emulator.state.attrsOf('user000003'), { sex: 'M', city: 'Paris', level: 'bronze' });
+    assert.deepEqual(requestLog(app.emulator)[1], ['im_set_attr', { UserAttrs: [{ To_Account: 'user000003', Attrs: { city: 'Paris' } }] }]);
+    assert.deepEqual(app.emulator.state.attrsOf('user000003'), { sex: 'M', city: 'Paris', level: 'bronze' });
   });
 
   describe('reads the same records in every format', () => {
@@ -259,13 +189,13 @@ describe('im-attrs set', () => {
     ];
     for (const c of cases) {
       it(`reads ${c.format}`, async () => {
-        const result = await runCli(['set', '--file', file(c.name, c.text), ...(c.args ?? [])], { env });
+        const result = await runCli(['set', '--file', files.write(c.name, c.text), ...(c.args ?? [])], { env: app.env });
         assert.equal(result.code, 0, result.stderr);
         if (c.args) {
           assert.equal(result.stderr, 'set: 0 accounts updated, 0 skipped (bad input), 1 skipped (nothing to set), 0 failed\n');
-          assert.deepEqual(log(emulator), [['im_get_attr_name', {}]]);
+          assert.deepEqual(requestLog(app.emulator), [['im_get_attr_name', {}]]);
         } else {
-          assert.deepEqual(log(emulator), [['im_get_attr_name', {}], ['im_set_attr', expected]]);
+          assert.deepEqual(requestLog(app.emulator), [['im_get_attr_name', {}], ['im_set_attr', expected]]);
         }
       });
     }
@@ -273,7 +203,7 @@ describe('im-attrs set', () => {
 
   it('sends an account on several lines once, at its last line, the lines merged', async () => {
     const result = await runCli(['set'], {
-      env,
+      env: app.env,
       stdin:
         '{"To_Account":"dup","Attrs":{"city":"Paris","sex":"F"}}\n' +
         '{"To_Account":"other","Attrs":{"city":"Rome"}}\n' +
@@ -285,7 +215,7 @@ describe('im-attrs set', () => {
       'warning: 1 record repeats the account of an earlier one; each account is sent once, at its last record, with its records merged (later values win)\n' +
         'set: 2 accounts updated, 0 skipped (bad input), 0 failed\n',
     );
-    assert.deepEqual(log(emulator)[1], [
+    assert.deepEqual(requestLog(app.emulator)[1], [
       'im_set_attr',
       { UserAttrs: [{ To_Account: 'other', Attrs: { city: 'Rome' } }, { To_Account: 'dup', Attrs: { city: 'Lyon', sex: 'F' } }] },
     ]);
@@ -295,61 +225,49 @@ describe('im-attrs set', () => {
     const records = ['p1', 'p2', 'p3', 'p4', 'p5'].map((a) => `{"To_Account":"${a}","Attrs":{"city":"C-${a}"}}\n`).join('');
 
     it('writes the records of failed accounts to --save-failed as ndjson, exits 5, and the file re-runs', async () => {
-      const proxy = await startProxy(emulator, (command, body) =>
-        command === 'im_set_attr' && JSON.stringify(body).includes('"p3"') ? { ActionStatus: 'FAIL', ErrorCode: 90033, ErrorInfo: 'injected' } : undefined,
+      const result = await runCli(['set', '--batch-size', '2', '--concurrency', '1', '--save-failed', 'failed.ndjson'], {
+        env: app.env,
+        stdin: records,
+        cwd: files.dir,
+        proxy: (command, body) => (command === 'im_set_attr' && body.includes('"p3"') ? { ActionStatus: 'FAIL', ErrorCode: 90033, ErrorInfo: 'injected' } : undefined),
+      });
+      assert.equal(result.code, 5);
+      assert.equal(
+        result.stderr,
+        'failed: 2 accounts (90033 injected): p3 p4\n' +
+          'set: 3 accounts updated, 0 skipped (bad input), 2 failed\n' +
+          'wrote 2 records to failed.ndjson; re-run them: im-attrs set --file failed.ndjson\n' +
+          'im-attrs: 2 accounts failed (2 × 90033 injected); the others were updated\n' +
+          'hint: re-run them: im-attrs set --file failed.ndjson\n',
       );
-      try {
-        const result = await runCli(['set', '--batch-size', '2', '--concurrency', '1', '--save-failed', 'failed.ndjson'], {
-          env: { ...env, IMADMIN_ENDPOINT: proxy.url },
-          stdin: records,
-          cwd: files.dir,
-        });
-        assert.equal(result.code, 5);
-        assert.equal(
-          result.stderr,
-          'failed: 2 accounts (90033 injected): p3 p4\n' +
-            'set: 3 accounts updated, 0 skipped (bad input), 2 failed\n' +
-            'wrote 2 records to failed.ndjson; re-run them: im-attrs set --file failed.ndjson\n' +
-            'im-attrs: 2 accounts failed (2 × 90033 injected); the others were updated\n' +
-            'hint: re-run them: im-attrs set --file failed.ndjson\n',
-        );
-        const saved = readFileSync(path.join(files.dir, 'failed.ndjson'), 'utf8');
-        assert.equal(saved, '{"To_Account":"p3","Attrs":{"city":"C-p3"}}\n{"To_Account":"p4","Attrs":{"city":"C-p4"}}\n');
-        assert.deepEqual(emulator.state.attrsOf('p3'), undefined);
-        const rerun = await runCli(['set', '--file', 'failed.ndjson'], { env, cwd: files.dir });
-        assert.equal(rerun.code, 0, rerun.stderr);
-        assert.deepEqual(emulator.state.attrsOf('p4'), { city: 'C-p4' });
-      } finally {
-        await proxy.close();
-      }
+      const saved = readFileSync(path.join(files.dir, 'failed.ndjson'), 'utf8');
+      assert.equal(saved, '{"To_Account":"p3","Attrs":{"city":"C-p3"}}\n{"To_Account":"p4","Attrs":{"city":"C-p4"}}\n');
+      assert.deepEqual(app.emulator.state.attrsOf('p3'), undefined);
+      const rerun = await runCli(['set', '--file', 'failed.ndjson'], { env: app.env, cwd: files.dir });
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.deepEqual(app.emulator.state.attrsOf('p4'), { city: 'C-p4' });
     });
 
     it('on a fatal error, saves the failed and the unsent records and exits with that error', async () => {
       let sets = 0;
-      const proxy = await startProxy(emulator, (command) =>
-        command === 'im_set_attr' && ++sets === 2 ? { ActionStatus: 'FAIL', ErrorCode: 60010, ErrorInfo: 'not an admin' } : undefined,
+      const result = await runCli(['set', '--batch-size', '2', '--concurrency', '1', '--save-failed', 'fatal.ndjson'], {
+        env: app.env,
+        stdin: records.replaceAll('C-', 'D-'),
+        cwd: files.dir,
+        proxy: (command) => (command === 'im_set_attr' && ++sets === 2 ? { ActionStatus: 'FAIL', ErrorCode: 60010, ErrorInfo: 'not an admin' } : undefined),
+      });
+      assert.equal(result.code, 4);
+      assert.equal(
+        result.stderr,
+        'set: 2 accounts updated, 0 skipped (bad input), 2 failed, 1 not sent\n' +
+          'wrote 3 records to fatal.ndjson; re-run them: im-attrs set --file fatal.ndjson\n' +
+          'im-attrs: im_set_attr: error 60010: not an admin\n' +
+          'hint: set `identifier` to an administrator account (Chat console → Account Management)\n',
       );
-      try {
-        const result = await runCli(['set', '--batch-size', '2', '--concurrency', '1', '--save-failed', 'fatal.ndjson'], {
-          env: { ...env, IMADMIN_ENDPOINT: proxy.url },
-          stdin: records.replaceAll('C-', 'D-'),
-          cwd: files.dir,
-        });
-        assert.equal(result.code, 4);
-        assert.equal(
-          result.stderr,
-          'set: 2 accounts updated, 0 skipped (bad input), 2 failed, 1 not sent\n' +
-            'wrote 3 records to fatal.ndjson; re-run them: im-attrs set --file fatal.ndjson\n' +
-            'im-attrs: im_set_attr: error 60010: not an admin\n' +
-            'hint: set `identifier` to an administrator account (Chat console → Account Management)\n',
-        );
-        assert.equal(
-          readFileSync(path.join(files.dir, 'fatal.ndjson'), 'utf8'),
-          '{"To_Account":"p3","Attrs":{"city":"D-p3"}}\n{"To_Account":"p4","Attrs":{"city":"D-p4"}}\n{"To_Account":"p5","Attrs":{"city":"D-p5"}}\n',
-        );
-      } finally {
-        await proxy.close();
-      }
+      assert.equal(
+        readFileSync(path.join(files.dir, 'fatal.ndjson'), 'utf8'),
+        '{"To_Account":"p3","Attrs":{"city":"D-p3"}}\n{"To_Account":"p4","Attrs":{"city":"D-p4"}}\n{"To_Account":"p5","Attrs":{"city":"D-p5"}}\n',
+      );
     });
 
     it('on Ctrl-C, lets the request in flight finish and saves the records not sent', async () => {
@@ -389,17 +307,13 @@ describe('im-attrs set', () => {
 
     it('retries 91000 and counts an account as failed only after the retries', async () => {
       let sets = 0;
-      const proxy = await startProxy(emulator, (command) =>
-        command === 'im_set_attr' && ++sets <= 2 ? { ActionStatus: 'FAIL', ErrorCode: 91000, ErrorInfo: 'busy' } : undefined,
-      );
-      try {
-        const result = await runCli(['set', 'r1', 'city=x', '--retries', '2', '--retry-delay', '1'], { env: { ...env, IMADMIN_ENDPOINT: proxy.url } });
-        assert.equal(result.code, 0, result.stderr);
-        assert.equal(result.stderr, 'set: 1 account updated, 0 skipped (bad input), 0 failed\n');
-        assert.equal(sets, 3);
-      } finally {
-        await proxy.close();
-      }
+      const result = await runCli(['set', 'r1', 'city=x', '--retries', '2', '--retry-delay', '1'], {
+        env: app.env,
+        proxy: (command) => (command === 'im_set_attr' && ++sets <= 2 ? { ActionStatus: 'FAIL', ErrorCode: 91000, ErrorInfo: 'busy' } : undefined),
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, 'set: 1 account updated, 0 skipped (bad input), 0 failed\n');
+      assert.equal(sets, 3);
     });
   });
 
@@ -414,31 +328,19 @@ describe('im-attrs set', () => {
       { name: 'a value that is not a string: 90033', body: entries(1, { city: 5 }), code: 90033 },
     ];
     for (const c of cases) {
-      it(`answers ${c.name}`, async () => {
-        const client = rawClient(emulator);
-        try {
-          const call = setAttrs(client, c.body as never);
-          if (c.code === undefined) await call;
-          else await assert.rejects(call, (e: unknown) => e instanceof ApiError && e.apiCode === c.code);
-        } finally {
-          client.close();
-        }
-      });
+      it(`answers ${c.name}`, () => assertRawAnswer(app.emulator, (client) => setAttrs(client, c.body as never), c.code));
     }
 
     it('applies nothing of a request with one bad entry', async () => {
-      const client = rawClient(emulator);
-      try {
+      await withRawClient(app.emulator, async (client) => {
         await assert.rejects(setAttrs(client, [{ To_Account: 'atomic1', Attrs: { city: 'x' } }, { To_Account: 'atomic2', Attrs: { nope: 'x' } }]));
-        assert.equal(emulator.state.attrsOf('atomic1'), undefined);
-      } finally {
-        client.close();
-      }
+      });
+      assert.equal(app.emulator.state.attrsOf('atomic1'), undefined);
     });
   });
 
   it('has a description, defaults and examples in --help', async () => {
-    const result = await runCli(['set', '--help'], { env });
+    const result = await runCli(['set', '--help'], { env: app.env });
     assert.equal(result.code, 0);
     assert.ok(result.stdout.startsWith('Usage: im-attrs set [options] [account] [name=value...]\n\nSet push attributes:'), result.stdout);
     for (const line of [

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { decode, generate } from '../../src/usersig.js';
-import { runCli, tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY, type RunResult } from '../helpers/cli.js';
+import { runCli, tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY, useTempDir, type RunResult } from '../helpers/cli.js';
 
 // API.md section 4: the test vector (sdkappid 1400000000, administrator, time 1700000000, 180 days).
 const TIME = 1_700_000_000;
@@ -21,6 +21,20 @@ const CONFIGURED = {
   IMADMIN_IDENTIFIER: TEST_ADMIN,
   IMADMIN_SECRET_KEY: TEST_SECRET_KEY,
 };
+
+/** How every command that needs a secret key says where to put one. */
+const SECRET_KEY_HINT =
+  'hint: set `secretKey` (IMADMIN_SECRET_KEY or .imadminrc), or pass --secret-key-file <path> ("-" reads stdin); ' +
+  'the Chat console shows the key under Application → Basic configuration';
+
+/** gen and verify refuse `--secret-key <key>`, without echoing the key. */
+const SECRET_KEY_FLAG_REFUSED =
+  `im-attrs: the secret key is never a flag value: on the command line it ends up in shell history and process lists\n${SECRET_KEY_HINT}\n`;
+
+/** What inspect and verify say about text that does not decode as a UserSig. */
+const WHAT_A_USERSIG_IS =
+  "hint: A UserSig is the long [A-Za-z0-9*_-] string from `im-attrs usersig gen`, the console's UserSig tool " +
+  'or TLSSigAPIv2 genUserSig; check that it was copied whole, or set secretKey so im-attrs signs for you.\n';
 
 function sign(change: Partial<Parameters<typeof generate>[0]> = {}): string {
   return generate({ sdkAppId: TEST_SDKAPPID, identifier: TEST_ADMIN, secretKey: TEST_SECRET_KEY, expireSeconds: 86_400, now: TIME, ...change });
@@ -41,8 +55,30 @@ function assertNoLeak(result: RunResult, userSigs: readonly string[], options: {
   }
 }
 
-const files = tempDir();
-after(() => files.cleanup());
+const files = useTempDir();
+
+/** A command line that fails: exactly this exit code and stderr, nothing on stdout. */
+interface Failure {
+  name: string;
+  args: string[];
+  env?: Record<string, string>;
+  stdin?: string;
+  code: number;
+  stderr: string;
+}
+
+/** One test per case: `im-attrs usersig <sub> …` fails as the case says and leaks no key and none of `userSigs(case)`. */
+function itFails(sub: 'gen' | 'inspect' | 'verify', cases: readonly Failure[], userSigs: (c: Failure) => readonly string[]): void {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const result = await runCli(['usersig', sub, ...c.args], { env: c.env, stdin: c.stdin, now: at(TIME) });
+      assert.equal(result.code, c.code);
+      assert.equal(result.stdout, '');
+      assert.equal(result.stderr, c.stderr);
+      assertNoLeak(result, userSigs(c));
+    });
+  }
+}
 
 /** A file holding the test key, as `echo "$KEY" > key.txt` would write it. */
 function keyFile(name = 'key.txt', key = TEST_SECRET_KEY): string {
@@ -153,16 +189,13 @@ describe('im-attrs usersig gen', () => {
     assert.equal(result.stdout, `${VECTOR}\n`);
   });
 
-  const failures: Array<{ name: string; args: string[]; env: Record<string, string>; code: number; stderr: string }> = [
+  const failures: Failure[] = [
     {
       name: 'is a config error (exit 3) when there is no secret key',
       args: [],
       env: { IMADMIN_SDKAPPID: String(TEST_SDKAPPID), IMADMIN_IDENTIFIER: TEST_ADMIN },
       code: 3,
-      stderr:
-        'im-attrs: no secret key to sign the UserSig with: secretKey is not configured\n' +
-        'hint: set `secretKey` (IMADMIN_SECRET_KEY or .imadminrc), or pass --secret-key-file <path> ("-" reads stdin); ' +
-        'the Chat console shows the key under Application → Basic configuration\n',
+      stderr: `im-attrs: no secret key to sign the UserSig with: secretKey is not configured\n${SECRET_KEY_HINT}\n`,
     },
     {
       name: 'is a config error (exit 3) when there is no SDKAppID',
@@ -205,10 +238,7 @@ describe('im-attrs usersig gen', () => {
       args: ['--secret-key', OTHER_KEY],
       env: CONFIGURED,
       code: 2,
-      stderr:
-        'im-attrs: the secret key is never a flag value: on the command line it ends up in shell history and process lists\n' +
-        'hint: set `secretKey` (IMADMIN_SECRET_KEY or .imadminrc), or pass --secret-key-file <path> ("-" reads stdin); ' +
-        'the Chat console shows the key under Application → Basic configuration\n',
+      stderr: SECRET_KEY_FLAG_REFUSED,
     },
     {
       name: 'is a usage error (exit 2) for an empty --secret-key-file',
@@ -218,15 +248,7 @@ describe('im-attrs usersig gen', () => {
       stderr: 'im-attrs: --secret-key-file -: the file is empty\n',
     },
   ];
-  for (const c of failures) {
-    it(c.name, async () => {
-      const result = await runCli(['usersig', 'gen', ...c.args], { env: c.env, now: at(TIME) });
-      assert.equal(result.code, c.code);
-      assert.equal(result.stdout, '');
-      assert.equal(result.stderr, c.stderr);
-      assertNoLeak(result, []);
-    });
-  }
+  itFails('gen', failures, () => []);
 });
 
 describe('im-attrs usersig inspect', () => {
@@ -333,7 +355,7 @@ describe('im-attrs usersig inspect', () => {
     assert.equal(result.stdout.split('\n')[0], 'identifier: "evil\\u001b[2J"');
   });
 
-  const failures: Array<{ name: string; args: string[]; stdin?: string; code: number; stderr: string }> = [
+  const failures: Failure[] = [
     {
       name: 'is a config error (exit 3) when no UserSig is given or configured',
       args: [],
@@ -356,10 +378,7 @@ describe('im-attrs usersig inspect', () => {
       name: 'is a usage error (exit 2), echoing none of the input, for text that is not a UserSig',
       args: [`${VECTOR.slice(0, 40)}!secret`],
       code: 2,
-      stderr:
-        'im-attrs: not a UserSig: it contains a character outside [A-Za-z0-9*_-] at position 41 ("!")\n' +
-        "hint: A UserSig is the long [A-Za-z0-9*_-] string from `im-attrs usersig gen`, the console's UserSig tool " +
-        'or TLSSigAPIv2 genUserSig; check that it was copied whole, or set secretKey so im-attrs signs for you.\n',
+      stderr: 'im-attrs: not a UserSig: it contains a character outside [A-Za-z0-9*_-] at position 41 ("!")\n' + WHAT_A_USERSIG_IS,
     },
     {
       name: 'is a usage error (exit 2) that recognises a pasted secret key, without echoing it',
@@ -370,15 +389,7 @@ describe('im-attrs usersig inspect', () => {
         'hint: This looks like a secret key (64 hex digits), not a UserSig: set it as secretKey and im-attrs signs for you.\n',
     },
   ];
-  for (const c of failures) {
-    it(c.name, async () => {
-      const result = await runCli(['usersig', 'inspect', ...c.args], { stdin: c.stdin, now: at(TIME) });
-      assert.equal(result.code, c.code);
-      assert.equal(result.stdout, '');
-      assert.equal(result.stderr, c.stderr);
-      assertNoLeak(result, c.args.filter((a) => a.length > 8));
-    });
-  }
+  itFails('inspect', failures, (c) => c.args.filter((a) => a.length > 8));
 });
 
 describe('im-attrs usersig verify', () => {
@@ -494,10 +505,7 @@ describe('im-attrs usersig verify', () => {
     {
       name: 'not a UserSig at all (garbage is "not valid" too: exit 4, not 2)',
       userSig: VECTOR.slice(0, 60),
-      stderr:
-        'im-attrs: not a UserSig: it does not decode (base64/zlib), or it is cut short\n' +
-        "hint: A UserSig is the long [A-Za-z0-9*_-] string from `im-attrs usersig gen`, the console's UserSig tool " +
-        'or TLSSigAPIv2 genUserSig; check that it was copied whole, or set secretKey so im-attrs signs for you.\n',
+      stderr: 'im-attrs: not a UserSig: it does not decode (base64/zlib), or it is cut short\n' + WHAT_A_USERSIG_IS,
     },
   ];
   for (const c of invalid) {
@@ -510,7 +518,7 @@ describe('im-attrs usersig verify', () => {
     });
   }
 
-  const failures: Array<{ name: string; args: string[]; env: Record<string, string>; stdin?: string; code: number; stderr: string }> = [
+  const failures: Failure[] = [
     {
       name: 'is a config error (exit 3) when there is no secret key to check with',
       args: [VECTOR],
@@ -518,9 +526,7 @@ describe('im-attrs usersig verify', () => {
       code: 3,
       stderr:
         'im-attrs: no secret key to verify the UserSig with: secretKey is not configured\n' +
-        'hint: set `secretKey` (IMADMIN_SECRET_KEY or .imadminrc), or pass --secret-key-file <path> ("-" reads stdin); ' +
-        'the Chat console shows the key under Application → Basic configuration; ' +
-        'without a key, `im-attrs usersig inspect` shows what the UserSig holds\n',
+        `${SECRET_KEY_HINT}; without a key, \`im-attrs usersig inspect\` shows what the UserSig holds\n`,
     },
     {
       name: 'is a config error (exit 3) when no UserSig is given or configured',
@@ -557,21 +563,10 @@ describe('im-attrs usersig verify', () => {
       args: [VECTOR, '--secret-key', OTHER_KEY],
       env: CONFIGURED,
       code: 2,
-      stderr:
-        'im-attrs: the secret key is never a flag value: on the command line it ends up in shell history and process lists\n' +
-        'hint: set `secretKey` (IMADMIN_SECRET_KEY or .imadminrc), or pass --secret-key-file <path> ("-" reads stdin); ' +
-        'the Chat console shows the key under Application → Basic configuration\n',
+      stderr: SECRET_KEY_FLAG_REFUSED,
     },
   ];
-  for (const c of failures) {
-    it(c.name, async () => {
-      const result = await runCli(['usersig', 'verify', ...c.args], { env: c.env, stdin: c.stdin, now: at(TIME) });
-      assert.equal(result.code, c.code);
-      assert.equal(result.stdout, '');
-      assert.equal(result.stderr, c.stderr);
-      assertNoLeak(result, [VECTOR]);
-    });
-  }
+  itFails('verify', failures, () => [VECTOR]);
 });
 
 describe('im-attrs usersig help', () => {

@@ -240,25 +240,7 @@ _im_attrs_profiles() {
   ${PROGRAM} config profiles 2>/dev/null
 }
 
-# _im_attrs_is_subcommand <command path> <word>
-_im_attrs_is_subcommand() {
-  case "$1|$2" in
-    ${subcommandPairs.join('|')}) return 0 ;;
-  esac
-  return 1
-}
-
-# _im_attrs_takes_value <command path> <option>
-_im_attrs_takes_value() {
-  case "$2" in
-    ${globalValued.join('|')}) return 0 ;;
-  esac
-  case "$1|$2" in
-    ${localValued.length ? localValued.join('|') : '"|"'}) return 0 ;;
-  esac
-  return 1
-}
-
+${treeFunctions(subcommandPairs, globalValued, localValued)}
 # _im_attrs_options <command path>
 _im_attrs_options() {
   case "$1" in
@@ -375,25 +357,7 @@ function zshScript(root: CommandSpec): string {
 # Install:  ${PROGRAM} completion zsh > "\${fpath[1]}/_${PROGRAM}"   (then start a new shell)
 #     or:   echo 'source <(${PROGRAM} completion zsh)' >> ~/.zshrc   (after compinit)
 
-# _im_attrs_is_subcommand <command path> <word>
-_im_attrs_is_subcommand() {
-  case "$1|$2" in
-    ${subcommandPairs.join('|')}) return 0 ;;
-  esac
-  return 1
-}
-
-# _im_attrs_takes_value <command path> <option>
-_im_attrs_takes_value() {
-  case "$2" in
-    ${globalValued.join('|')}) return 0 ;;
-  esac
-  case "$1|$2" in
-    ${localValued.length ? localValued.join('|') : '"|"'}) return 0 ;;
-  esac
-  return 1
-}
-
+${treeFunctions(subcommandPairs, globalValued, localValued)}
 _im_attrs() {
   local cmd="" word i skip=0
   local -a opts
@@ -556,5 +520,28 @@ end
 complete -c ${PROGRAM} -f
 
 ${lines.join('\n')}
+`;
+}
+
+/** The shell functions bash and zsh share: which words are subcommands, which options take a value. */
+function treeFunctions(subcommandPairs: readonly string[], globalValued: readonly string[], localValued: readonly string[]): string {
+  return `# _im_attrs_is_subcommand <command path> <word>
+_im_attrs_is_subcommand() {
+  case "$1|$2" in
+    ${subcommandPairs.join('|')}) return 0 ;;
+  esac
+  return 1
+}
+
+# _im_attrs_takes_value <command path> <option>
+_im_attrs_takes_value() {
+  case "$2" in
+    ${globalValued.join('|')}) return 0 ;;
+  esac
+  case "$1|$2" in
+    ${localValued.length ? localValued.join('|') : '"|"'}) return 0 ;;
+  esac
+  return 1
+}
 `;
 }

@@ -271,7 +271,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         }
         if (verdict.action === 'auth' || verdict.action === 'renew' || verdict.action === 'config' || verdict.action === 'fatal') {
           // Every later batch would fail the same way: stop the run, keep these items as undone.
-          fatal ??= toRunError(failure, verdict);
+          fatal ??= toRunError(failure, verdict, { renewed });
           stop.stop('fatal');
           return void (await finish(index, { undone: items }));
         }
@@ -343,7 +343,7 @@ export async function callOnce<T>(
         continue;
       }
       if (verdict.action === 'throttle') options.pacer.throttle();
-      if (stop.stopped || !shouldRetry(verdict, attempt, options.retry)) throw toRunError(error, verdict);
+      if (stop.stopped || !shouldRetry(verdict, attempt, options.retry)) throw toRunError(error, verdict, { renewed });
       const delayMs = backoffMs(attempt, options.retry);
       options.onRetry?.(verdict.reason, delayMs);
       await sleep(delayMs, stop.signal);

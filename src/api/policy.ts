@@ -66,11 +66,16 @@ export function backoffMs(attempt: number, options: RetryOptions): number {
 }
 
 /**
- * The error that ends a run after a verdict of auth/config/fatal: typed, with the table's hint.
+ * The error that ends a run after a verdict of auth/config/fatal: typed, with the table's hint
+ * (or, when a freshly signed UserSig was refused as expired, one about the clock).
  */
-export function toRunError(error: unknown, verdict: Verdict): ImAttrsError {
+export function toRunError(error: unknown, verdict: Verdict, options: { renewed?: boolean } = {}): ImAttrsError {
   const code = error instanceof ApiError ? error.apiCode : undefined;
-  const hint = code !== undefined ? codeInfo(code).hint : error instanceof ImAttrsError ? error.hint : undefined;
+  let hint = code !== undefined ? codeInfo(code).hint : error instanceof ImAttrsError ? error.hint : undefined;
+  if (verdict.action === 'renew' && options.renewed) {
+    // A UserSig signed a moment ago and already "expired": the clocks disagree.
+    hint = "the server rejected a freshly signed UserSig too: check this machine's clock (and that `secretKey` belongs to this app)";
+  }
   const message = error instanceof Error ? error.message : String(error);
   switch (verdict.action) {
     case 'auth':

@@ -113,7 +113,7 @@ export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promi
   // Subcommands (and theirs) never call process.exit and print through deps.io.
   const configure = (commands: readonly Command[]): void => {
     for (const command of commands) {
-      command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true);
+      command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true).helpOption('-h, --help', 'show help');
       configure(command.commands);
     }
   };

@@ -240,16 +240,16 @@ describe('Pacer', () => {
     }
   });
 
-  it('halves its rate on a throttle and climbs back a tenth of the limit per quiet second', async () => {
+  it('cuts its rate to 70 % on a throttle and climbs back a tenth of the limit per quiet second', async () => {
     let now = 0;
     const pacer = new Pacer({ rate: 100, now: () => now });
     pacer.throttle();
-    assert.equal(pacer.currentRate, 50);
+    assert.equal(pacer.currentRate, 70);
     pacer.throttle(); // within the same window: ignored
-    assert.equal(pacer.currentRate, 50);
-    now += 3000;
+    assert.equal(pacer.currentRate, 70);
+    now += 2000;
     await pacer.acquire();
-    assert.equal(pacer.currentRate, 80);
+    assert.equal(pacer.currentRate, 90);
     now += 10_000;
     await pacer.acquire();
     assert.equal(pacer.currentRate, 100);

@@ -6,7 +6,6 @@ import { Command, Option } from 'commander';
 import { REGION_IDS } from './config/regions.js';
 import type { Runtime } from './runtime.js';
 import { VERSION } from './version.js';
-import { addHelpTopics } from './commands/help-topics.js';
 
 /**
  * The commands, each loaded only when needed: `im-attrs get …` imports get's module and what it
@@ -109,7 +108,7 @@ export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promi
   for (const [name, load] of COMMANDS) {
     if (wanted === 'all' || wanted.includes(name)) program.addCommand(await load(rt));
   }
-  if (wanted === 'all') addHelpTopics(program);
+  if (wanted === 'all') (await import('./commands/help-topics.js')).addHelpTopics(program);
   // Subcommands (and theirs) never call process.exit and print through deps.io.
   const configure = (commands: readonly Command[]): void => {
     for (const command of commands) {

@@ -13,8 +13,8 @@
  * characters.
  */
 import { randomInt } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Got } from 'got';
 import { isLoopbackHost } from '../config/resolve.js';
@@ -122,9 +122,8 @@ export class ImClient {
   readonly options: ClientOptions;
   private baseUrl: string;
   private got: Got | undefined;
-  private readonly agents: { http: http.Agent; https: https.Agent };
+  private agents: { http: http.Agent; https: https.Agent; proxy: https.Agent | undefined } | undefined;
   private readonly proxy: ProxySettings | undefined;
-  private readonly proxyAgent: https.Agent | undefined;
   private switchedToBackup = false;
   /** Every UserSig sent so far (one, or a few after renewals): redacted from server-supplied text. */
   private readonly sentSigs = new Set<string>();
@@ -136,19 +135,37 @@ export class ImClient {
     if (options.backupBaseUrl !== undefined) checkBaseUrl(options.backupBaseUrl);
     this.baseUrl = options.baseUrl;
     this.proxy = options.proxyEnv ? proxySettings(options.proxyEnv) : undefined;
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
-    this.agents = {
-      http: new http.Agent(agentOptions),
-      https: new https.Agent({ ...agentOptions, ca: options.ca, rejectUnauthorized: true }),
-    };
-    this.proxyAgent = this.proxy ? createProxyAgent(this.proxy, { ...agentOptions, ca: options.ca }) : undefined;
+  }
+
+  /**
+   * got and the keep-alive agents (plain, TLS, proxy tunnel), made on the first request: loading
+   * the network stack costs more start-up time than everything `--help` needs.
+   */
+  private async transport(): Promise<{ got: Got; agents: NonNullable<ImClient['agents']> }> {
+    if (!this.got || !this.agents) {
+      const [{ default: got }, http, https] = await Promise.all([import('got'), import('node:http'), import('node:https')]);
+      const agentOptions = { keepAlive: true, maxSockets: this.options.maxSockets ?? 64 };
+      const proxy = this.proxy ? await createProxyAgent(this.proxy, { ...agentOptions, ca: this.options.ca }) : undefined;
+      // Another call may have got here first while this one awaited the imports.
+      if (!this.got || !this.agents) {
+        this.got = got;
+        this.agents = {
+          http: new http.Agent(agentOptions),
+          https: new https.Agent({ ...agentOptions, ca: this.options.ca, rejectUnauthorized: true }),
+          proxy,
+        };
+      } else {
+        proxy?.destroy();
+      }
+    }
+    return { got: this.got, agents: this.agents };
   }
 
   /** Closes kept-alive sockets so the process can exit. */
   close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
-    this.proxyAgent?.destroy();
+    this.agents?.http.destroy();
+    this.agents?.https.destroy();
+    this.agents?.proxy?.destroy();
   }
 
   /** The full URL of a command, UserSig included: never print it, use `redactUrl`. */
@@ -189,12 +206,6 @@ export class ImClient {
     return usesProxy(this.proxy, new URL(baseUrl));
   }
 
-  private async gotInstance(): Promise<Got> {
-    // got is loaded on first use so that `--help` and `--version` stay fast.
-    this.got ??= (await import('got')).default;
-    return this.got;
-  }
-
   /**
    * One POST of `body` to `command`. Resolves with the envelope when it says OK; rejects with
    * ApiError (error envelope, HTTP status, not JSON, wrong shape), NetworkError, or ConfigError
@@ -230,7 +241,7 @@ export class ImClient {
   }
 
   private async attempt(baseUrl: string, command: string, body: object, options: CallOptions): Promise<Envelope> {
-    const got = await this.gotInstance();
+    const { got, agents } = await this.transport();
     const url = this.url(command, baseUrl);
     const host = new URL(baseUrl).host;
     const viaProxy = this.proxied(baseUrl);
@@ -254,7 +265,7 @@ export class ImClient {
         // without bound behind the cap's back.
         decompress: false,
         responseType: 'text',
-        agent: { http: this.agents.http, https: viaProxy ? this.proxyAgent! : this.agents.https },
+        agent: { http: agents.http, https: viaProxy ? agents.proxy! : agents.https },
         https: { rejectUnauthorized: true, ...(this.options.ca === undefined ? {} : { certificateAuthority: this.options.ca }) },
         ...(this.options.lookup ? { dnsLookup: this.options.lookup } : {}),
         signal: options.signal,

@@ -9,8 +9,7 @@
  * The tunnel is an HTTP CONNECT through hpagent, which keeps the tunnelled TLS sockets alive
  * and pooled like a plain https.Agent does: one CONNECT serves many requests.
  */
-import https from 'node:https';
-import { HttpsProxyAgent } from 'hpagent';
+import type https from 'node:https';
 import { ConfigError } from '../errors.js';
 
 /** The environment variables read here, lower-case first. */
@@ -115,7 +114,9 @@ export function describeProxy(settings: ProxySettings): string {
  * CAs for the proxy's own TLS as well, when the proxy is an https:// one. Certificates are
  * always verified, whatever NODE_TLS_REJECT_UNAUTHORIZED says.
  */
-export function createProxyAgent(settings: ProxySettings, options: https.AgentOptions): https.Agent {
+export async function createProxyAgent(settings: ProxySettings, options: https.AgentOptions): Promise<https.Agent> {
+  // Loaded on first use, like the rest of the network stack: `--help` need not pay for it.
+  const { HttpsProxyAgent } = await import('hpagent');
   return new HttpsProxyAgent({
     ...options,
     rejectUnauthorized: true,

@@ -460,8 +460,8 @@ interface TlsProbe {
  * One HEAD request over TLS (through the proxy's CONNECT tunnel when one applies, as the API
  * calls go): the certificate, the protocol and the server's Date header.
  */
-function probeTls(host: string, port: number, ca: Buffer | undefined, timeoutMs: number, proxy: ProxySettings | undefined): Promise<TlsProbe> {
-  const agent = proxy ? createProxyAgent(proxy, { keepAlive: false, ca }) : false;
+async function probeTls(host: string, port: number, ca: Buffer | undefined, timeoutMs: number, proxy: ProxySettings | undefined): Promise<TlsProbe> {
+  const agent = proxy ? await createProxyAgent(proxy, { keepAlive: false, ca }) : false;
   const done = <T>(value: T): T => {
     if (agent) agent.destroy();
     return value;

@@ -9,14 +9,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import Table from 'cli-table3';
 import { Command, Option } from 'commander';
 import { readTextLines } from '../accounts.js';
 import { getAttrNames, MAX_ATTR_BYTES, MAX_ATTR_SLOTS, setAttrNames } from '../api/attrs.js';
 import type { ImClient } from '../api/client.js';
 import { Pacer } from '../api/pacer.js';
 import { ApiError, UsageError } from '../errors.js';
-import { displayCell, formatTsvLine } from '../output/index.js';
+import { displayCell, formatTsvLine, loadTable } from '../output/index.js';
 import type { Runtime } from '../runtime.js';
 import { callWithPolicy, engineSettings, type EngineSettings } from './batching.js';
 
@@ -131,6 +130,7 @@ export async function namesRun(rt: Runtime, options: NamesOptions): Promise<void
     out.write(formatTsvLine(['slot', 'name']));
     for (const row of rows) out.write(formatTsvLine(row));
   } else {
+    const Table = loadTable();
     const table = new Table({ head: ['slot', 'name'], style: { head: [], border: [] } });
     for (const [slot, name] of rows) table.push([slot, displayCell(name)]);
     out.write(`${table.toString()}\n`);

@@ -15,7 +15,7 @@ export type { AttrRecord, OutputFormat, RecordWriter, WriterOptions } from './ty
 export { CsvParser, escapeCsvField, formatCsvLine, parseCsv } from './csv.js';
 export type { CsvParserOptions, CsvRow } from './csv.js';
 export { escapeTsvField, formatTsvLine, parseTsvLine, unescapeTsvField } from './tsv.js';
-export { displayCell } from './table.js';
+export { displayCell, loadTable } from './table.js';
 export { recordJson } from './ndjson.js';
 
 /**

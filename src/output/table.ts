@@ -2,9 +2,17 @@
  * table: a boxed table for people, rendered by cli-table3 at end() (column widths need every
  * row). Plain text only, no colour codes, so the output is the same on a TTY and in a test.
  */
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type CliTable from 'cli-table3';
 import { attrValue, ColumnPicker } from './columns.js';
 import { ACCOUNT_COLUMN, type AttrRecord, type RecordWriter, type WriterOptions } from './types.js';
+
+const require = createRequire(import.meta.url);
+
+/** cli-table3 (CommonJS), loaded when a table is drawn: `--help` and the machine formats never need it. */
+export function loadTable(): typeof CliTable {
+  return require('cli-table3') as typeof CliTable;
+}
 
 /** Control characters other than `\n` (which makes a multi-line cell): C0, DEL and C1. */
 // eslint-disable-next-line no-control-regex
@@ -41,6 +49,7 @@ export class TableWriter implements RecordWriter {
     if (this.#ended) return;
     this.#ended = true;
     const columns = this.#picker?.columns ?? unionOfNames(this.#records);
+    const Table = loadTable();
     const table = new Table({
       head: [ACCOUNT_COLUMN, ...columns].map(displayCell),
       style: { head: [], border: [] },

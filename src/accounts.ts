@@ -6,6 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import { UsageError } from './errors.js';
+import { plural } from './util/text.js';
 
 /** Where account IDs come from, in the order given. */
 export type AccountSource =
@@ -141,10 +142,6 @@ class Collector {
     const rest = this.count - this.#listed.length;
     return this.#listed.join(', ') + (rest > 0 ? `, and ${rest} more` : '');
   }
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** Why a file could not be read, in words, from Node's error code. */

@@ -21,6 +21,7 @@ import {
 import { ApiError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
 import { parseIntOption, type Runtime } from '../runtime.js';
 import type { Credentials, ImClient } from '../api/client.js';
+import { plural } from '../util/text.js';
 
 /** Engine flags as commander parses them (strings until checked). */
 export interface EngineFlags {
@@ -94,10 +95,6 @@ export interface BatchJob<I, R> {
   credentials?: Credentials | undefined;
   /** Shared with any single calls the command makes, so together they stay under --rate. */
   pacer?: Pacer | undefined;
-}
-
-function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /**
@@ -184,10 +181,7 @@ export async function runBatchJob<I, R>(rt: Runtime, settings: EngineSettings, j
     const parts = [`${plural(s.itemsDone, 'account')} ${job.verb === 'get' ? 'returned' : 'updated'}`];
     if (s.itemsFailed) parts.push(`${s.itemsFailed.toLocaleString('en-US')} failed`);
     if (s.itemsUndone) parts.push(`${s.itemsUndone.toLocaleString('en-US')} not sent`);
-    const summary = `${parts.join(', ')} in ${seconds.toFixed(1)} s (${plural(s.calls, 'call')}, ${plural(s.retries, 'retry')})`.replace(
-      /retrys/,
-      'retries',
-    );
+    const summary = `${parts.join(', ')} in ${seconds.toFixed(1)} s (${plural(s.calls, 'call')}, ${plural(s.retries, 'retry')})`;
     if (!job.ownSummary && (deps.io.stderrIsTTY || rt.options.verbose)) rt.info(summary);
     if (saveStream && (s.itemsFailed || s.itemsUndone)) {
       rt.info(`wrote ${plural(s.itemsFailed + s.itemsUndone, 'account')} to ${settings.saveFailed}; re-run with --file ${settings.saveFailed}`);

@@ -15,6 +15,7 @@ import {
   type Fault,
 } from '../emulator/server.js';
 import { parseIntOption, type Runtime } from '../runtime.js';
+import { collect } from '../util/text.js';
 
 export interface EmulatorCommandOptions {
   host: string;
@@ -44,10 +45,6 @@ Then point im-attrs at it:
 GET /_emulator/stats answers request counts, the busiest one-second window, rate rejections and
 faults injected; GET /_emulator/requests the request log (UserSig redacted).
 `;
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 export function newEmulatorCommand(rt: Runtime): Command {
   const command = new Command('emulator')

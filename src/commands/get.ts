@@ -12,6 +12,7 @@ import { createWriter, OUTPUT_FORMATS, type AttrRecord, type OutputFormat } from
 import type { Runtime } from '../runtime.js';
 import { addEngineOptions, callWithPolicy, engineSettings, runBatchJob, type EngineFlags } from './batching.js';
 import { describeSource } from '../config/resolve.js';
+import { collect } from '../util/text.js';
 
 export interface GetOptions extends EngineFlags {
   file?: string[];
@@ -27,10 +28,6 @@ Examples:
   $ cut -f1 users.tsv | im-attrs get --output ndjson | jq -r 'select(.Attrs.city=="Paris") | .To_Account'
   $ im-attrs get --file ids.txt --save-failed failed.txt || im-attrs get --file failed.txt
 `;
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 export function newGetCommand(rt: Runtime): Command {
   const command = new Command('get')

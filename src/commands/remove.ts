@@ -16,7 +16,8 @@ import type { Entry, RecordFormat } from '../records.js';
 import type { Runtime } from '../runtime.js';
 import { engineSettings, type EngineFlags } from './batching.js';
 import { accountSources } from './get.js';
-import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, collect, fetchAppNames, recordInputSpecs } from './set.js';
+import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, recordInputSpecs } from './set.js';
+import { collect } from '../util/text.js';
 
 export interface RemoveOptions extends EngineFlags {
   attrs?: string;

@@ -31,6 +31,7 @@ import {
 } from '../records.js';
 import type { Runtime } from '../runtime.js';
 import { addEngineOptions, callWithPolicy, engineSettings, runBatchJob, type EngineFlags, type EngineSettings } from './batching.js';
+import { collect, plural } from '../util/text.js';
 
 export interface SetOptions extends EngineFlags {
   file?: string[];
@@ -52,10 +53,6 @@ Examples:
   $ im-attrs get --file ids.txt --output ndjson > backup.ndjson && im-attrs set --file backup.ndjson --profile prod
   $ im-attrs set --file big.tsv --strict --save-failed failed.ndjson || im-attrs set --file failed.ndjson
 `;
-
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 export function newSetCommand(rt: Runtime): Command {
   const command = new Command('set')
@@ -198,10 +195,6 @@ export async function scanRecords(rt: Runtime, reader: RecordReader, strict: boo
     );
   }
   return report;
-}
-
-function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : word.endsWith('ch') ? 'es' : 's'}`;
 }
 
 export interface EntryJob {

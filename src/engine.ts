@@ -17,7 +17,7 @@ import { setMaxListeners } from 'node:events';
 import type { Credentials } from './api/client.js';
 import { backoffMs, classify, shouldRetry, toRunError, type RetryOptions } from './api/policy.js';
 import { sleep, type Pacer } from './api/pacer.js';
-import type { ImAttrsError } from './errors.js';
+import { ImAttrsError } from './errors.js';
 
 /** Accounts per request for every all_member_push command (API.md section 2). */
 export const MAX_BATCH_SIZE = 100;
@@ -196,6 +196,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
     window.releaseAll();
   });
   let fatal: ImAttrsError | undefined;
+  let sourceError: unknown;
 
   // Reorder buffer: finished batches wait here until every earlier one has been handed on.
   const finished = new Map<number, { report?: BatchReport<I, R>; undone?: I[] }>();
@@ -296,7 +297,17 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         inflight.release();
         break;
       }
-      const next = await batches.next();
+      let next: IteratorResult<I[]>;
+      try {
+        next = await batches.next();
+      } catch (error) {
+        // The input itself is bad (a binary line, unreadable file): finish what is in flight,
+        // hand it on, then report the input error; the rest of the input cannot be read.
+        inflight.release();
+        sourceError = error;
+        stop.stop('fatal');
+        break;
+      }
       if (next.done) {
         inflight.release();
         break;
@@ -307,7 +318,10 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
     }
     await Promise.all(pending);
     await emitting;
-    if (stop.stopped) {
+    if (sourceError !== undefined) {
+      if (sourceError instanceof ImAttrsError) fatal ??= sourceError;
+      else throw sourceError;
+    } else if (stop.stopped) {
       // Drain what was never sent so the caller can save it: nothing is silently dropped.
       for await (const items of batches) {
         stats.itemsUndone += items.length;

@@ -125,7 +125,7 @@ describe('engine', () => {
       });
       assert.equal(signed.code, 0, signed.stderr);
       const stats = await emulator.stats();
-      assert.equal(stats.requests.im_get_attr, 60);
+      assert.equal(stats.requests.im_get_attr, 60, JSON.stringify(stats));
       assert.equal(stats.rejectedForRate, 0);
       assert.ok(stats.maxCallsPerSecond <= 20, `peak window ${stats.maxCallsPerSecond}`);
     } finally {

@@ -55,6 +55,20 @@ describe('im-attrs get', () => {
     assert.equal(result.stderr, 'warning: skipped 2 duplicate account IDs\n');
   });
 
+  it('prints what it fetched before a bad input line, then stops with exit 2 naming the line', async () => {
+    const ids = seededIds(1, 300);
+    const lines = [...ids.slice(0, 149), 'user\u0000oops', ...ids.slice(149)];
+    const file = files.write('binary.txt', `${lines.join('\n')}\n`);
+    const result = await runCli(['get', '--file', file, '--json'], { env: app.env });
+    assert.equal(result.code, 2);
+    assert.deepEqual(
+      (JSON.parse(result.stdout) as Array<{ To_Account: string }>).map((r) => r.To_Account),
+      ids.slice(0, 100),
+      'the first batch was read before the bad line and is printed; the JSON array is closed',
+    );
+    assert.equal(result.stderr, `im-attrs: line 150 of ${file} contains a NUL byte; is this a binary file?\nhint: give a text file with one account ID per line\n`);
+  });
+
   it('reads stdin when no account is given and stdin is not a terminal', async () => {
     const result = await runCli(['get', '--json'], { env: app.env, stdin: 'user000010\n' });
     assert.equal(result.code, 0, result.stderr);

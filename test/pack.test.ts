@@ -46,7 +46,8 @@ describe('npm pack', { timeout: 120_000 }, () => {
       whyNot = 'dist/src is not built: run npm run build (npm test does)';
       return;
     }
-    const { stdout } = await run(NPM, ['pack', '--json', '--pack-destination', work.dir, '--loglevel=error'], { cwd: ROOT, env: npmEnv() });
+    // --ignore-scripts: `npm test` has just built dist/; prepack's rebuild would rewrite it under the other tests.
+    const { stdout } = await run(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', work.dir, '--loglevel=error'], { cwd: ROOT, env: npmEnv() });
     packed = (JSON.parse(stdout) as PackResult[])[0];
   });
   after(() => work.cleanup());

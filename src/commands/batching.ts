@@ -227,6 +227,10 @@ const SPINNER_REFRESH_MS = 250;
  */
 async function startSpinner(rt: Runtime, verb: string, total: number | undefined, stats: EngineStats): Promise<Spinner | undefined> {
   if (!rt.deps.io.stderrIsTTY || rt.options.quiet) return undefined;
+  // A pseudo-terminal may report 0 columns (script, expect, some CI runners): ora would then try to
+  // clear an endless number of lines and never yield. No width, no spinner.
+  const columns = (rt.deps.io.stderr as { columns?: number }).columns;
+  if (!columns || columns < 20) return undefined;
   const { default: ora } = await import('ora');
   const spinner = ora({ stream: rt.deps.io.stderr as NodeJS.WriteStream, isEnabled: true, discardStdin: false });
   const text = (): string => {

@@ -88,11 +88,15 @@ export async function emulatorRun(rt: Runtime, options: EmulatorCommandOptions):
     secretKey = deps.env.IMADMIN_SECRET_KEY.trim();
   }
   rt.secrets.add(secretKey);
+  // --sdkappid and --identifier are also global options, and commander hands a value given after
+  // `emulator` to the program: take it from there when it was given.
+  const sdkappid = rt.options.sdkappid ?? options.sdkappid;
+  const identifier = rt.options.identifier ?? options.identifier;
   const emulator = await startEmulator({
     host: options.host,
     port: parseIntOption('--port', options.port, 0, 65535),
-    sdkAppId: parseIntOption('--sdkappid', options.sdkappid, 1, Number.MAX_SAFE_INTEGER),
-    identifier: options.identifier,
+    sdkAppId: parseIntOption('--sdkappid', sdkappid, 1, Number.MAX_SAFE_INTEGER),
+    identifier,
     dataFile: options.data ? path.resolve(deps.cwd, options.data) : undefined,
     seedUsers: options.seedUsers ? parseIntOption('--seed-users', options.seedUsers, 0, 10_000_000) : 0,
     secretKey,
@@ -108,7 +112,7 @@ export async function emulatorRun(rt: Runtime, options: EmulatorCommandOptions):
   });
   deps.io.stdout.write(`${emulator.url}\n`);
   rt.info(
-    `emulator: SDKAppID ${options.sdkappid}, administrator "${options.identifier}", ${emulator.state.users.size} users, ` +
+    `emulator: SDKAppID ${sdkappid}, administrator "${identifier}", ${emulator.state.users.size} users, ` +
       `UserSig ${secretKey ? 'verified with the secret key' : 'checked for presence only'}; Ctrl-C stops it`,
   );
   await new Promise<void>((resolve) => {

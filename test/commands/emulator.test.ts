@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { createTestSignals } from '../../src/deps.js';
+import { createTestIO } from '../../src/io.js';
+import { main } from '../../src/main.js';
+import { runCli, TEST_SECRET_KEY } from '../helpers/cli.js';
+
+/** Runs `im-attrs emulator <args>` in-process until `use(url)` is done, then sends SIGINT. */
+async function withEmulatorCommand(args: string[], use: (url: string) => Promise<void>): Promise<{ code: number; stderr: string }> {
+  const stdout = new PassThrough();
+  const io = { ...createTestIO(), stdout };
+  const errors: string[] = [];
+  io.stderr = new PassThrough().on('data', (chunk: Buffer) => errors.push(chunk.toString()));
+  const signals = createTestSignals();
+  const running = main(['node', 'im-attrs', 'emulator', ...args], { io, env: {}, cwd: '/', homeDir: '/', now: () => Date.now(), signals });
+  const url = await new Promise<string>((resolve) => stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+  try {
+    await use(url);
+  } finally {
+    signals.emit('SIGINT');
+  }
+  return { code: await running, stderr: errors.join('') };
+}
+
+describe('im-attrs emulator', () => {
+  it('answers for the --sdkappid and --identifier it is given, and prints its URL alone on stdout', async () => {
+    const result = await withEmulatorCommand(['--sdkappid', '1400000002', '--identifier', 'ops', '--seed-users', '3'], async (url) => {
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const env = { IMADMIN_ENDPOINT: url, IMADMIN_SDKAPPID: '1400000002', IMADMIN_IDENTIFIER: 'ops', IMADMIN_SECRET_KEY: TEST_SECRET_KEY };
+      const ok = await runCli(['get', 'user000001', '--json'], { env });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.stdout, '[\n  {"To_Account":"user000001","Attrs":{"sex":"M","city":"Shenzhen"}}\n]\n');
+      const otherApp = await runCli(['get', 'user000001', '--json'], { env: { ...env, IMADMIN_SDKAPPID: '1400000000' } });
+      assert.equal(otherApp.code, 4);
+    });
+    assert.equal(result.code, 0);
+    assert.equal(
+      result.stderr,
+      'emulator: SDKAppID 1400000002, administrator "ops", 3 users, UserSig checked for presence only; Ctrl-C stops it\nemulator: stopped\n',
+    );
+  });
+
+  it('refuses a bad --fail with a usage error', async () => {
+    const result = await runCli(['emulator', '--fail', 'bogus:0.5']);
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stderr,
+      'im-attrs: --fail "bogus:0.5": unknown fault "bogus"; use an error code (91000, 70169, …), http502, http503, reset, timeout or garbage\n',
+    );
+  });
+});

@@ -17,7 +17,7 @@ import { setMaxListeners } from 'node:events';
 import type { Credentials } from './api/client.js';
 import { backoffMs, classify, shouldRetry, toRunError, type RetryOptions } from './api/policy.js';
 import { sleep, type Pacer } from './api/pacer.js';
-import { ImAttrsError } from './errors.js';
+import { ApiError, ImAttrsError } from './errors.js';
 
 /** Accounts per request for every all_member_push command (API.md section 2). */
 export const MAX_BATCH_SIZE = 100;
@@ -27,6 +27,9 @@ export const MAX_BATCH_SIZE = 100;
  * (100 calls/s × 0.3 s = 30). More only queues behind the pacer.
  */
 export const DEFAULT_CONCURRENCY = 30;
+
+/** Batches failing one after another (after their retries) before the run gives up. */
+export const MAX_FAILED_BATCHES_IN_A_ROW = 5;
 
 export interface Failure<I> {
   item: I;
@@ -197,6 +200,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
   });
   let fatal: ImAttrsError | undefined;
   let sourceError: unknown;
+  let failedInARow = 0;
 
   // Reorder buffer: finished batches wait here until every earlier one has been handed on.
   const finished = new Map<number, { report?: BatchReport<I, R>; undone?: I[] }>();
@@ -251,6 +255,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
           stats.inFlight--;
         }
         if (outcome) {
+          failedInARow = 0;
           return void (await finish(index, { report: { index, items, results: outcome.results, failures: outcome.failures, attempts: attempt } }));
         }
         if (stop.signal.aborted) return void (await finish(index, { undone: items }));
@@ -278,6 +283,14 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         }
         const reason = attempt > 1 ? `${verdict.reason} (after ${attempt} attempts)` : verdict.reason;
         const failures = items.map((item) => ({ item, reason }));
+        failedInARow++;
+        if (failedInARow >= MAX_FAILED_BATCHES_IN_A_ROW && !fatal) {
+          // A dead endpoint would otherwise be retried batch after batch for the whole input.
+          fatal = new ApiError(`stopped after ${failedInARow} batches in a row failed (last: ${reason})`, {
+            hint: 'the endpoint looks unavailable: check it (im-attrs doctor), then re-run the rest from --save-failed',
+          });
+          stop.stop('fatal');
+        }
         return void (await finish(index, { report: { index, items, results: [], failures, attempts: attempt } }));
       }
     } finally {

@@ -113,6 +113,24 @@ describe('engine', () => {
     });
   });
 
+  it('gives up after 5 batches in a row fail, saving every account not done', async () => {
+    const ids = seededIds(1, 1000);
+    const saved = path.join(files.dir, 'dead-endpoint.txt');
+    await withEmulator({ seedUsers: 1000, faults: [{ kind: 'code:91000', fraction: 1 }] }, async (emulator) => {
+      const result = await runCli(['get', '--json', '--batch-size', '10', '--concurrency', '1', '--rate', '0', '--retries', '0', '--save-failed', saved], {
+        env: emulatorEnv(emulator),
+        stdin: ids.join('\n'),
+      });
+      assert.equal(result.code, 1);
+      assert.equal(emulator.requests.length, 5);
+      assert.deepEqual(readFileSync(saved, 'utf8').split('\n').filter(Boolean), ids);
+      assert.match(
+        result.stderr,
+        /im-attrs: stopped after 5 batches in a row failed \(last: 91000 injected fault 91000\)\nhint: the endpoint looks unavailable: check it \(im-attrs doctor\), then re-run the rest from --save-failed\n$/,
+      );
+    });
+  });
+
   it('keeps every one-second window at or under --rate, so the server never rejects a call', async () => {
     // The emulator runs in its own process here, as in production: in-process, a busy event loop
     // would delay its clock readings and make it see arrivals closer together than they were sent.

@@ -93,6 +93,11 @@ export interface BatchJob<I, R> {
   /** Accounts known in advance (for the spinner's ETA); undefined when streaming. */
   total?: number | undefined;
   credentials?: Credentials | undefined;
+  /**
+   * Work before the first batch (e.g. fetching the attribute names), once --save-failed is open:
+   * when it fails, every account is written there as not done, then its error ends the run.
+   */
+  before?: () => Promise<void>;
   /** Shared with any single calls the command makes, so together they stay under --rate. */
   pacer?: Pacer | undefined;
 }
@@ -133,6 +138,28 @@ export async function runBatchJob<I, R>(rt: Runtime, settings: EngineSettings, j
     if (!saveStream || accounts.length === 0) return;
     if (!saveStream.write(`${accounts.join('\n')}\n`)) await new Promise<void>((resolve) => saveStream!.once('drain', () => resolve()));
   };
+
+  if (job.before) {
+    try {
+      await job.before();
+    } catch (error) {
+      try {
+        const chunk: string[] = [];
+        for await (const item of job.items) {
+          chunk.push(job.accountOf(item));
+          if (chunk.length >= 1000) await save(chunk.splice(0));
+        }
+        await save(chunk);
+      } catch {
+        // The input itself is bad too: what could be read was saved; the first error is the one to report.
+      } finally {
+        deps.signals.off('SIGINT', onSignal);
+        deps.signals.off('SIGTERM', onSignal);
+        if (saveStream) await new Promise<void>((resolve) => saveStream!.end(() => resolve()));
+      }
+      throw error;
+    }
+  }
 
   const reasons = new Map<string, number>();
   let spinner: Spinner | undefined;

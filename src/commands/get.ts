@@ -2,17 +2,19 @@
  * `im-attrs get`: account IDs in, push attributes out, in input order.
  * accounts (args, --file, stdin) → batches of ≤ 100 → im_get_attr → writer → stdout.
  */
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Pacer } from '../api/pacer.js';
 import { getAttrNames, getAttrs, namesInSlotOrder } from '../api/attrs.js';
-import { readAccounts, type AccountSource } from '../accounts.js';
+import { fsReason, readAccounts, type AccountSource } from '../accounts.js';
 import { UsageError } from '../errors.js';
-import { createWriter, OUTPUT_FORMATS, type AttrRecord, type OutputFormat } from '../output/index.js';
+import { createWriter, OUTPUT_FORMATS, type AttrRecord, type OutputFormat, type RecordWriter } from '../output/index.js';
 import type { Runtime } from '../runtime.js';
 import { addEngineOptions, callWithPolicy, engineSettings, runBatchJob, type EngineFlags } from './batching.js';
 import { describeSource } from '../config/resolve.js';
 import { collect } from '../util/text.js';
+import { didYouMean } from '../util/suggest.js';
 
 export interface GetOptions extends EngineFlags {
   file?: string[];
@@ -43,7 +45,7 @@ export function newGetCommand(rt: Runtime): Command {
     .option('-f, --file <path>', 'read account IDs from a file, one per line (repeatable)', collect)
     .addOption(new Option('-o, --output <format>', 'table, tsv, csv, json or ndjson (default: table on a terminal, tsv otherwise)').choices(OUTPUT_FORMATS))
     .option('--json', 'short for --output json')
-    .option('--attrs <names>', 'comma-separated attribute columns, in this order (default: the app\'s attribute names)');
+    .option('--attrs <names>', 'only these attributes, comma-separated; table/tsv/csv columns in this order (default: all, columns in the app\'s slot order)');
   addEngineOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (accounts: string[], options: GetOptions) => {
@@ -78,7 +80,16 @@ export function accountSources(rt: Runtime, args: readonly string[], files: read
   const ids = args.filter((a) => a !== '-');
   const wantsStdin = args.includes('-');
   if (ids.length) sources.push({ kind: 'arg', values: ids });
-  for (const file of files) sources.push({ kind: 'file', path: file });
+  for (const file of files) {
+    // Checked now, before any request: a typo in a path should not cost an API call or print
+    // an empty result first.
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (error) {
+      throw new UsageError(`cannot read account IDs from ${file}: ${fsReason(error)}`);
+    }
+    sources.push({ kind: 'file', path: file });
+  }
   // Explicit accounts turn off the implicit stdin: a script's inherited, never-closed stdin
   // must not make `im-attrs get alice` hang.
   if (wantsStdin || (sources.length === 0 && !rt.deps.io.stdinIsTTY)) sources.push({ kind: 'stdin', stream: rt.deps.io.stdin });
@@ -99,52 +110,68 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
   const settings = engineSettings(options);
   const format = await resolveOutputFormat(rt, options);
   const sources = accountSources(rt, args, resolveFiles(rt, options.file));
-  const explicitColumns = options.attrs
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const explicitColumns = options.attrs === undefined ? undefined : parseAttrList(options.attrs);
   const client = await rt.client({ maxSockets: settings.concurrency });
   const pacer = new Pacer({ rate: settings.rate });
+  let writer: RecordWriter | undefined;
   try {
-    let columns: string[] | undefined = explicitColumns;
-    if (columns === undefined && format !== 'json' && format !== 'ndjson') {
-      // tsv and csv print their header first, so the columns must be known before any result:
-      // the app's attribute names (one extra call, at most 10 names), in slot order.
-      columns = namesInSlotOrder(await callWithPolicy(rt, settings, client, pacer, (signal, sent) => getAttrNames(client, { signal, onSent: sent })));
-    }
-    const unknown = new Set<string>();
-    const writer = createWriter(format, {
-      out: rt.deps.io.stdout,
-      columns,
-      onUnknownColumn: (name) => {
-        if (unknown.has(name)) return;
-        unknown.add(name);
-        if (!explicitColumns) rt.warn(`attribute "${name}" is not one of the app's attribute names; left out of the ${format} output`);
+    const total = sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined;
+    await runBatchJob<string, AttrRecord>(rt, settings, {
+      verb: 'get',
+      items: readAccounts(sources, { onWarning: (m) => rt.warn(m) }),
+      accountOf: (account) => account,
+      total,
+      credentials: client.options.credentials,
+      pacer,
+      // Runs once --save-failed is open: if it fails, every account is saved as not done.
+      before: async () => {
+        let columns = explicitColumns;
+        if (columns !== undefined || (format !== 'json' && format !== 'ndjson')) {
+          // tsv and csv print their header first, so the columns must be known before any result:
+          // the app's attribute names (one extra call, at most 10 names), in slot order. With
+          // --attrs, the same call tells which of the names given the app does not have.
+          const appNames = namesInSlotOrder(
+            await callWithPolicy(rt, settings, client, pacer, (signal, sent) => getAttrNames(client, { signal, onSent: sent })),
+          );
+          for (const name of columns ?? []) {
+            if (!appNames.includes(name)) rt.warn(`--attrs: "${name}" is not one of the app's attributes${didYouMean(name, appNames)}; its column stays empty`);
+          }
+          columns ??= appNames;
+        }
+        const unknown = new Set<string>();
+        writer = createWriter(format, {
+          out: rt.deps.io.stdout,
+          columns,
+          onUnknownColumn: (name) => {
+            if (unknown.has(name)) return;
+            unknown.add(name);
+            if (!explicitColumns) rt.warn(`attribute "${name}" is not one of the app's attribute names; left out of the ${format} output`);
+          },
+        });
+      },
+      send: async (accounts, signal, sent) => {
+        const { records, missing } = await getAttrs(client, accounts, { signal, onSent: sent });
+        return { results: records, failures: missing.map((m) => ({ item: m.account, reason: m.reason })) };
+      },
+      onResults: (records) => {
+        for (const record of records) writer!.write(explicitColumns ? pick(record, explicitColumns) : record);
       },
     });
-    const total = sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined;
-    try {
-      await runBatchJob<string, AttrRecord>(rt, settings, {
-        verb: 'get',
-        items: readAccounts(sources, { onWarning: (m) => rt.warn(m) }),
-        accountOf: (account) => account,
-        total,
-        credentials: client.options.credentials,
-        pacer,
-        send: async (accounts, signal, sent) => {
-          const { records, missing } = await getAttrs(client, accounts, { signal, onSent: sent });
-          return { results: records, failures: missing.map((m) => ({ item: m.account, reason: m.reason })) };
-        },
-        onResults: (records) => {
-          for (const record of records) writer.write(record);
-        },
-      });
-    } finally {
-      // The output is always completed (the JSON array closed, the table rendered), even after an error.
-      writer.end();
-    }
   } finally {
+    // The output is always completed (the JSON array closed, the table rendered), even after an error.
+    writer?.end();
     client.close();
   }
 }
 
+/** `--attrs sex,city`: names in order, blanks and repeats dropped. */
+function parseAttrList(text: string): string[] {
+  return [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
+}
+
+/** Only the chosen attributes (json and ndjson too, not just the table columns). */
+function pick(record: AttrRecord, names: readonly string[]): AttrRecord {
+  const attrs: Record<string, string> = {};
+  for (const name of names) if (Object.hasOwn(record.Attrs, name)) attrs[name] = record.Attrs[name]!;
+  return { To_Account: record.To_Account, Attrs: attrs };
+}

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { emulatorEnv, runCli, seededIds, startTestEmulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY, useEmulator, useTempDir } from '../helpers/cli.js';
@@ -67,6 +68,38 @@ describe('im-attrs get', () => {
       'the first batch was read before the bad line and is printed; the JSON array is closed',
     );
     assert.equal(result.stderr, `im-attrs: line 150 of ${file} contains a NUL byte; is this a binary file?\nhint: give a text file with one account ID per line\n`);
+  });
+
+  it('keeps only the --attrs attributes in every format, warns about names the app lacks, and drops repeats', async () => {
+    const result = await runCli(['get', 'user000003', '-o', 'ndjson', '--attrs', 'level,citty,level'], { env: app.env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, '{"To_Account":"user000003","Attrs":{"level":"bronze"}}\n');
+    assert.equal(result.stderr, 'warning: --attrs: "citty" is not one of the app\'s attributes (did you mean "city"?); its column stays empty\n');
+  });
+
+  it('refuses an unreadable --file before any request, printing nothing on stdout', async () => {
+    const result = await runCli(['get', '--file', '/nonexistent/ids.txt', '--json'], { env: app.env });
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, 'im-attrs: cannot read account IDs from /nonexistent/ids.txt: no such file\n');
+    assert.equal(app.emulator.requests.length, 0);
+  });
+
+  it('saves every account to --save-failed when the run fails before its first batch', async () => {
+    const faulty = await startTestEmulator({ seedUsers: 5, faults: [{ kind: 'code:91000', fraction: 1 }] });
+    try {
+      const saved = files.write('before-first-batch.txt', 'stale\n');
+      const result = await runCli(['get', '--retries', '0', '--save-failed', saved, '-o', 'tsv'], {
+        env: emulatorEnv(faulty),
+        stdin: 'user000001\nuser000002\nuser000003\n',
+      });
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, '', 'no header without columns');
+      assert.equal(readFileSync(saved, 'utf8'), 'user000001\nuser000002\nuser000003\n');
+      assert.equal(result.stderr, 'im-attrs: im_get_attr_name: error 91000: injected fault 91000\n');
+    } finally {
+      await faulty.close();
+    }
   });
 
   it('reads stdin when no account is given and stdin is not a terminal', async () => {

@@ -110,7 +110,7 @@ export async function* readAccounts(
       if (tooLong.count > 0) {
         warn(
           `${plural(tooLong.count, 'account ID')} ${tooLong.count === 1 ? 'is' : 'are'} longer than ` +
-            `${MAX_ACCOUNT_ID_BYTES} bytes, Tencent's limit: ${tooLong.list()}`,
+            `${MAX_ACCOUNT_ID_BYTES} bytes, Tencent's recommended maximum: ${tooLong.list()}`,
         );
       }
       if (unusual.count > 0) {

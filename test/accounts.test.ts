@@ -93,7 +93,7 @@ describe('readAccounts', () => {
     ]);
     assert.equal(ids.length, 11);
     assert.deepEqual(warnings, [
-      `1 account ID is longer than 32 bytes, Tencent's limit: "${long}"`,
+      `1 account ID is longer than 32 bytes, Tencent's recommended maximum: "${long}"`,
       '7 account IDs have characters other than the recommended letters, digits, "_", "-", "@" and ".": ' +
         '"a b", "é", "c/d", "e+f", "g#h", and 2 more',
     ]);
@@ -104,7 +104,7 @@ describe('readAccounts', () => {
     const { warnings } = await collect([{ kind: 'arg', values: ['用'.repeat(10), eleven, 'y'.repeat(50)] }]);
     assert.equal(
       warnings[0],
-      `2 account IDs are longer than 32 bytes, Tencent's limit: "${eleven}", "${'y'.repeat(40)}…"`,
+      `2 account IDs are longer than 32 bytes, Tencent's recommended maximum: "${eleven}", "${'y'.repeat(40)}…"`,
     );
   });
 

@@ -51,7 +51,7 @@ Examples:
   $ im-attrs set alice city=Paris sex=F
   $ im-attrs set --file crm-export.csv --dry-run
   $ im-attrs get --file ids.txt --output ndjson > backup.ndjson && im-attrs set --file backup.ndjson --profile prod
-  $ im-attrs set --file big.tsv --strict --save-failed failed.ndjson || im-attrs set --file failed.ndjson
+  $ im-attrs set --file big.tsv --save-failed failed.ndjson || im-attrs set --file failed.ndjson
 `;
 
 export function newSetCommand(rt: Runtime): Command {

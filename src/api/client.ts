@@ -134,7 +134,10 @@ export class ImClient {
     checkBaseUrl(options.baseUrl);
     if (options.backupBaseUrl !== undefined) checkBaseUrl(options.backupBaseUrl);
     this.baseUrl = options.baseUrl;
-    this.proxy = options.proxyEnv ? proxySettings(options.proxyEnv) : undefined;
+    // Plain http (loopback only) never goes through a proxy, so a proxy setting it would not use
+    // must not stop it either.
+    const anyHttps = [options.baseUrl, options.backupBaseUrl].some((u) => u?.startsWith('https:'));
+    this.proxy = options.proxyEnv && anyHttps ? proxySettings(options.proxyEnv) : undefined;
   }
 
   /**

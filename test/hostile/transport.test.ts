@@ -446,3 +446,16 @@ describe('backup domain when the primary does not resolve or connect', () => {
     }
   });
 });
+
+describe('a proxy setting that plain http does not use', () => {
+  it('does not stop a loopback http endpoint (the emulator), even when it is unusable', async () => {
+    const { startTestEmulator, emulatorEnv } = await import('../helpers/cli.js');
+    const emulator = await startTestEmulator({ seedUsers: 2 });
+    try {
+      const result = await runCli(['get', 'user000001', '--json'], { env: { ...emulatorEnv(emulator), HTTPS_PROXY: 'socks5://127.0.0.1:1080' } });
+      assert.equal(result.code, 0, result.stderr);
+    } finally {
+      await emulator.close();
+    }
+  });
+});

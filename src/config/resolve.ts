@@ -86,6 +86,15 @@ export interface GlobalFlags {
   timeout?: string | undefined;
 }
 
+/**
+ * A command's own --output and --json, which optsWithGlobals() passes along with the global flags.
+ * The command applies them itself; to collectSettings they only say the configured `output` is unused.
+ */
+export interface OutputFlags {
+  output?: string | undefined;
+  json?: boolean | undefined;
+}
+
 /** The raw, unvalidated winner for every key, plus what was loaded. */
 export interface Settings {
   values: Partial<Record<SettingKey, Sourced<string>>>;
@@ -134,8 +143,23 @@ function checkKeys(obj: Record<string, unknown>, where: string, allowed: readonl
   }
 }
 
-/** Collects every setting from flags, env and file, without validating the values yet. */
-export function collectSettings(flags: GlobalFlags, file: LoadedConfigFile | undefined, ctx: ResolveContext): Settings {
+/**
+ * Whether a file value (after ${NAME} expansion) equals `value`. A file value that cannot be read
+ * (an unset ${NAME}, a wrong type) equals nothing, and is no error here: it is not used.
+ */
+function sameValue(raw: unknown, value: string, key: string, source: Source, env: ResolveContext['env']): boolean {
+  try {
+    return fileValue(raw, key, source, env) === value;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Collects every setting from flags, env and file, without validating the values yet. Warns when
+ * an IMADMIN_* variable overrides a different value in the selected profile.
+ */
+export function collectSettings(flags: GlobalFlags & OutputFlags, file: LoadedConfigFile | undefined, ctx: ResolveContext): Settings {
   const { env } = ctx;
   const values: Settings['values'] = {};
   const data = file?.data ?? {};
@@ -190,6 +214,15 @@ export function collectSettings(flags: GlobalFlags, file: LoadedConfigFile | und
     const envValue = env[ENV_VARS[key]];
     if (envValue !== undefined && envValue !== '') {
       values[key] = { value: envValue, source: { kind: 'env', name: ENV_VARS[key] } };
+      const outputFlag = key === 'output' && (flags.output !== undefined || flags.json === true);
+      if (file && profile && profileData[key] !== undefined && !outputFlag) {
+        const source: Source = { kind: 'file', path: file.filepath, profile: profile.value };
+        if (!sameValue(profileData[key], envValue, key, source, env)) {
+          // A variable left exported from another session (the emulator's, say) would otherwise
+          // quietly win over the profile the user just chose: the precedence stays, but it is said.
+          ctx.warn(`${ENV_VARS[key]} overrides ${key} of profile "${profile.value}" (${file.filepath}); unset it to use the profile's value`);
+        }
+      }
       continue;
     }
     if (file && profile && profileData[key] !== undefined) {
@@ -273,28 +306,53 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
+/**
+ * Where the authority of a URL starts: after "scheme:" and the slashes that follow it, or right
+ * after "http(s):" without slashes (the URL parser allows that for special schemes).
+ */
+const AUTHORITY_START = /^\s*(?:[A-Za-z][A-Za-z0-9+.-]*:[/\\]+|(?:https?|wss?|ftp|file):)/i;
+
+/**
+ * `text` (a URL as the user typed it, or something meant to be one) with the password of its
+ * user info replaced by `***`, keeping the user name: `https://admin:***@proxy.example.com`.
+ * Works on the text, not on a parsed URL, so it also hides the password in a string that does
+ * not parse (`https://admin:p#ss@proxy`, where an unencoded # cuts the authority short).
+ */
+export function redactUrl(text: string): string {
+  const start = AUTHORITY_START.exec(text)?.[0].length ?? 0;
+  const rest = text.slice(start);
+  // The authority ends at the first / \ ? or #; its user info at the last @ before that.
+  let at = rest.slice(0, rest.search(/[/\\?#]|$/)).lastIndexOf('@');
+  if (at === -1 && !URL.canParse(text.trim())) at = rest.lastIndexOf('@');
+  const colon = rest.indexOf(':');
+  if (at === -1 || colon === -1 || colon > at) return text;
+  return `${text.slice(0, start)}${rest.slice(0, colon)}:***${rest.slice(at)}`;
+}
+
 /** Checks an endpoint override and returns its origin-plus-path without a trailing slash. */
 export function parseEndpoint(value: Sourced<string>): string {
+  // Every message shows the endpoint without its password (a proxy URL may carry one).
+  const shown = `endpoint "${redactUrl(value.value)}" (from ${describeSource(value.source)})`;
   let url: URL;
   try {
     url = new URL(value.value.trim());
   } catch {
-    throw new ConfigError(`endpoint "${value.value}" (from ${describeSource(value.source)}) is not a URL`, {
+    throw new ConfigError(`${shown} is not a URL`, {
       hint: 'use a full URL such as https://adminapisgp.im.qcloud.com or http://127.0.0.1:8080',
     });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(`endpoint "${value.value}" (from ${describeSource(value.source)}) must use https://`, {
+    throw new ConfigError(`${shown} must use https://`, {
       hint: 'use a full URL such as https://adminapisgp.im.qcloud.com',
     });
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new ConfigError(`endpoint "${value.value}" (from ${describeSource(value.source)}) uses plain http:// to a host that is not on this machine`, {
+    throw new ConfigError(`${shown} uses plain http:// to a host that is not on this machine`, {
       hint: 'the UserSig travels in the URL: use https://, or http:// only for 127.0.0.1/localhost (the emulator)',
     });
   }
   if (url.search || url.hash || url.username || url.password) {
-    throw new ConfigError(`endpoint "${value.value}" (from ${describeSource(value.source)}) must not carry a query, fragment or credentials`, {
+    throw new ConfigError(`${shown} must not carry a query, fragment or credentials`, {
       hint: 'give only the scheme, host, port and an optional path prefix',
     });
   }

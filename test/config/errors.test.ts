@@ -19,8 +19,14 @@ const OTHER_APP_USERSIG = generate({ sdkAppId: 1400000099, identifier: TEST_ADMI
 /** Signed 2 h 30 min before NOW for one hour: expired 1 h 30 min ago. */
 const EXPIRED_USERSIG = generate({ sdkAppId: TEST_SDKAPPID, identifier: TEST_ADMIN, secretKey: TEST_SECRET_KEY, expireSeconds: 3_600, now: NOW - 9_000 });
 const GARBAGE_USERSIG = 'eJyrVspxzSvJLE4tUrJSMjQwMDCyMDY0MDRQqgUA-not-really';
+/** The password of a proxy URL given as the endpoint. */
+const PROXY_PASSWORD = 'hunter2';
+const PROXY_WITH_PASSWORD = `https://admin:${PROXY_PASSWORD}@proxy.example.com`;
+const PROXY_CREDENTIALS_REFUSED = (from: string) =>
+  `im-attrs: endpoint "https://admin:***@proxy.example.com" (from ${from}) must not carry a query, fragment or credentials\n` +
+  'hint: give only the scheme, host, port and an optional path prefix\n';
 /** Every secret any case uses: none may appear on stdout or stderr, in whole or in part. */
-const SECRETS = [TEST_SECRET_KEY, USERSIG, OTHER_APP_USERSIG, EXPIRED_USERSIG, GARBAGE_USERSIG];
+const SECRETS = [TEST_SECRET_KEY, USERSIG, OTHER_APP_USERSIG, EXPIRED_USERSIG, GARBAGE_USERSIG, PROXY_PASSWORD];
 /** Pieces of the secret key: a parse error quoting the file around the key must not show them either. */
 const KEY_PIECES = [TEST_SECRET_KEY.slice(0, 12), TEST_SECRET_KEY.slice(26, 38), TEST_SECRET_KEY.slice(-12)];
 
@@ -137,6 +143,35 @@ const CASES: ErrorCase[] = [
     code: 3,
     stderr: (p) =>
       `im-attrs: endpoint "https//gw.example.com" (from ${p.file}) is not a URL\n` +
+      'hint: use a full URL such as https://adminapisgp.im.qcloud.com or http://127.0.0.1:8080\n',
+  },
+  {
+    name: 'an endpoint with a password from a flag shows the user name but not the password',
+    args: () => ['--endpoint', PROXY_WITH_PASSWORD],
+    env: () => ({ IMADMIN_SECRET_KEY: TEST_SECRET_KEY }),
+    code: 3,
+    stderr: () => PROXY_CREDENTIALS_REFUSED('flag --endpoint'),
+  },
+  {
+    name: 'an endpoint with a password from IMADMIN_ENDPOINT does not show the password',
+    env: () => ({ IMADMIN_ENDPOINT: PROXY_WITH_PASSWORD, IMADMIN_SECRET_KEY: TEST_SECRET_KEY }),
+    code: 3,
+    stderr: () => PROXY_CREDENTIALS_REFUSED('env IMADMIN_ENDPOINT'),
+  },
+  {
+    name: 'an endpoint with a password in the selected profile does not show the password',
+    env: () => ({ IMADMIN_ENDPOINT: '' }),
+    file: { content: { defaultProfile: PROFILE, profiles: { [PROFILE]: { endpoint: PROXY_WITH_PASSWORD, secretKey: TEST_SECRET_KEY } } } },
+    code: 3,
+    stderr: (p) => PROXY_CREDENTIALS_REFUSED(`${p.file}, profile "prod"`),
+  },
+  {
+    name: 'an endpoint with a password that is not a URL does not show the password either',
+    args: () => ['--endpoint', `https://admin:${PROXY_PASSWORD}@proxy.example.com:99999`],
+    env: () => ({ IMADMIN_SECRET_KEY: TEST_SECRET_KEY }),
+    code: 3,
+    stderr: () =>
+      'im-attrs: endpoint "https://admin:***@proxy.example.com:99999" (from flag --endpoint) is not a URL\n' +
       'hint: use a full URL such as https://adminapisgp.im.qcloud.com or http://127.0.0.1:8080\n',
   },
   {

@@ -30,6 +30,24 @@ const LADDER: readonly LadderRow[] = [
   { name: 'a flag beats the top-level key with nothing in between', layers: ['flag', 'file'], wins: 'flag' },
 ];
 
+/**
+ * The warning when an IMADMIN_* variable beats a different value in the selected profile: the
+ * ladder stands, but a variable left exported must not quietly override the profile chosen.
+ */
+function overrides(key: SettingKey, file: string): string {
+  return `${ENV_VARS[key]} overrides ${key} of profile "${PROFILE}" (${file}); unset it to use the profile's value`;
+}
+
+/** Whether a ladder row has the environment beat the selected profile (and so warns). */
+function envBeatsProfile(row: LadderRow): boolean {
+  return row.wins === 'env' && row.layers.includes('profile');
+}
+
+/** stderr for a CLI run of `row` on `key`: the override warning, or nothing. */
+function stderrFor(row: LadderRow, key: SettingKey, file: string): string {
+  return envBeatsProfile(row) ? `warning: ${overrides(key, file)}\n` : '';
+}
+
 /** Where each layer puts a value: a flag, an env var, the selected profile, the top level. */
 interface Layout {
   args: string[];
@@ -105,7 +123,7 @@ describe('configuration precedence', () => {
         it(`${key}: ${row.name}`, () => {
           const { settings, warnings } = collect(key, row.layers);
           assert.deepEqual(settings.values[key], { value: `${row.wins}-value`, source: SOURCE(key)[row.wins] });
-          assert.deepEqual(warnings, []);
+          assert.deepEqual(warnings, envBeatsProfile(row) ? [overrides(key, filepath)] : []);
         });
       }
       it(`${key}: an empty ${ENV_VARS[key]} counts as unset, so the selected profile wins`, () => {
@@ -130,27 +148,29 @@ describe('configuration precedence', () => {
     const IDENTIFIER: Record<Layer, string> = { flag: 'admin_flag', env: 'admin_env', profile: 'admin_profile', file: 'admin_file' };
     const SDKAPPID: Record<Layer, number> = { flag: 1400000011, env: 1400000012, profile: 1400000013, file: 1400000014 };
 
-    const CASES: Array<{ name: string; identifier: Layer[]; sdkAppId: Layer[]; wins: { identifier: Layer; sdkAppId: Layer } }> = [
+    // The environment warns when it beats the selected profile: sdkAppId first, as SETTING_KEYS lists it.
+    const CASES: Array<{ name: string; identifier: Layer[]; sdkAppId: Layer[]; wins: { identifier: Layer; sdkAppId: Layer }; warns?: SettingKey[] }> = [
       { name: 'flags win when every layer sets both keys', identifier: [...LAYERS], sdkAppId: [...LAYERS], wins: { identifier: 'flag', sdkAppId: 'flag' } },
-      { name: 'the environment wins over the selected profile and the top-level keys', identifier: ['env', 'profile', 'file'], sdkAppId: ['env', 'profile', 'file'], wins: { identifier: 'env', sdkAppId: 'env' } },
+      { name: 'the environment wins over the selected profile and the top-level keys', identifier: ['env', 'profile', 'file'], sdkAppId: ['env', 'profile', 'file'], wins: { identifier: 'env', sdkAppId: 'env' }, warns: ['sdkAppId', 'identifier'] },
       { name: 'the selected profile wins over the top-level keys', identifier: ['profile', 'file'], sdkAppId: ['profile', 'file'], wins: { identifier: 'profile', sdkAppId: 'profile' } },
       { name: 'the top-level keys apply when nothing above sets them', identifier: ['file'], sdkAppId: ['file'], wins: { identifier: 'file', sdkAppId: 'file' } },
       { name: 'a flag wins over a top-level key with no layer in between', identifier: ['flag', 'file'], sdkAppId: ['flag', 'file'], wins: { identifier: 'flag', sdkAppId: 'flag' } },
       { name: 'each key resolves on its own: identifier from a flag, sdkAppId from the profile', identifier: ['flag', 'profile', 'file'], sdkAppId: ['profile', 'file'], wins: { identifier: 'flag', sdkAppId: 'profile' } },
-      { name: 'each key resolves on its own: identifier from the top level, sdkAppId from the environment', identifier: ['file'], sdkAppId: ['env', 'profile', 'file'], wins: { identifier: 'file', sdkAppId: 'env' } },
+      { name: 'each key resolves on its own: identifier from the top level, sdkAppId from the environment', identifier: ['file'], sdkAppId: ['env', 'profile', 'file'], wins: { identifier: 'file', sdkAppId: 'env' }, warns: ['sdkAppId'] },
     ];
 
     for (const c of CASES) {
       it(c.name, async () => {
         const layout = place(place(emptyLayout(), 'identifier', pick(IDENTIFIER, c.identifier)), 'sdkAppId', pick(SDKAPPID, c.sdkAppId));
         const emulator = await pool.get({ sdkAppId: SDKAPPID[c.wins.sdkAppId], identifier: IDENTIFIER[c.wins.identifier] });
-        const { cwd, homeDir } = project(layout);
+        const { cwd, homeDir, file } = project(layout);
         const env = { IMADMIN_ENDPOINT: emulator.url, IMADMIN_SECRET_KEY: TEST_SECRET_KEY, ...layout.env };
         const result = await getUser1(layout.args, { env, cwd, homeDir });
         assert.deepEqual(received(emulator), [
           { command: 'im_get_attr', sdkappid: String(SDKAPPID[c.wins.sdkAppId]), identifier: IDENTIFIER[c.wins.identifier] },
         ]);
-        assert.deepEqual(result, { code: 0, stdout: USER1_NDJSON, stderr: '' });
+        const stderr = (c.warns ?? []).map((key) => `warning: ${overrides(key, file)}\n`).join('');
+        assert.deepEqual(result, { code: 0, stdout: USER1_NDJSON, stderr });
       });
     }
   });
@@ -194,10 +214,10 @@ describe('configuration precedence', () => {
           for (const layer of LAYERS) emulators[layer] = await pool.get({ label: layer });
           const urls = Object.fromEntries(LAYERS.map((l) => [l, emulators[l].url])) as Record<Layer, string>;
           const layout = place(emptyLayout(), 'endpoint', pick(urls, row.layers));
-          const { cwd, homeDir } = project(layout);
+          const { cwd, homeDir, file } = project(layout);
           const result = await getUser1(layout.args, { env: { ...base, IMADMIN_SECRET_KEY: TEST_SECRET_KEY, ...layout.env }, cwd, homeDir });
           assert.deepEqual(LAYERS.filter((l) => emulators[l].requests.length > 0), [row.wins]);
-          assert.deepEqual(result, { code: 0, stdout: USER1_NDJSON, stderr: '' });
+          assert.deepEqual(result, { code: 0, stdout: USER1_NDJSON, stderr: stderrFor(row, 'endpoint', file) });
         });
       }
     });
@@ -213,11 +233,11 @@ describe('configuration precedence', () => {
         it(row.name, async () => {
           const emulator = await pool.get();
           const layout = place(emptyLayout(), 'userSig', pick(SIGS, row.layers));
-          const { cwd, homeDir } = project(layout);
+          const { cwd, homeDir, file } = project(layout);
           const result = await getUser1(layout.args, { env: { ...base, IMADMIN_ENDPOINT: emulator.url, ...layout.env }, cwd, homeDir });
           const sent = emulator.requests.map((r) => r.query.usersig);
           assert.deepEqual(sent.map((s) => LAYERS.filter((l) => SIGS[l] === s)), [[row.wins]]);
-          assert.deepEqual(result, { code: 0, stdout: USER1_NDJSON, stderr: '' });
+          assert.deepEqual(result, { code: 0, stdout: USER1_NDJSON, stderr: stderrFor(row, 'userSig', file) });
         });
       }
     });
@@ -233,11 +253,11 @@ describe('configuration precedence', () => {
         it(row.name, async () => {
           const emulator = await pool.get({ secretKey: KEYS[row.wins] });
           const layout = place(emptyLayout(), 'secretKey', pick(KEYS, row.layers));
-          const { cwd, homeDir } = project(layout);
+          const { cwd, homeDir, file } = project(layout);
           const result = await getUser1([], { env: { ...base, IMADMIN_ENDPOINT: emulator.url, ...layout.env }, cwd, homeDir });
           const sent = emulator.requests.map((r) => r.query.usersig ?? '');
           assert.deepEqual(sent.map((s) => LAYERS.filter((l) => verify(s, { secretKey: KEYS[l] }).ok)), [[row.wins]]);
-          assert.deepEqual(result, { code: 0, stdout: USER1_NDJSON, stderr: '' });
+          assert.deepEqual(result, { code: 0, stdout: USER1_NDJSON, stderr: stderrFor(row, 'secretKey', file) });
         });
       }
 
@@ -258,7 +278,7 @@ describe('configuration precedence', () => {
           assert.deepEqual(result, {
             code: 3,
             stdout: '',
-            stderr: `im-attrs: unknown region "${REGIONS[row.wins]}" (from ${from[row.wins]})\nhint: valid regions: ${VALID_REGIONS}\n`,
+            stderr: `${stderrFor(row, 'region', file)}im-attrs: unknown region "${REGIONS[row.wins]}" (from ${from[row.wins]})\nhint: valid regions: ${VALID_REGIONS}\n`,
           });
         });
       }
@@ -294,12 +314,14 @@ describe('configuration precedence', () => {
         it(row.name, async () => {
           const emulator = await pool.get();
           const layout = place(emptyLayout(), 'output', pick(FORMATS, row.layers));
-          const { cwd, homeDir } = project(layout);
+          const { cwd, homeDir, file } = project(layout);
           const env = { ...base, IMADMIN_ENDPOINT: emulator.url, IMADMIN_SECRET_KEY: TEST_SECRET_KEY, ...layout.env };
           const tty = 'tty' in row ? row.tty : false;
           const result = await runCli(['get', 'user000001', ...layout.args], { env, cwd, homeDir, stdoutIsTTY: tty });
           const printed = row.wins === 'default' ? (row as { printed: string }).printed : PRINTED[FORMATS[row.wins]];
-          assert.deepEqual(result, { code: 0, stdout: printed, stderr: '' });
+          // A --output flag means neither the variable nor the profile is used: no warning then.
+          const stderr = row.wins === 'default' ? '' : stderrFor(row, 'output', file);
+          assert.deepEqual(result, { code: 0, stdout: printed, stderr });
         });
       }
     });

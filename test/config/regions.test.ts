@@ -1,7 +1,8 @@
 /**
  * Regions and endpoints: every id and long name maps to the domains of API.md section 1, the
  * resolved configuration targets https://<primary> with the backup domain, an endpoint replaces
- * the domain, and plain http:// is allowed only to this machine.
+ * the domain, and plain http:// is allowed only to this machine. An endpoint that carries a
+ * password is refused, and no message shows the password.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -129,7 +130,9 @@ describe('endpoint', () => {
   }
 
   const PLAIN_HTTP_HINT = 'the UserSig travels in the URL: use https://, or http:// only for 127.0.0.1/localhost (the emulator)';
-  const REFUSED: Array<{ name: string; value: string; message: string; hint: string }> = [
+  const CREDENTIALS_HINT = 'give only the scheme, host, port and an optional path prefix';
+  /** `password`, when given, must appear in neither the message nor the hint. */
+  const REFUSED: Array<{ name: string; value: string; message: string; hint: string; password?: string }> = [
     ...['http://adminapisgp.im.qcloud.com', 'http://10.0.0.7:8080', 'http://0.0.0.0:8080', 'http://localhost.example.com', 'http://127.0.0.1.nip.io', 'http://[::2]:8080'].map(
       (value) => ({
         name: `plain http to ${value.slice('http://'.length)}, which is not this machine`,
@@ -163,10 +166,66 @@ describe('endpoint', () => {
       hint: 'give only the scheme, host, port and an optional path prefix',
     },
     {
-      name: 'credentials in the URL',
-      value: 'https://user:pass@gw.example.com',
-      message: 'endpoint "https://user:pass@gw.example.com" (from flag --endpoint) must not carry a query, fragment or credentials',
-      hint: 'give only the scheme, host, port and an optional path prefix',
+      name: 'credentials in the URL, showing the user name but not the password',
+      value: 'https://admin:hunter2@proxy.example.com',
+      message: 'endpoint "https://admin:***@proxy.example.com" (from flag --endpoint) must not carry a query, fragment or credentials',
+      hint: CREDENTIALS_HINT,
+      password: 'hunter2',
+    },
+    {
+      name: 'a user name without a password, showing it as given',
+      value: 'https://admin@proxy.example.com',
+      message: 'endpoint "https://admin@proxy.example.com" (from flag --endpoint) must not carry a query, fragment or credentials',
+      hint: CREDENTIALS_HINT,
+    },
+    {
+      name: 'a password without a user name',
+      value: 'https://:hunter2@proxy.example.com',
+      message: 'endpoint "https://:***@proxy.example.com" (from flag --endpoint) must not carry a query, fragment or credentials',
+      hint: CREDENTIALS_HINT,
+      password: 'hunter2',
+    },
+    {
+      name: 'a password holding an @, hidden up to the last @ of the host part',
+      value: 'https://admin:hunter@2@proxy.example.com/im@v1',
+      message: 'endpoint "https://admin:***@proxy.example.com/im@v1" (from flag --endpoint) must not carry a query, fragment or credentials',
+      hint: CREDENTIALS_HINT,
+      password: 'hunter@2',
+    },
+    {
+      name: 'credentials over plain http to a remote host, without the password',
+      value: 'http://admin:hunter2@gw.example.com',
+      message: 'endpoint "http://admin:***@gw.example.com" (from flag --endpoint) uses plain http:// to a host that is not on this machine',
+      hint: PLAIN_HTTP_HINT,
+      password: 'hunter2',
+    },
+    {
+      name: 'credentials with a scheme other than https, without the password',
+      value: 'ftp://admin:hunter2@gw.example.com',
+      message: 'endpoint "ftp://admin:***@gw.example.com" (from flag --endpoint) must use https://',
+      hint: 'use a full URL such as https://adminapisgp.im.qcloud.com',
+      password: 'hunter2',
+    },
+    {
+      name: 'credentials without a scheme, without the password',
+      value: 'admin:hunter2@proxy.example.com',
+      message: 'endpoint "admin:***@proxy.example.com" (from flag --endpoint) must use https://',
+      hint: 'use a full URL such as https://adminapisgp.im.qcloud.com',
+      password: 'hunter2',
+    },
+    {
+      name: 'credentials in text that is not a URL (a port out of range), without the password',
+      value: 'https://admin:hunter2@proxy.example.com:99999',
+      message: 'endpoint "https://admin:***@proxy.example.com:99999" (from flag --endpoint) is not a URL',
+      hint: 'use a full URL such as https://adminapisgp.im.qcloud.com or http://127.0.0.1:8080',
+      password: 'hunter2',
+    },
+    {
+      name: 'a password holding # / and ?, which keep it from parsing, without the password',
+      value: 'https://admin:hu#nt/er?2@proxy.example.com',
+      message: 'endpoint "https://admin:***@proxy.example.com" (from flag --endpoint) is not a URL',
+      hint: 'use a full URL such as https://adminapisgp.im.qcloud.com or http://127.0.0.1:8080',
+      password: 'hu#nt/er?2',
     },
   ];
   for (const r of REFUSED) {
@@ -174,6 +233,7 @@ describe('endpoint', () => {
       assert.throws(() => endpoint(r.value), (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         assert.deepEqual({ message: error.message, hint: error.hint, exitCode: error.exitCode }, { message: r.message, hint: r.hint, exitCode: 3 });
+        if (r.password !== undefined) assert.ok(!`${error.message}\n${error.hint}`.includes(r.password), 'the password is not shown');
         return true;
       });
     });

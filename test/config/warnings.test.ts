@@ -1,14 +1,16 @@
 /**
  * What a config file can do without stopping the run: unknown keys (a warning naming the closest
- * known key), ${VAR} references (resolved from the environment), and credentials in a file that
- * others can read (a warning with the chmod that fixes it). Each run still succeeds.
+ * known key), ${VAR} references (resolved from the environment), credentials in a file that
+ * others can read (a warning with the chmod that fixes it), and IMADMIN_* variables that override
+ * the selected profile (a warning naming the variable, the key and the profile). Each run still
+ * succeeds.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { collectSettings } from '../../src/config/resolve.js';
+import { collectSettings, ENV_VARS, type SettingKey } from '../../src/config/resolve.js';
 import { generate } from '../../src/usersig.js';
-import { tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from '../helpers/cli.js';
+import { runCli, tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from '../helpers/cli.js';
 import { EmulatorPool, getUser1, leakedSecrets, PROFILE, received, USER1_NDJSON, writeConfig } from './fixtures.js';
 
 describe('config file warnings and references', () => {
@@ -166,6 +168,125 @@ describe('config file warnings and references', () => {
         const result = await getUser1([], { env, cwd: dir, homeDir: dir });
         assert.deepEqual(result, { code: 0, stdout: USER1_NDJSON, stderr: c.warns === undefined ? '' : warning(file, c.warns) });
         assert.deepEqual(leakedSecrets(result, [TEST_SECRET_KEY, USERSIG]), []);
+      });
+    }
+  });
+
+  describe('an IMADMIN_* variable that overrides the selected profile', () => {
+    const overrides = (key: SettingKey, file: string) =>
+      `warning: ${ENV_VARS[key]} overrides ${key} of profile "prod" (${file}); unset it to use the profile's value\n`;
+    /** A secret key the profile holds and the emulator does not accept (the environment's wins). */
+    const PROFILE_SECRET_KEY = `pro-${TEST_SECRET_KEY.slice(4)}`;
+
+    const CASES: Array<{
+      name: string;
+      /** The settings of profile "prod". */
+      profile: Record<string, unknown>;
+      /** Top-level settings; `defaultProfile: "prod"` here selects the profile without a flag. */
+      top?: Record<string, unknown>;
+      /** After `get user000001 -o ndjson`. */
+      args: string[];
+      /** Added to the environment that points at the emulator with its own SDKAppID, identifier and key. */
+      env?: Record<string, string>;
+      warns: SettingKey[];
+    }> = [
+      {
+        name: 'warns that IMADMIN_SDKAPPID overrides the sdkAppId of the profile chosen with --profile, and still uses the variable',
+        profile: { region: 'sgp', sdkAppId: 1400000099 },
+        args: ['--profile', PROFILE],
+        warns: ['sdkAppId'],
+      },
+      {
+        name: 'warns for a profile selected by IMADMIN_PROFILE',
+        profile: { identifier: 'ops_admin' },
+        args: [],
+        env: { IMADMIN_PROFILE: PROFILE },
+        warns: ['identifier'],
+      },
+      {
+        name: 'warns for a profile selected by defaultProfile',
+        profile: { sdkAppId: '1400000099' },
+        top: { defaultProfile: PROFILE },
+        args: [],
+        warns: ['sdkAppId'],
+      },
+      {
+        name: 'warns once for each key the environment overrides, in the order the keys are listed, without showing values',
+        profile: { sdkAppId: 1400000099, identifier: 'ops_admin', secretKey: PROFILE_SECRET_KEY, endpoint: 'https://adminapisgp.im.qcloud.com', timeout: 30 },
+        args: ['--profile', PROFILE],
+        env: { IMADMIN_TIMEOUT: '5' },
+        warns: ['sdkAppId', 'identifier', 'secretKey', 'endpoint', 'timeout'],
+      },
+      {
+        name: 'warns about a ${VAR} in the profile that a variable overrides, without expanding it',
+        profile: { identifier: '${IM_OPS_ADMIN_NOT_SET}' },
+        args: ['--profile', PROFILE],
+        warns: ['identifier'],
+      },
+      {
+        name: 'does not warn when the variables hold the values the profile has (a number, a ${VAR}, a string)',
+        profile: { sdkAppId: TEST_SDKAPPID, secretKey: '${IM_KEY}', identifier: TEST_ADMIN },
+        args: ['--profile', PROFILE],
+        env: { IM_KEY: TEST_SECRET_KEY },
+        warns: [],
+      },
+      {
+        name: 'does not warn when a flag overrides the profile, even with the variable set too',
+        profile: { sdkAppId: 1400000099, identifier: 'ops_admin' },
+        args: ['--profile', PROFILE, '--sdkappid', String(TEST_SDKAPPID), '--identifier', TEST_ADMIN],
+        warns: [],
+      },
+      {
+        name: 'does not warn when the selected profile leaves the key to the top level',
+        profile: { region: 'sgp' },
+        top: { sdkAppId: 1400000099 },
+        args: ['--profile', PROFILE],
+        warns: [],
+      },
+      {
+        name: 'does not warn about a profile that is not selected',
+        profile: { sdkAppId: 1400000099 },
+        top: { sdkAppId: 1400000098 },
+        args: [],
+        warns: [],
+      },
+      {
+        name: 'does not warn about an empty variable, which lets the profile win',
+        profile: { timeout: 30 },
+        args: ['--profile', PROFILE],
+        env: { IMADMIN_TIMEOUT: '' },
+        warns: [],
+      },
+    ];
+    for (const c of CASES) {
+      it(c.name, async () => {
+        const emulator = await pool.get();
+        const { dir, file } = projectFile({ ...c.top, profiles: { [PROFILE]: c.profile } });
+        const env = { IMADMIN_ENDPOINT: emulator.url, IMADMIN_SDKAPPID: String(TEST_SDKAPPID), IMADMIN_IDENTIFIER: TEST_ADMIN, IMADMIN_SECRET_KEY: TEST_SECRET_KEY, ...c.env };
+        const result = await getUser1(c.args, { env, cwd: dir, homeDir: dir });
+        assert.deepEqual(result, { code: 0, stdout: USER1_NDJSON, stderr: c.warns.map((key) => overrides(key, file)).join('') });
+        assert.deepEqual(received(emulator), [{ command: 'im_get_attr', sdkappid: String(TEST_SDKAPPID), identifier: TEST_ADMIN }]);
+        assert.deepEqual(leakedSecrets(result, [TEST_SECRET_KEY, PROFILE_SECRET_KEY]), []);
+      });
+    }
+
+    const OUTPUT_CASES: Array<{ name: string; args: string[]; stdout: string; warns: boolean }> = [
+      { name: 'warns that IMADMIN_OUTPUT overrides the output of the profile', args: [], stdout: USER1_NDJSON, warns: true },
+      { name: 'does not warn about IMADMIN_OUTPUT when --output chooses the format', args: ['--output', 'ndjson'], stdout: USER1_NDJSON, warns: false },
+      {
+        name: 'does not warn about IMADMIN_OUTPUT when --json chooses the format',
+        args: ['--json'],
+        stdout: '[\n  {"To_Account":"user000001","Attrs":{"sex":"M","city":"Shenzhen"}}\n]\n',
+        warns: false,
+      },
+    ];
+    for (const c of OUTPUT_CASES) {
+      it(c.name, async () => {
+        const emulator = await pool.get();
+        const { dir, file } = projectFile({ profiles: { [PROFILE]: { output: 'csv' } } });
+        const env = { IMADMIN_ENDPOINT: emulator.url, IMADMIN_SDKAPPID: String(TEST_SDKAPPID), IMADMIN_IDENTIFIER: TEST_ADMIN, IMADMIN_SECRET_KEY: TEST_SECRET_KEY, IMADMIN_OUTPUT: 'ndjson' };
+        const result = await runCli(['get', 'user000001', '--profile', PROFILE, ...c.args], { env, cwd: dir, homeDir: dir });
+        assert.deepEqual(result, { code: 0, stdout: c.stdout, stderr: c.warns ? overrides('output', file) : '' });
       });
     }
   });

@@ -18,12 +18,6 @@ export const WINDOW_MS = 1000;
  */
 export const THROTTLE_FACTOR = 0.7;
 
-/**
- * Starts are at least WINDOW_MS / (SPREAD × rate) apart: a full window's quota then takes half a
- * window to send. That keeps bursts (which the server handles one after another, and so counts
- * late) short, without costing throughput: the sliding window is still the limit.
- */
-export const SPREAD = 2;
 
 /**
  * Timers fire late, never early, but the server's clock and ours disagree by the time a request
@@ -99,14 +93,6 @@ export class Pacer {
       const limit = Math.max(1, Math.floor(this.effective));
       // Forget starts that left the window.
       while (this.starts.length > 0 && now - this.starts[0]! >= WINDOW_MS + WINDOW_GUARD_MS) this.starts.shift();
-      // Spread the starts over the window instead of sending `limit` at once: a burst queues at
-      // the server, which then counts its tail late, in the next second's window.
-      const spacing = WINDOW_MS / (SPREAD * limit);
-      const last = this.starts[this.starts.length - 1];
-      if (last !== undefined && now - last < spacing) {
-        await this.sleepFn(Math.max(1, Math.ceil(last + spacing - now)), signal);
-        continue;
-      }
       if (this.starts.length < limit) {
         this.starts.push(now);
         return () => this.moveStart(now);

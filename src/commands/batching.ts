@@ -109,6 +109,7 @@ export interface BatchJob<I, R> {
  */
 export async function runBatchJob<I, R>(rt: Runtime, settings: EngineSettings, job: BatchJob<I, R>): Promise<EngineStats> {
   const { deps } = rt;
+  deps.preferSmallHeap?.();
   const stop = new StopSwitch();
   let signalCount = 0;
   const onSignal = (): void => {

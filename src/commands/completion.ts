@@ -203,7 +203,8 @@ function bashValueAction(value: ValueKind): string {
   }
 }
 
-function bashScript(root: CommandSpec): string {
+/** What the bash and zsh scripts both need to know about the tree, as shell case patterns. */
+function treeFacts(root: CommandSpec) {
   const commands = allCommands(root);
   const globals = globalOptions(root);
   const subcommandPairs = commands.flatMap((c) => c.subcommands.map((s) => `"${key(c)}|${last(s)}"`));
@@ -211,6 +212,11 @@ function bashScript(root: CommandSpec): string {
   const localValued = commands
     .filter((c) => c !== root)
     .flatMap((c) => c.options.filter((o) => o.value.kind !== 'none').flatMap((o) => flagsOf(o).map((f) => `"${key(c)}|${f}"`)));
+  return { commands, globals, subcommandPairs, globalValued, localValued };
+}
+
+function bashScript(root: CommandSpec): string {
+  const { commands, globals, subcommandPairs, globalValued, localValued } = treeFacts(root);
 
   const valueCases: string[] = [];
   for (const [c, o] of completableLocalOptions(root)) {
@@ -322,13 +328,7 @@ function zshValueAction(value: ValueKind, what: string): string {
 }
 
 function zshScript(root: CommandSpec): string {
-  const commands = allCommands(root);
-  const globals = globalOptions(root);
-  const subcommandPairs = commands.flatMap((c) => c.subcommands.map((s) => `"${key(c)}|${last(s)}"`));
-  const globalValued = globals.filter((o) => o.value.kind !== 'none').flatMap(flagsOf);
-  const localValued = commands
-    .filter((c) => c !== root)
-    .flatMap((c) => c.options.filter((o) => o.value.kind !== 'none').flatMap((o) => flagsOf(o).map((f) => `"${key(c)}|${f}"`)));
+  const { commands, globals, subcommandPairs, globalValued, localValued } = treeFacts(root);
   const valueCases: string[] = [];
   for (const [c, o] of completableLocalOptions(root)) {
     valueCases.push(`    ${flagsOf(o).map((f) => `"${key(c)}|${f}"`).join('|')}) ${zshValueAction(o.value, o.description)} ;;`);

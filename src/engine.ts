@@ -15,7 +15,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Credentials } from './api/client.js';
-import { backoffMs, classify, shouldRetry, toRunError, type RetryOptions } from './api/policy.js';
+import { backoffMs, classify, shouldRetry, toRunError, type RetryOptions, type Verdict } from './api/policy.js';
 import { sleep, type Pacer } from './api/pacer.js';
 import { ApiError, ImAttrsError } from './errors.js';
 
@@ -235,7 +235,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
 
   const runBatch = async (items: I[], index: number): Promise<void> => {
     let attempt = 0;
-    let renewed = false;
+    const renewal = { renewed: false };
     try {
       for (;;) {
         if (stop.signal.aborted) return void (await finish(index, { undone: items }));
@@ -260,24 +260,22 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         }
         if (stop.signal.aborted) return void (await finish(index, { undone: items }));
         const verdict = classify(failure);
-        if (verdict.action === 'renew' && !renewed && options.credentials?.renew()) {
+        const next = afterFailure(verdict, attempt, renewal, options);
+        if (next.kind === 'renew') {
           // A fresh UserSig from the secret key; this attempt does not count against --retries.
-          renewed = true;
           stats.renewals++;
           attempt--;
           continue;
         }
-        if (verdict.action === 'throttle') options.pacer.throttle();
-        if (shouldRetry(verdict, attempt, options.retry)) {
-          const delayMs = backoffMs(attempt, options.retry);
+        if (next.kind === 'retry') {
           stats.retries++;
-          options.onRetry?.({ index, attempt, reason: verdict.reason, delayMs });
-          await sleep(delayMs, stop.signal);
+          options.onRetry?.({ index, attempt, reason: verdict.reason, delayMs: next.delayMs });
+          await sleep(next.delayMs, stop.signal);
           continue;
         }
-        if (verdict.action === 'auth' || verdict.action === 'renew' || verdict.action === 'config' || verdict.action === 'fatal') {
+        if (endsRun(verdict)) {
           // Every later batch would fail the same way: stop the run, keep these items as undone.
-          fatal ??= toRunError(failure, verdict, { renewed });
+          fatal ??= toRunError(failure, verdict, renewal);
           stop.stop('fatal');
           return void (await finish(index, { undone: items }));
         }
@@ -357,23 +355,42 @@ export async function callOnce<T>(
   options: { pacer: Pacer; retry: RetryOptions; credentials?: Credentials | undefined; stop?: StopSwitch | undefined; onRetry?: (reason: string, delayMs: number) => void },
 ): Promise<T> {
   const stop = options.stop ?? new StopSwitch();
-  let renewed = false;
+  const renewal = { renewed: false };
   for (let attempt = 1; ; attempt++) {
     const sent = await options.pacer.acquire(stop.signal);
     try {
       return await fn(stop.signal, sent);
     } catch (error) {
       const verdict = classify(error);
-      if (verdict.action === 'renew' && !renewed && options.credentials?.renew()) {
-        renewed = true;
+      const next = afterFailure(verdict, attempt, renewal, options);
+      if (next.kind === 'renew') {
         attempt--;
         continue;
       }
-      if (verdict.action === 'throttle') options.pacer.throttle();
-      if (stop.stopped || !shouldRetry(verdict, attempt, options.retry)) throw toRunError(error, verdict, { renewed });
-      const delayMs = backoffMs(attempt, options.retry);
-      options.onRetry?.(verdict.reason, delayMs);
-      await sleep(delayMs, stop.signal);
+      if (stop.stopped || next.kind === 'give-up') throw toRunError(error, verdict, renewal);
+      options.onRetry?.(verdict.reason, next.delayMs);
+      await sleep(next.delayMs, stop.signal);
     }
   }
+}
+
+/** What to do after a failed attempt: the one place that renews, slows the pacer and retries. */
+function afterFailure(
+  verdict: Verdict,
+  attempt: number,
+  renewal: { renewed: boolean },
+  options: { pacer: Pacer; retry: RetryOptions; credentials?: Credentials | undefined },
+): { kind: 'renew' } | { kind: 'retry'; delayMs: number } | { kind: 'give-up' } {
+  if (verdict.action === 'renew' && !renewal.renewed && options.credentials?.renew()) {
+    renewal.renewed = true;
+    return { kind: 'renew' };
+  }
+  if (verdict.action === 'throttle') options.pacer.throttle();
+  if (shouldRetry(verdict, attempt, options.retry)) return { kind: 'retry', delayMs: backoffMs(attempt, options.retry) };
+  return { kind: 'give-up' };
+}
+
+/** Failures after which every later request would fail the same way. */
+function endsRun(verdict: Verdict): boolean {
+  return verdict.action === 'auth' || verdict.action === 'renew' || verdict.action === 'config' || verdict.action === 'fatal';
 }

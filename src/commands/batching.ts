@@ -111,19 +111,6 @@ export async function runBatchJob<I, R>(rt: Runtime, settings: EngineSettings, j
   const { deps } = rt;
   deps.preferSmallHeap?.();
   const stop = new StopSwitch();
-  let signalCount = 0;
-  const onSignal = (): void => {
-    signalCount++;
-    if (signalCount === 1) {
-      stop.stop('interrupt');
-      rt.stderr(`stopping: no new requests; waiting for those in flight (press Ctrl-C again to abort them)`);
-    } else {
-      stop.abort();
-    }
-  };
-  deps.signals.on('SIGINT', onSignal);
-  deps.signals.on('SIGTERM', onSignal);
-
   let saveStream: WriteStream | undefined;
   if (settings.saveFailed) {
     const file = path.resolve(deps.cwd, settings.saveFailed);
@@ -140,32 +127,32 @@ export async function runBatchJob<I, R>(rt: Runtime, settings: EngineSettings, j
     if (!saveStream.write(`${accounts.join('\n')}\n`)) await new Promise<void>((resolve) => saveStream!.once('drain', () => resolve()));
   };
 
-  if (job.before) {
-    try {
-      await job.before();
-    } catch (error) {
-      try {
-        const chunk: string[] = [];
-        for await (const item of job.items) {
-          chunk.push(job.accountOf(item));
-          if (chunk.length >= 1000) await save(chunk.splice(0));
-        }
-        await save(chunk);
-      } catch {
-        // The input itself is bad too: what could be read was saved; the first error is the one to report.
-      } finally {
-        deps.signals.off('SIGINT', onSignal);
-        deps.signals.off('SIGTERM', onSignal);
-        if (saveStream) await new Promise<void>((resolve) => saveStream!.end(() => resolve()));
-      }
-      throw error;
+  let signalCount = 0;
+  const onSignal = (): void => {
+    signalCount++;
+    if (signalCount === 1) {
+      stop.stop('interrupt');
+      rt.stderr(`stopping: no new requests; waiting for those in flight (press Ctrl-C again to abort them)`);
+    } else {
+      stop.abort();
     }
-  }
+  };
+  deps.signals.on('SIGINT', onSignal);
+  deps.signals.on('SIGTERM', onSignal);
 
   const reasons = new Map<string, number>();
   let spinner: Spinner | undefined;
   const out = deps.io.stdout as NodeJS.WritableStream & { writableNeedDrain?: boolean };
   try {
+    if (job.before) {
+      try {
+        await job.before();
+      } catch (error) {
+        // Nothing was sent: every account is not done.
+        await drainToSave(job, save);
+        throw error;
+      }
+    }
     const outcome = await runBatches<I, R>({
       source: job.items,
       send: job.send,
@@ -238,6 +225,20 @@ export async function runBatchJob<I, R>(rt: Runtime, settings: EngineSettings, j
     deps.signals.off('SIGINT', onSignal);
     deps.signals.off('SIGTERM', onSignal);
     if (saveStream) await new Promise<void>((resolve) => saveStream!.end(() => resolve()));
+  }
+}
+
+/** Writes every account of the input to --save-failed, in chunks. */
+async function drainToSave<I>(job: Pick<BatchJob<I, unknown>, 'items' | 'accountOf'>, save: (accounts: string[]) => Promise<void>): Promise<void> {
+  try {
+    const chunk: string[] = [];
+    for await (const item of job.items) {
+      chunk.push(job.accountOf(item));
+      if (chunk.length >= 1000) await save(chunk.splice(0));
+    }
+    await save(chunk);
+  } catch {
+    // The input itself is bad too: what could be read was saved; the first error is the one to report.
   }
 }
 

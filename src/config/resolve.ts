@@ -5,6 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import { maskUrlPassword } from '../redact.js';
 import { didYouMean } from '../util/suggest.js';
 import { describeRegions, findRegion, type Region } from './regions.js';
 import type { LoadedConfigFile } from './load.js';
@@ -306,33 +307,10 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
-/**
- * Where the authority of a URL starts: after "scheme:" and the slashes that follow it, or right
- * after "http(s):" without slashes (the URL parser allows that for special schemes).
- */
-const AUTHORITY_START = /^\s*(?:[A-Za-z][A-Za-z0-9+.-]*:[/\\]+|(?:https?|wss?|ftp|file):)/i;
-
-/**
- * `text` (a URL as the user typed it, or something meant to be one) with the password of its
- * user info replaced by `***`, keeping the user name: `https://admin:***@proxy.example.com`.
- * Works on the text, not on a parsed URL, so it also hides the password in a string that does
- * not parse (`https://admin:p#ss@proxy`, where an unencoded # cuts the authority short).
- */
-export function redactUrl(text: string): string {
-  const start = AUTHORITY_START.exec(text)?.[0].length ?? 0;
-  const rest = text.slice(start);
-  // The authority ends at the first / \ ? or #; its user info at the last @ before that.
-  let at = rest.slice(0, rest.search(/[/\\?#]|$/)).lastIndexOf('@');
-  if (at === -1 && !URL.canParse(text.trim())) at = rest.lastIndexOf('@');
-  const colon = rest.indexOf(':');
-  if (at === -1 || colon === -1 || colon > at) return text;
-  return `${text.slice(0, start)}${rest.slice(0, colon)}:***${rest.slice(at)}`;
-}
-
 /** Checks an endpoint override and returns its origin-plus-path without a trailing slash. */
 export function parseEndpoint(value: Sourced<string>): string {
   // Every message shows the endpoint without its password (a proxy URL may carry one).
-  const shown = `endpoint "${redactUrl(value.value)}" (from ${describeSource(value.source)})`;
+  const shown = `endpoint "${maskUrlPassword(value.value)}" (from ${describeSource(value.source)})`;
   let url: URL;
   try {
     url = new URL(value.value.trim());

@@ -23,7 +23,7 @@ import {
 import type { Deps } from './deps.js';
 import { AuthError, ConfigError, UsageError } from './errors.js';
 import { Secrets } from './redact.js';
-import { DEFAULT_ADMIN_TTL_SECONDS, decode, generate, parseDuration, formatDuration } from './usersig.js';
+import { DEFAULT_ADMIN_TTL_SECONDS, decode, generate, parseDuration, formatDuration, isoSeconds } from './usersig.js';
 import { VERSION } from './version.js';
 
 /** Global flags (commander's optsWithGlobals()). */
@@ -247,7 +247,7 @@ export class Runtime {
       });
     }
     if (nowSec > decoded.expiresAt) {
-      const when = new Date(decoded.expiresAt * 1000).toISOString().replace('.000Z', 'Z');
+      const when = isoSeconds(decoded.expiresAt);
       if (signer) {
         this.warn(`the UserSig (from ${from}) expired on ${when}; signing a new one with the secret key`);
         return signer;
@@ -267,6 +267,27 @@ export class Runtime {
     } catch (error) {
       throw new ConfigError(`usersigTtl: ${(error as Error).message}`);
     }
+  }
+
+  /** Reads a secret key from a file or stdin ("-"): the first line, trimmed, registered as a secret. */
+  async readSecretKeyFile(file: string): Promise<string> {
+    let text: string;
+    if (file === '-') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of this.deps.io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      text = Buffer.concat(chunks).toString('utf8');
+    } else {
+      const resolved = path.resolve(this.deps.cwd, file);
+      try {
+        text = readFileSync(resolved, 'utf8');
+      } catch (error) {
+        throw new UsageError(`--secret-key-file ${resolved} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+    }
+    const key = text.split(/\r?\n/)[0]?.trim() ?? '';
+    if (!key) throw new UsageError(`--secret-key-file ${file}: the file is empty`);
+    this.secrets.add(key);
+    return key;
   }
 
   /** An API client for the resolved configuration. Close it when done. */

@@ -474,7 +474,7 @@ function currentUnixSeconds(): number {
 }
 
 /** `2026-05-01T00:00:00Z`: ISO 8601 without the milliseconds a UserSig never has. */
-function isoSeconds(unixSeconds: number): string {
+export function isoSeconds(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().replace('.000Z', 'Z');
 }
 

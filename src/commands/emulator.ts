@@ -2,7 +2,6 @@
  * `im-attrs emulator`: the local emulator of the REST API, for demos, scripts and tests.
  * Prints its base URL on stdout (one line, for scripts) and serves until SIGINT/SIGTERM.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
@@ -83,7 +82,7 @@ export async function emulatorRun(rt: Runtime, options: EmulatorCommandOptions):
   }
   let secretKey: string | undefined;
   if (options.secretKeyFile !== undefined) {
-    secretKey = await readSecretKeyFile(rt, options.secretKeyFile);
+    secretKey = await rt.readSecretKeyFile(options.secretKeyFile);
   } else if (deps.env.IMADMIN_SECRET_KEY) {
     secretKey = deps.env.IMADMIN_SECRET_KEY.trim();
   }
@@ -126,25 +125,4 @@ export async function emulatorRun(rt: Runtime, options: EmulatorCommandOptions):
   });
   await emulator.close();
   rt.info('emulator: stopped');
-}
-
-/** Reads a secret key from a file or stdin ("-"): the first line, trimmed. */
-export async function readSecretKeyFile(rt: Runtime, file: string): Promise<string> {
-  let text: string;
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of rt.deps.io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-    text = Buffer.concat(chunks).toString('utf8');
-  } else {
-    const resolved = path.resolve(rt.deps.cwd, file);
-    try {
-      text = readFileSync(resolved, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--secret-key-file ${resolved} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-  }
-  const key = text.split(/\r?\n/)[0]?.trim() ?? '';
-  if (!key) throw new UsageError(`--secret-key-file ${file}: the file is empty`);
-  rt.secrets.add(key);
-  return key;
 }

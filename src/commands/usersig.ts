@@ -15,13 +15,13 @@ import {
   DEFAULT_ADMIN_TTL_SECONDS,
   decode,
   formatDuration,
+  isoSeconds,
   generate,
   parseDuration,
   verify,
   type DecodedUserSig,
   type VerifyFailure,
 } from '../usersig.js';
-import { readSecretKeyFile } from './emulator.js';
 
 export interface UsersigGenOptions {
   expire?: string;
@@ -323,7 +323,7 @@ interface Resolved {
 /** --secret-key-file wins over `secretKey`; neither is a ConfigError (exit 3). */
 async function resolveSecretKey(rt: Runtime, settings: Settings, file: string | undefined, purpose: 'sign' | 'verify'): Promise<Resolved> {
   if (file !== undefined) {
-    const value = await readSecretKeyFile(rt, file);
+    const value = await rt.readSecretKeyFile(file);
     return { value, from: file === '-' ? '--secret-key-file - (stdin)' : `--secret-key-file ${file}` };
   }
   const setting = settings.values.secretKey;
@@ -379,10 +379,6 @@ function nowSeconds(rt: Runtime): number {
   return Math.floor(rt.deps.now() / 1000);
 }
 
-/** `2026-05-01T00:00:00Z`, as usersig.ts writes times in its messages (a UserSig has no milliseconds). */
-function isoSeconds(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 /** An identifier as is, or quoted when it holds control characters that would act on a terminal. */
 function printable(text: string): string {

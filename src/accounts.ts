@@ -6,6 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import { UsageError } from './errors.js';
+import { fsReason } from './util/fs.js';
 import { plural } from './util/text.js';
 
 /** Where account IDs come from, in the order given. */
@@ -144,23 +145,7 @@ class Collector {
   }
 }
 
-/** Why a file could not be read, in words, from Node's error code. */
-const FS_REASONS: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  EMFILE: 'too many open files',
-  ELOOP: 'too many symbolic links',
-  ENAMETOOLONG: 'the path is too long',
-};
-
-/** Why a file could not be read or written: in words for Node's common error codes, else the error's own message. */
-export function fsReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return (typeof code === 'string' ? FS_REASONS[code] : undefined) ?? (error instanceof Error ? error.message : String(error));
-}
+export { fsReason } from './util/fs.js';
 
 /** Lines of a file, in batches; an error opening or reading it becomes a UsageError naming the path. */
 async function* readFileLines(path: string, maxLineBytes: number): AsyncGenerator<string[]> {

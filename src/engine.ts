@@ -1,5 +1,6 @@
 /**
- * The batch engine shared by every command that sends accounts in batches (get, set, remove).
+ * The batch engine under the job runner (src/jobs/runner.ts): generic over items and results; the
+ * batch size is the operation's limit, chosen by the runner.
  *
  * items (lazy) → batches of ≤ batchSize → at most `concurrency` requests in flight, each start
  * paced by the Pacer → retries per policy.ts → reports handed to `onBatch` in input order.
@@ -18,9 +19,6 @@ import type { Credentials } from './api/client.js';
 import { backoffMs, classify, shouldRetry, toRunError, type RetryOptions, type Verdict } from './api/policy.js';
 import { sleep, type Pacer } from './api/pacer.js';
 import { ApiError, ImAttrsError } from './errors.js';
-
-/** Accounts per request for every all_member_push command (API.md section 2). */
-export const MAX_BATCH_SIZE = 100;
 
 /**
  * Requests in flight by default: enough to reach the 100 calls/s limit with 300 ms round trips
@@ -124,6 +122,11 @@ export interface EngineOptions<I, R> {
   concurrency: number;
   pacer: Pacer;
   retry: RetryOptions;
+  /**
+   * Whether a call that may have reached the server can be sent again (the operation's
+   * `retrySafe`). When false, only failures the server cannot have acted on are retried.
+   */
+  retrySafe?: boolean | undefined;
   credentials?: Credentials | undefined;
   stop?: StopSwitch | undefined;
   now?: () => number;
@@ -297,7 +300,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
   };
 
   let index = 0;
-  const batches = chunk(options.source, Math.max(1, Math.min(options.batchSize, MAX_BATCH_SIZE)), stats);
+  const batches = chunk(options.source, Math.max(1, options.batchSize), stats);
   try {
     for (;;) {
       if (stop.stopped) break;
@@ -352,7 +355,14 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
  */
 export async function callOnce<T>(
   fn: (signal: AbortSignal, sent: () => void) => Promise<T>,
-  options: { pacer: Pacer; retry: RetryOptions; credentials?: Credentials | undefined; stop?: StopSwitch | undefined; onRetry?: (reason: string, delayMs: number) => void },
+  options: {
+    pacer: Pacer;
+    retry: RetryOptions;
+    retrySafe?: boolean | undefined;
+    credentials?: Credentials | undefined;
+    stop?: StopSwitch | undefined;
+    onRetry?: (reason: string, delayMs: number) => void;
+  },
 ): Promise<T> {
   const stop = options.stop ?? new StopSwitch();
   const renewal = { renewed: false };
@@ -379,14 +389,14 @@ function afterFailure(
   verdict: Verdict,
   attempt: number,
   renewal: { renewed: boolean },
-  options: { pacer: Pacer; retry: RetryOptions; credentials?: Credentials | undefined },
+  options: { pacer: Pacer; retry: RetryOptions; retrySafe?: boolean | undefined; credentials?: Credentials | undefined },
 ): { kind: 'renew' } | { kind: 'retry'; delayMs: number } | { kind: 'give-up' } {
   if (verdict.action === 'renew' && !renewal.renewed && options.credentials?.renew()) {
     renewal.renewed = true;
     return { kind: 'renew' };
   }
   if (verdict.action === 'throttle') options.pacer.throttle();
-  if (shouldRetry(verdict, attempt, options.retry)) return { kind: 'retry', delayMs: backoffMs(attempt, options.retry) };
+  if (shouldRetry(verdict, attempt, options.retry, options.retrySafe ?? true)) return { kind: 'retry', delayMs: backoffMs(attempt, options.retry) };
   return { kind: 'give-up' };
 }
 

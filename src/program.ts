@@ -82,6 +82,7 @@ export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promi
     .option('--profile <name>', 'profile of the config file (env IMADMIN_PROFILE)')
     .option('--config <path>', 'config file instead of searching for .imadminrc (env IMADMIN_CONFIG)')
     .option('--timeout <seconds>', 'per-request timeout (default: 10)')
+    .option('--api <family>', 'API family: all_member_push (default) or timpush (env IMADMIN_API)')
     .option('--ca <file>', 'extra CA certificates (PEM) for a private CA or TLS-inspecting proxy')
     .option('-q, --quiet', 'no spinner, no summary')
     .option('-v, --verbose', 'a line per batch and retry on stderr')

@@ -17,16 +17,15 @@
  * with the lines merged in input order (later values win, per attribute): exactly what applying
  * the lines one after the other would leave, which parallel batches could not guarantee.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fsReason, readTextLines } from './accounts.js';
 import { MAX_ATTR_BYTES } from './api/attrs.js';
 import { UsageError } from './errors.js';
+import type { Entry } from './model.js';
 import { ACCOUNT_COLUMN, parseCsv, parseTsvLine } from './output/index.js';
 import { didYouMean } from './util/suggest.js';
 
@@ -49,12 +48,7 @@ export const MAX_JSON_INPUT_BYTES = 64 * 1024 * 1024;
 /** How much of an input format detection looks at. */
 const SNIFF_BYTES = 4096;
 
-/** One account and what to do to it. */
-export interface Entry {
-  account: string;
-  /** set: name → value; remove: name → "" (only the names count). In input order. */
-  attrs: Map<string, string>;
-}
+export type { Entry } from './model.js';
 
 /** A record that cannot be sent, with everything wrong with it. */
 export interface BadLine {
@@ -543,59 +537,4 @@ export class RecordReader {
   }
 }
 
-/** An attribute map as a plain object, safe for any name (`__proto__` included). */
-export function attrsObject(attrs: ReadonlyMap<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of attrs) Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
-  return out;
-}
-
-/** The `UserAttrs` entry of an im_set_attr request. */
-export function setEntry(entry: Entry): { To_Account: string; Attrs: Record<string, string> } {
-  return { To_Account: entry.account, Attrs: attrsObject(entry.attrs) };
-}
-
-/** The `UserAttrs` entry of an im_remove_attr request. */
-export function removeEntry(entry: Entry): { To_Account: string; Attrs: string[] } {
-  return { To_Account: entry.account, Attrs: [...entry.attrs.keys()] };
-}
-
-/**
- * A file written whole or not at all: lines go to a temporary file beside it (mode 0600), and
- * `commit` renames it into place. `create` fails at once when the directory is not writable, so
- * that a bad `--save-failed` path is reported before anything is sent.
- */
-export class AtomicFile {
-  readonly path: string;
-  readonly #tmp: string;
-
-  private constructor(file: string) {
-    this.path = file;
-    this.#tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  }
-
-  static async create(file: string, flag: string): Promise<AtomicFile> {
-    const atomic = new AtomicFile(file);
-    try {
-      await writeFile(atomic.#tmp, '', { mode: 0o600 });
-    } catch (error) {
-      throw new UsageError(`${flag} ${file} cannot be written: ${(error as NodeJS.ErrnoException).code ?? fsReason(error)}`, { cause: error });
-    }
-    return atomic;
-  }
-
-  /** Writes the lines and renames the file into place. */
-  async commit(lines: Iterable<string>): Promise<void> {
-    try {
-      await pipeline(Readable.from(lines), createWriteStream(this.#tmp, { mode: 0o600 }));
-      await rename(this.#tmp, this.path);
-    } catch (error) {
-      await this.discard();
-      throw error;
-    }
-  }
-
-  async discard(): Promise<void> {
-    await rm(this.#tmp, { force: true });
-  }
-}
+export { attrsObject, removeEntry, setEntry } from './api/attrs.js';

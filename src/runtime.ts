@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { Chalk } from 'chalk';
 import { ImClient, staticCredentials, type Credentials } from './api/client.js';
+import { operationFor, parseApiFamily, type FamilyOperations, type OperationName } from './api/families.js';
+import { API_FAMILIES, DEFAULT_API_FAMILY, type ApiFamily } from './api/operation.js';
 import { loadConfigFile } from './config/load.js';
 import {
   collectSettings,
@@ -167,6 +169,24 @@ export class Runtime {
       return settings;
     })();
     return this.settingsPromise;
+  }
+
+  /** The API family of this run (`api`: flag --api, IMADMIN_API, config), all_member_push by default. */
+  async family(): Promise<ApiFamily> {
+    const value = (await this.settings()).values.api;
+    if (value === undefined || value.value.trim() === '') return DEFAULT_API_FAMILY;
+    const family = parseApiFamily(value.value.trim());
+    if (family === undefined) {
+      throw new ConfigError(`api "${value.value}" (from ${describeSource(value.source)}) is not an API family`, {
+        hint: `use one of ${API_FAMILIES.join(', ')}`,
+      });
+    }
+    return family;
+  }
+
+  /** The operation `name` of this run's API family. */
+  async operation<N extends OperationName>(name: N): Promise<FamilyOperations[N]> {
+    return operationFor(await this.family(), name);
   }
 
   /** Validates everything an API call needs; errors name the key and where its value came from. */

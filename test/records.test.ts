@@ -11,7 +11,6 @@ import { after, describe, it } from 'node:test';
 import { UsageError } from '../src/errors.js';
 import {
   appNames,
-  AtomicFile,
   checkRecord,
   detectFormat,
   elementLines,
@@ -23,6 +22,7 @@ import {
   type RecordFormat,
   type RecordMode,
 } from '../src/records.js';
+import { AtomicFile } from '../src/util/atomic-file.js';
 import { tempDir } from './helpers/cli.js';
 
 const NAMES = appNames(['sex', 'city', 'level']);

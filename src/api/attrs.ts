@@ -1,19 +1,14 @@
 /**
- * One typed function per all_member_push attribute command (API.md section 2). Each pins its
- * command path and body shape; tests assert both against the emulator's request log, because a
- * peer SDK shipped "get attributes" wired to the wrong path.
+ * The attribute operations (API.md section 2), as descriptors a family table fills in with its
+ * paths (families.ts). Each pins its body shape and reads its answer into per-account results;
+ * tests assert path and body against the emulator's request log, because a peer SDK shipped "get
+ * attributes" wired to the wrong path.
  */
 import { ApiError } from '../errors.js';
-import type { AttrRecord } from '../output/types.js';
-import { printable, type CallOptions, type ImClient } from './client.js';
-
-export const COMMANDS = {
-  getAttrNames: 'im_get_attr_name',
-  setAttrNames: 'im_set_attr_name',
-  getAttrs: 'im_get_attr',
-  setAttrs: 'im_set_attr',
-  removeAttrs: 'im_remove_attr',
-} as const;
+import type { AttrRecord, Entry } from '../model.js';
+import { codeInfo } from './codes.js';
+import { printable, type Envelope } from './envelope.js';
+import { batchOperation, errorListReasons, operation, writeOutcome, type ApiFamily, type BatchOperation, type ItemFailure, type Operation, type ReadContext } from './operation.js';
 
 /** An app has at most 10 attributes, in slots "0".."9" (API.md section 2). */
 export const MAX_ATTR_SLOTS = 10;
@@ -21,9 +16,22 @@ export const MAX_ATTR_SLOTS = 10;
 /** Attribute names and values are at most 50 bytes (API.md section 2). */
 export const MAX_ATTR_BYTES = 50;
 
+/** Accounts per get/set/remove call (API.md section 2: "at most 100 accounts"; 90018 beyond). */
+export const MAX_ACCOUNTS_PER_CALL = 100;
+
+/** Error codes each attribute endpoint documents (PUSH-FAMILY.md, Corrections to API.md 7). */
+export const ATTR_CODES = {
+  getAttrNames: [90001, 90009, 90018, 91000],
+  setAttrNames: [90001, 90009, 91000],
+  getAttrs: [90001, 90018, 91000],
+  setAttrs: [90001, 90009, 90018, 90030, 90033, 91000],
+  removeAttrs: [90001, 90009, 90018, 90033, 91000],
+} as const;
+
 export interface AccountFailure {
   account: string;
   reason: string;
+  code?: number | undefined;
 }
 
 export interface GetAttrsResult {
@@ -47,8 +55,11 @@ export interface IgnoredEntries {
   duplicates: number;
 }
 
+/** The meaning of a code from the one table, for ErrorList entries that carry no text. */
+const meaning = (code: number): string => codeInfo(code).meaning;
+
 /**
- * The pure half of `getAttrs`: the `im_get_attr` answer to a request for `accounts`, matched by
+ * The pure half of reading a get-attributes answer to a request for `accounts`, matched by
  * `To_Account` and returned in request order. Every requested account ends in exactly one of
  * `records` or `missing`; an account that was not requested never appears in either.
  *
@@ -57,6 +68,8 @@ export interface IgnoredEntries {
  * - `Attrs` that is not an object, or a value that is an object, array or null: that account
  *   alone fails, with the reason; the others are kept. Numbers and booleans are kept as text.
  * - Unrequested and duplicated entries are ignored (counted in `ignored`).
+ * - An account missing from `UserAttrs` fails with its `ErrorList` reason (TIMPush: 70107 not
+ *   imported) or "not in the response".
  *
  * `clean` makes server-supplied text (ErrorInfo of ErrorList entries, attribute names) fit for a
  * message: `ImClient.serverText` redacts the UserSig as well.
@@ -86,43 +99,18 @@ export function parseGetAttrs(
     }
     answers.set(account, normalizeAttrs(attrs, clean));
   }
-  // Newer endpoints list accounts they could not serve, with a code (70107 not imported).
-  const reasons = errorListReasons(envelope.ErrorList, clean);
+  const reasons = errorListReasons(envelope.ErrorList, clean, meaning);
   const records: AttrRecord[] = [];
   const missing: AccountFailure[] = [];
   for (const account of accounts) {
     const answer = answers.get(account);
-    if (answer === undefined) missing.push({ account, reason: reasons.get(account) ?? 'not in the response (account not imported?)' });
-    else if ('problem' in answer) missing.push({ account, reason: `unexpected response shape: ${answer.problem}` });
+    if (answer === undefined) {
+      const listed = reasons.get(account);
+      missing.push({ account, reason: listed?.reason ?? 'not in the response (account not imported?)', code: listed?.code });
+    } else if ('problem' in answer) missing.push({ account, reason: `unexpected response shape: ${answer.problem}` });
     else records.push({ To_Account: account, Attrs: answer.attrs });
   }
   return { records, missing, ignored };
-}
-
-/**
- * `im_get_attr` for at most 100 accounts. The API does not keep request order, so results are
- * matched by `To_Account` and returned in request order (see `parseGetAttrs`). A requested account
- * missing from `UserAttrs` is reported in `missing`, never dropped; one that was not requested is
- * ignored (it cannot be ours to print), and a duplicate keeps its first answer.
- */
-export async function getAttrs(client: ImClient, accounts: readonly string[], options: CallOptions = {}): Promise<GetAttrsResult> {
-  const command = COMMANDS.getAttrs;
-  const envelope = await client.call(command, { To_Account: accounts }, options);
-  let parsed: ReturnType<typeof parseGetAttrs>;
-  try {
-    parsed = parseGetAttrs(command, envelope, accounts, (text) => client.serverText(text));
-  } catch (error) {
-    client.trace(`${(error as Error).message}`);
-    throw error;
-  }
-  const { unrequested, duplicates } = parsed.ignored;
-  if (unrequested || duplicates) {
-    client.trace(`${command}: ignored ${unrequested} entr${unrequested === 1 ? 'y' : 'ies'} for accounts not requested and ${duplicates} duplicate${duplicates === 1 ? '' : 's'}`);
-  }
-  for (const m of parsed.missing) {
-    if (m.reason.startsWith('unexpected response shape')) client.trace(`${command}: "${printable(m.account)}": ${m.reason}`);
-  }
-  return { records: parsed.records, missing: parsed.missing };
 }
 
 function normalizeAttrs(attrs: unknown, clean: (text: string) => string): { attrs: Record<string, string> } | { problem: string } {
@@ -140,29 +128,33 @@ function normalizeAttrs(attrs: unknown, clean: (text: string) => string): { attr
 }
 
 /** "an array", "an object", "null", "a number": what a JSON value is, for a message. */
-function kindOf(value: unknown): string {
+export function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-function errorListReasons(errorList: unknown, clean: (text: string) => string): Map<string, string> {
-  const reasons = new Map<string, string>();
-  if (!Array.isArray(errorList)) return reasons;
-  for (const entry of errorList as unknown[]) {
-    if (typeof entry !== 'object' || entry === null) continue;
-    const { To_Account: account, ErrorCode: code, ErrorInfo: info } = entry as Record<string, unknown>;
-    if (typeof account === 'string' && !reasons.has(account)) {
-      reasons.set(account, `${typeof code === 'number' && Number.isSafeInteger(code) ? code : 'error'}${typeof info === 'string' && info ? ` ${clean(info)}` : ''}`);
-    }
+/** Reads a get-attributes answer (see parseGetAttrs), tracing what an honest server never sends. */
+function readGetAttrs(command: string, envelope: Envelope, accounts: readonly string[], ctx: ReadContext): { results: AttrRecord[]; failures: ItemFailure<string>[] } {
+  let parsed: ReturnType<typeof parseGetAttrs>;
+  try {
+    parsed = parseGetAttrs(command, envelope, accounts, ctx.clean);
+  } catch (error) {
+    ctx.trace((error as Error).message);
+    throw error;
   }
-  return reasons;
+  const { unrequested, duplicates } = parsed.ignored;
+  if (unrequested || duplicates) {
+    ctx.trace(`${command}: ignored ${unrequested} entr${unrequested === 1 ? 'y' : 'ies'} for accounts not requested and ${duplicates} duplicate${duplicates === 1 ? '' : 's'}`);
+  }
+  for (const m of parsed.missing) {
+    if (m.reason.startsWith('unexpected response shape')) ctx.trace(`${command}: "${printable(m.account)}": ${m.reason}`);
+  }
+  return { results: parsed.records, failures: parsed.missing.map((m) => ({ item: m.account, reason: m.reason, code: m.code })) };
 }
 
-/** `im_get_attr_name`: slot ("0".."9") → name. */
-export async function getAttrNames(client: ImClient, options: CallOptions = {}): Promise<Record<string, string>> {
-  const command = COMMANDS.getAttrNames;
-  const envelope = await client.call(command, {}, options);
+/** Reads `AttrNames` (slot "0".."9" → name), dropping empty names. */
+export function readAttrNames(command: string, envelope: Envelope): Record<string, string> {
   const names = envelope.AttrNames ?? {};
   if (typeof names !== 'object' || names === null || Array.isArray(names)) throw shapeError(command, 'AttrNames is not an object');
   const out: Record<string, string> = {};
@@ -179,21 +171,94 @@ export function namesInSlotOrder(names: Record<string, string>): string[] {
     .map(([, name]) => name);
 }
 
-/** `im_set_attr_name` with the full slot → name map. */
-export async function setAttrNames(client: ImClient, names: Record<string, string>, options: CallOptions = {}): Promise<void> {
-  await client.call(COMMANDS.setAttrNames, { AttrNames: names }, options);
+/** An attribute map as a plain object, safe for any name (`__proto__` included). */
+export function attrsObject(attrs: ReadonlyMap<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of attrs) Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+  return out;
 }
 
-/** `im_set_attr` for at most 100 accounts. */
-export async function setAttrs(client: ImClient, records: readonly AttrRecord[], options: CallOptions = {}): Promise<void> {
-  await client.call(COMMANDS.setAttrs, { UserAttrs: records.map((r) => ({ To_Account: r.To_Account, Attrs: r.Attrs })) }, options);
+/** The `UserAttrs` entry of a set-attributes request. */
+export function setEntry(entry: Entry): { To_Account: string; Attrs: Record<string, string> } {
+  return { To_Account: entry.account, Attrs: attrsObject(entry.attrs) };
 }
 
-/** `im_remove_attr` for at most 100 accounts: each with the attribute names to remove. */
-export async function removeAttrs(
-  client: ImClient,
-  entries: readonly { To_Account: string; Attrs: readonly string[] }[],
-  options: CallOptions = {},
-): Promise<void> {
-  await client.call(COMMANDS.removeAttrs, { UserAttrs: entries.map((e) => ({ To_Account: e.To_Account, Attrs: [...e.Attrs] })) }, options);
+/** The `UserAttrs` entry of a remove-attributes request. */
+export function removeEntry(entry: Entry): { To_Account: string; Attrs: string[] } {
+  return { To_Account: entry.account, Attrs: [...entry.attrs.keys()] };
+}
+
+/** The attribute operations of one family. */
+export interface AttrOperations {
+  getAttrNames: Operation<void, Record<string, string>>;
+  setAttrNames: Operation<Record<string, string>, void>;
+  getAttrs: BatchOperation<string, AttrRecord>;
+  setAttrs: BatchOperation<Entry, Entry>;
+  removeAttrs: BatchOperation<Entry, Entry>;
+}
+
+/** The paths of one family's attribute commands. */
+export type AttrPaths = Record<keyof AttrOperations, string>;
+
+/** The five attribute operations over `paths`: same bodies and readers in both families. */
+export function attrOperations(family: ApiFamily, paths: AttrPaths): AttrOperations {
+  const accountOfEntry = (entry: Entry): string => entry.account;
+  return {
+    getAttrNames: operation({
+      family,
+      path: paths.getAttrNames,
+      retrySafe: true,
+      writes: false,
+      codes: ATTR_CODES.getAttrNames,
+      body: () => ({}),
+      read: (envelope) => readAttrNames(paths.getAttrNames.slice(paths.getAttrNames.lastIndexOf('/') + 1), envelope),
+    }),
+    setAttrNames: operation({
+      family,
+      path: paths.setAttrNames,
+      // The full map is sent each time: sending it again leaves the same names.
+      retrySafe: true,
+      writes: true,
+      codes: ATTR_CODES.setAttrNames,
+      body: (names) => ({ AttrNames: names }),
+      read: () => undefined,
+    }),
+    getAttrs: batchOperation({
+      family,
+      path: paths.getAttrs,
+      maxItems: MAX_ACCOUNTS_PER_CALL,
+      retrySafe: true,
+      writes: false,
+      codes: ATTR_CODES.getAttrs,
+      accountOf: (account) => account,
+      body: (accounts) => ({ To_Account: accounts }),
+      read: (envelope, accounts, ctx) => readGetAttrs(paths.getAttrs.slice(paths.getAttrs.lastIndexOf('/') + 1), envelope, accounts, ctx),
+    }),
+    setAttrs: batchOperation({
+      family,
+      path: paths.setAttrs,
+      maxItems: MAX_ACCOUNTS_PER_CALL,
+      // Setting a value again leaves the same value.
+      retrySafe: true,
+      writes: true,
+      codes: ATTR_CODES.setAttrs,
+      accountOf: accountOfEntry,
+      itemBody: setEntry,
+      body: (entries) => ({ UserAttrs: entries.map(setEntry) }),
+      read: (envelope, entries, ctx) => writeOutcome(envelope, entries, accountOfEntry, ctx, meaning),
+    }),
+    removeAttrs: batchOperation({
+      family,
+      path: paths.removeAttrs,
+      maxItems: MAX_ACCOUNTS_PER_CALL,
+      // Removing an attribute an account does not have is not an error.
+      retrySafe: true,
+      writes: true,
+      codes: ATTR_CODES.removeAttrs,
+      accountOf: accountOfEntry,
+      itemBody: removeEntry,
+      body: (entries) => ({ UserAttrs: entries.map(removeEntry) }),
+      read: (envelope, entries, ctx) => writeOutcome(envelope, entries, accountOfEntry, ctx, meaning),
+    }),
+  };
 }

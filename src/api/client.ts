@@ -17,13 +17,12 @@ import type http from 'node:http';
 import type https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Got } from 'got';
-import { isLoopbackHost } from '../config/resolve.js';
 import { ApiError, ConfigError, NetworkError } from '../errors.js';
 import { REDACTED, redactUrl } from '../redact.js';
+import { isLoopbackHost } from '../util/net.js';
+import { parseEnvelope, printable, type Envelope } from './envelope.js';
+import type { Operation } from './operation.js';
 import { createProxyAgent, describeProxy, proxySettings, usesProxy, type ProxySettings } from './proxy.js';
-
-/** Path prefix of the push-attribute commands (API.md section 2). */
-export const SERVICE_PATH = 'v4/all_member_push';
 
 /** Tencent's backend gives up after 3 s; ours must wait longer (API.md section 1). */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -31,8 +30,6 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 /** A response larger than this is refused instead of buffered: a batch of 100 accounts is ~100 KB. */
 export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
-/** Longest piece of server-supplied text (ErrorInfo, a body excerpt) put into a message. */
-export const MAX_SERVER_TEXT = 200;
 
 /** `random` is a fresh unsigned 32-bit integer per request (API.md section 1). */
 const RANDOM_LIMIT = 2 ** 32;
@@ -89,14 +86,6 @@ export interface ClientOptions {
   debug?: ((line: string) => void) | undefined;
   /** One-off notices for the user (switching to the backup domain). */
   notice?: ((line: string) => void) | undefined;
-}
-
-/** The parsed envelope; command-specific fields stay on it. */
-export interface Envelope {
-  ActionStatus: string;
-  ErrorCode: number;
-  ErrorInfo: string;
-  [field: string]: unknown;
 }
 
 export interface CallOptions {
@@ -171,8 +160,8 @@ export class ImClient {
     this.agents?.proxy?.destroy();
   }
 
-  /** The full URL of a command, UserSig included: never print it, use `redactUrl`. */
-  url(command: string, baseUrl = this.baseUrl): string {
+  /** The full URL of an API path (`v4/all_member_push/im_get_attr`), UserSig included: never print it, use `redactUrl`. */
+  url(apiPath: string, baseUrl = this.baseUrl): string {
     const userSig = this.options.credentials.current();
     this.sentSigs.add(userSig);
     const query = new URLSearchParams({
@@ -182,7 +171,7 @@ export class ImClient {
       random: String(randomInt(0, RANDOM_LIMIT)),
       contenttype: 'json',
     });
-    return `${baseUrl}/${SERVICE_PATH}/${command}?${query.toString()}`;
+    return `${baseUrl}/${apiPath}?${query.toString()}`;
   }
 
   /** The text with `usersig=` values and every UserSig this client has sent replaced. */
@@ -210,16 +199,16 @@ export class ImClient {
   }
 
   /**
-   * One POST of `body` to `command`. Resolves with the envelope when it says OK; rejects with
+   * One POST of `body` to `apiPath`. Resolves with the envelope when it says OK; rejects with
    * ApiError (error envelope, HTTP status, not JSON, wrong shape), NetworkError, or ConfigError
    * (a proxy that wants credentials). When the primary domain does not resolve or refuses the
    * connection, the same request goes once to the backup domain, which then serves every later
    * call; the switch is announced once through `notice`.
    */
-  async call(command: string, body: object, options: CallOptions = {}): Promise<Envelope> {
+  async post(apiPath: string, body: object, options: CallOptions = {}): Promise<Envelope> {
     const base = this.baseUrl;
     try {
-      return await this.attempt(base, command, body, options);
+      return await this.attempt(base, apiPath, body, options);
     } catch (error) {
       const backup = this.options.backupBaseUrl;
       if (
@@ -239,13 +228,23 @@ export class ImClient {
         const what = error.netCode === 'ENOTFOUND' || error.netCode === 'EAI_AGAIN' ? 'does not resolve' : 'is unreachable';
         this.options.notice?.(`${new URL(base).host} ${what} (${error.netCode}); using the backup domain ${new URL(backup).host} from now on`);
       }
-      return await this.attempt(backup, command, body, options);
+      return await this.attempt(backup, apiPath, body, options);
     }
   }
 
-  private async attempt(baseUrl: string, command: string, body: object, options: CallOptions): Promise<Envelope> {
+  /**
+   * Sends one operation (operation.ts): its body for `input`, its reader over the answer. The
+   * one generic path every endpoint takes; which endpoint is data.
+   */
+  async call<In, Out>(op: Operation<In, Out>, input: In, options: CallOptions = {}): Promise<Out> {
+    const envelope = await this.post(op.path, op.body(input), options);
+    return op.read(envelope, input, { clean: (text) => this.serverText(text), trace: (line) => this.trace(line) });
+  }
+
+  private async attempt(baseUrl: string, apiPath: string, body: object, options: CallOptions): Promise<Envelope> {
     const { got, agents } = await this.transport();
-    const url = this.url(command, baseUrl);
+    const command = apiPath.slice(apiPath.lastIndexOf('/') + 1);
+    const url = this.url(apiPath, baseUrl);
     const host = new URL(baseUrl).host;
     const viaProxy = this.proxied(baseUrl);
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -430,57 +429,6 @@ function redirectTarget(location: string, requestUrl: string): string | undefine
   } catch {
     return undefined;
   }
-}
-
-/**
- * Parses a 200 response body into an envelope, or throws ApiError saying what it is instead:
- * empty, an HTML page, cut short, JSON of another shape. Tolerates unknown fields (RequestId and
- * the like) and an ErrorCode sent as a numeric string. `ActionStatus` other than "OK" with code 0
- * keeps the failure, as code -1 (which no table entry claims).
- */
-export function parseEnvelope(command: string, text: string): Envelope {
-  if (text.trim() === '') throw new ApiError(`${command}: the response is empty`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    if (/^\s*</.test(text)) {
-      throw new ApiError(`${command}: the response is an HTML page, not JSON`, {
-        hint: 'a proxy, firewall or captive portal may be answering instead of the API: check `endpoint` and the network',
-      });
-    }
-    const json = /^\s*[[{]/.test(text);
-    throw new ApiError(`${command}: the response is ${json ? 'cut short or not valid JSON' : 'not JSON'}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ApiError(`${command}: the response is JSON but not an API envelope (${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`})`);
-  }
-  const v = value as Record<string, unknown>;
-  if (typeof v.ActionStatus !== 'string') {
-    throw new ApiError(`${command}: the response is JSON but not an API envelope (no ActionStatus)`);
-  }
-  let code = v.ErrorCode === undefined || v.ErrorCode === null ? 0 : v.ErrorCode;
-  if (typeof code === 'string' && /^-?[0-9]{1,15}$/.test(code.trim())) code = Number(code);
-  if (typeof code !== 'number' || !Number.isSafeInteger(code)) {
-    throw new ApiError(`${command}: the response's ErrorCode is not an integer`);
-  }
-  const info = typeof v.ErrorInfo === 'string' ? v.ErrorInfo : '';
-  if (v.ActionStatus !== 'OK' && code === 0) {
-    const status = printable(v.ActionStatus, 20);
-    return { ...v, ActionStatus: v.ActionStatus, ErrorCode: -1, ErrorInfo: info || `ActionStatus "${status}" with ErrorCode 0` };
-  }
-  return { ...v, ActionStatus: v.ActionStatus, ErrorCode: code, ErrorInfo: info };
-}
-
-/**
- * Text fit for one line of a terminal: control and bidi-override characters (which could move
- * the cursor, retitle the window or reorder what the user reads) become \u escapes, and anything
- * past `max` characters is cut with "…".
- */
-export function printable(text: string, max = MAX_SERVER_TEXT): string {
-  // eslint-disable-next-line no-control-regex
-  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
 }
 
 function describeNetworkError(code: string | undefined, err: Error, timeoutMs: number, client: ImClient): string {

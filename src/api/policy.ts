@@ -25,6 +25,12 @@ export interface RetryOptions {
 /** What to do about one failed attempt. */
 export interface Verdict {
   action: CodeAction;
+  /**
+   * The server cannot have acted on the request: the connection never opened, or the server
+   * answered that it refused it (rate limit). Such a failure is retried even for an operation
+   * that is not safe to repeat.
+   */
+  notSent?: boolean;
   /** Short reason for summaries and --save-failed reports: "91000 internal service error". */
   reason: string;
 }
@@ -36,16 +42,16 @@ export function classify(error: unknown): Verdict {
     if (error.netCode?.startsWith('ERR_TLS') || /CERT|SELF_SIGNED/.test(error.netCode ?? '')) {
       return { action: 'config', reason: error.message };
     }
-    return { action: 'retry', reason: withoutCommand(error.message) };
+    return { action: 'retry', reason: withoutCommand(error.message), notSent: error.netCode !== undefined && NOT_SENT.has(error.netCode) };
   }
   if (error instanceof ApiError) {
     if (error.apiCode !== undefined) {
       const info = codeInfo(error.apiCode);
-      return { action: info.action, reason: `${error.apiCode} ${error.errorInfo || info.meaning}` };
+      return { action: info.action, reason: `${error.apiCode} ${error.errorInfo || info.meaning}`, notSent: info.action === 'throttle' };
     }
     if (error.status !== undefined) {
       if (error.status >= 500) return { action: 'retry', reason: `HTTP ${error.status}` };
-      if (error.status === 429) return { action: 'throttle', reason: 'HTTP 429' };
+      if (error.status === 429) return { action: 'throttle', reason: 'HTTP 429', notSent: true };
       return { action: 'fatal', reason: `HTTP ${error.status}` };
     }
     // Not JSON, not an envelope: a proxy hiccup or a truncated body. Worth another try.
@@ -54,10 +60,18 @@ export function classify(error: unknown): Verdict {
   return { action: 'fatal', reason: error instanceof Error ? error.message : String(error) };
 }
 
-/** Whether another attempt is allowed after `attempt` failures (1-based) with this verdict. */
-export function shouldRetry(verdict: Verdict, attempt: number, options: RetryOptions): boolean {
+/**
+ * Whether another attempt is allowed after `attempt` failures (1-based) with this verdict. An
+ * operation that is not safe to repeat (a push) is retried only when the server cannot have
+ * acted on the failed attempt.
+ */
+export function shouldRetry(verdict: Verdict, attempt: number, options: RetryOptions, retrySafe = true): boolean {
+  if (!retrySafe && !verdict.notSent) return false;
   return (verdict.action === 'retry' || verdict.action === 'throttle') && attempt <= options.retries;
 }
+
+/** Network errors raised before the request could reach the server. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Full-jitter delay before retry number `attempt` (1-based): random in [0, min(cap, base·2^(attempt-1))]. */
 export function backoffMs(attempt: number, options: RetryOptions): number {

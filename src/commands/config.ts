@@ -14,6 +14,7 @@ import { createInterface, type Interface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { DEFAULT_TIMEOUT_MS } from '../api/client.js';
+import { DEFAULT_API_FAMILY } from '../api/operation.js';
 import { GLOBAL_SEARCH_PLACES, globalConfigDir, loadConfigFile, SEARCH_PLACES, type LoadedConfigFile } from '../config/load.js';
 import { describeRegions, findRegion, REGIONS } from '../config/regions.js';
 import {
@@ -684,6 +685,7 @@ const DEFAULTS: Partial<Record<SettingKey, { value: string | null; note?: string
   usersigTtl: { value: formatDuration(DEFAULT_ADMIN_TTL_SECONDS) },
   timeout: { value: String(DEFAULT_TIMEOUT_MS / 1000) },
   output: { value: null, note: 'table on a terminal, tsv otherwise' },
+  api: { value: DEFAULT_API_FAMILY },
 };
 
 /** One row of `config show`. */

@@ -16,7 +16,6 @@ import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { Command } from 'commander';
-import { getAttrNames, COMMANDS } from '../api/attrs.js';
 import { DEFAULT_TIMEOUT_MS } from '../api/client.js';
 import { codeInfo } from '../api/codes.js';
 import { createProxyAgent, describeProxy, proxySettings, usesProxy, type ProxySettings } from '../api/proxy.js';
@@ -650,7 +649,8 @@ async function checkApi(rt: Runtime, settings: Settings, identifier: string): Pr
     return { ...base, status: 'fail', message: errorMessage(error), fix: errorHint(error), exitCode: error instanceof ImAttrsError ? error.exitCode : ExitCode.api };
   }
   try {
-    const names = await getAttrNames(client);
+    const getAttrNames = await rt.operation('getAttrNames');
+    const names = await client.call(getAttrNames, undefined);
     const list = Object.keys(names)
       .sort((a, b) => Number(a) - Number(b))
       .map((slot) => names[slot]!);
@@ -659,7 +659,7 @@ async function checkApi(rt: Runtime, settings: Settings, identifier: string): Pr
       ...base,
       status: 'pass',
       message:
-        `${COMMANDS.getAttrNames} OK: "${identifier}" is an app administrator, ${region}, push to all users is enabled ` +
+        `${getAttrNames.command} OK: "${identifier}" is an app administrator, ${region}, push to all users is enabled ` +
         `(${list.length ? `attributes: ${list.join(', ')}` : 'no attribute names yet: set them with `im-attrs names`'})`,
     };
   } catch (error) {

@@ -2,16 +2,17 @@
  * `im-attrs get`: account IDs in, push attributes out, in input order.
  * accounts (args, --file, stdin) → batches of ≤ 100 → im_get_attr → writer → stdout.
  */
-import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Pacer } from '../api/pacer.js';
-import { getAttrNames, getAttrs, namesInSlotOrder } from '../api/attrs.js';
-import { fsReason, readAccounts, type AccountSource } from '../accounts.js';
+import { namesInSlotOrder } from '../api/attrs.js';
+import { readAccounts } from '../accounts.js';
+import { accountSources } from '../jobs/inputs.js';
 import { UsageError } from '../errors.js';
-import { createWriter, OUTPUT_FORMATS, type AttrRecord, type OutputFormat, type RecordWriter } from '../output/index.js';
+import type { AttrRecord } from '../model.js';
+import { createWriter, OUTPUT_FORMATS, type OutputFormat, type RecordWriter } from '../output/index.js';
 import type { Runtime } from '../runtime.js';
-import { addEngineOptions, callWithPolicy, engineSettings, runBatchJob, type EngineFlags } from './batching.js';
+import { addEngineOptions, callSingle, engineSettings, runJob, type EngineFlags } from '../jobs/runner.js';
 import { describeSource } from '../config/resolve.js';
 import { collect } from '../util/text.js';
 import { didYouMean } from '../util/suggest.js';
@@ -74,33 +75,6 @@ export async function resolveOutputFormat(rt: Runtime, options: { output?: strin
   return rt.deps.io.stdoutIsTTY ? 'table' : 'tsv';
 }
 
-/** Where account IDs come from: arguments, files, stdin (see the command's description). */
-export function accountSources(rt: Runtime, args: readonly string[], files: readonly string[] = []): AccountSource[] {
-  const sources: AccountSource[] = [];
-  const ids = args.filter((a) => a !== '-');
-  const wantsStdin = args.includes('-');
-  if (ids.length) sources.push({ kind: 'arg', values: ids });
-  for (const file of files) {
-    // Checked now, before any request: a typo in a path should not cost an API call or print
-    // an empty result first.
-    try {
-      accessSync(file, constants.R_OK);
-    } catch (error) {
-      throw new UsageError(`cannot read account IDs from ${file}: ${fsReason(error)}`);
-    }
-    sources.push({ kind: 'file', path: file });
-  }
-  // Explicit accounts turn off the implicit stdin: a script's inherited, never-closed stdin
-  // must not make `im-attrs get alice` hang.
-  if (wantsStdin || (sources.length === 0 && !rt.deps.io.stdinIsTTY)) sources.push({ kind: 'stdin', stream: rt.deps.io.stdin });
-  if (sources.length === 0) {
-    throw new UsageError('no accounts given', {
-      hint: 'name them (im-attrs get alice bob), use --file ids.txt, or pipe them: cut -f1 users.tsv | im-attrs get',
-    });
-  }
-  return sources;
-}
-
 /** Resolves file paths against the runtime's working directory. */
 function resolveFiles(rt: Runtime, files: readonly string[] | undefined): string[] {
   return (files ?? []).map((f) => path.resolve(rt.deps.cwd, f));
@@ -111,18 +85,19 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
   const format = await resolveOutputFormat(rt, options);
   const sources = accountSources(rt, args, resolveFiles(rt, options.file));
   const explicitColumns = options.attrs === undefined ? undefined : parseAttrList(options.attrs);
+  const [getAttrNames, getAttrs] = [await rt.operation('getAttrNames'), await rt.operation('getAttrs')];
   const client = await rt.client({ maxSockets: settings.concurrency });
   const pacer = new Pacer({ rate: settings.rate });
   let writer: RecordWriter | undefined;
   try {
     const total = sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined;
-    await runBatchJob<string, AttrRecord>(rt, settings, {
+    await runJob(rt, settings, {
+      operation: getAttrs,
+      client,
+      pacer,
       verb: 'get',
       items: readAccounts(sources, { onWarning: (m) => rt.warn(m) }),
-      accountOf: (account) => account,
       total,
-      credentials: client.options.credentials,
-      pacer,
       // Runs once --save-failed is open: if it fails, every account is saved as not done.
       before: async () => {
         let columns = explicitColumns;
@@ -130,9 +105,7 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
           // tsv and csv print their header first, so the columns must be known before any result:
           // the app's attribute names (one extra call, at most 10 names), in slot order. With
           // --attrs, the same call tells which of the names given the app does not have.
-          const appNames = namesInSlotOrder(
-            await callWithPolicy(rt, settings, client, pacer, (signal, sent) => getAttrNames(client, { signal, onSent: sent })),
-          );
+          const appNames = namesInSlotOrder(await callSingle(rt, settings, client, pacer, getAttrNames, undefined));
           for (const name of columns ?? []) {
             if (!appNames.includes(name)) rt.warn(`--attrs: "${name}" is not one of the app's attributes${didYouMean(name, appNames)}; its column stays empty`);
           }
@@ -149,16 +122,13 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
           },
         });
       },
-      send: async (accounts, signal, sent) => {
-        const { records, missing } = await getAttrs(client, accounts, { signal, onSent: sent });
-        return { results: records, failures: missing.map((m) => ({ item: m.account, reason: m.reason })) };
-      },
       onResults: (records) => {
         for (const record of records) writer!.write(explicitColumns ? pick(record, explicitColumns) : record);
       },
+      // The output is always completed (the JSON array closed, the table rendered), even after an error.
+      finish: () => writer?.end(),
     });
   } finally {
-    // The output is always completed (the JSON array closed, the table rendered), even after an error.
     writer?.end();
     client.close();
   }

@@ -29,6 +29,7 @@ const SETTING_DESCRIPTIONS: Readonly<Record<SettingKey, () => string>> = {
   output: () => `default output of get: ${OUTPUT_FORMATS.join(', ')} (default: table on a terminal, tsv otherwise)`,
   usersigTtl: () => `validity of the UserSigs im-attrs signs: 3600, 90m, 12h, 1d (default: ${formatDuration(DEFAULT_ADMIN_TTL_SECONDS)})`,
   timeout: () => `per-request timeout in seconds (default: ${DEFAULT_TIMEOUT_MS / 1000})`,
+  api: () => 'API family: all_member_push (default) or timpush',
 };
 
 /** Width of the variable-name column, and of the whole text (the help width off a terminal). */

@@ -11,13 +11,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { readTextLines } from '../accounts.js';
-import { getAttrNames, MAX_ATTR_BYTES, MAX_ATTR_SLOTS, setAttrNames } from '../api/attrs.js';
+import { MAX_ATTR_BYTES, MAX_ATTR_SLOTS } from '../api/attrs.js';
 import type { ImClient } from '../api/client.js';
 import { Pacer } from '../api/pacer.js';
 import { ApiError, UsageError } from '../errors.js';
 import { displayCell, formatTsvLine, loadTable } from '../output/index.js';
 import type { Runtime } from '../runtime.js';
-import { callWithPolicy, engineSettings, type EngineSettings } from './batching.js';
+import { callSingle, engineSettings, type EngineSettings } from '../jobs/runner.js';
 
 export const NAMES_FORMATS = ['table', 'tsv', 'json'] as const;
 export type NamesFormat = (typeof NAMES_FORMATS)[number];
@@ -107,7 +107,7 @@ function sortedNames(names: Record<string, string>): Array<[string, string]> {
 }
 
 async function fetchNames(rt: Runtime, client: ImClient, pacer: Pacer): Promise<Record<string, string>> {
-  return callWithPolicy(rt, SINGLE_CALL_SETTINGS, client, pacer, (signal) => getAttrNames(client, { signal }));
+  return callSingle(rt, SINGLE_CALL_SETTINGS, client, pacer, await rt.operation('getAttrNames'), undefined);
 }
 
 export async function namesRun(rt: Runtime, options: NamesOptions): Promise<void> {
@@ -324,7 +324,7 @@ export async function namesSetRun(rt: Runtime, pairs: readonly string[], options
       }
       if (!(await confirm(rt, question))) throw new UsageError('not confirmed; nothing was changed');
     }
-    await callWithPolicy(rt, SINGLE_CALL_SETTINGS, client, pacer, (signal) => setAttrNames(client, body, { signal }));
+    await callSingle(rt, SINGLE_CALL_SETTINGS, client, pacer, await rt.operation('setAttrNames'), body);
     const now = await fetchNames(rt, client, pacer);
     const mismatch = diff(after, now);
     if (mismatch.length > 0) {

@@ -14,9 +14,9 @@ import { readAccounts } from '../accounts.js';
 import { UsageError } from '../errors.js';
 import type { Entry, RecordFormat } from '../records.js';
 import type { Runtime } from '../runtime.js';
-import { engineSettings, type EngineFlags } from './batching.js';
-import { accountSources } from './get.js';
-import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, recordInputSpecs } from './set.js';
+import { engineSettings, type EngineFlags } from '../jobs/runner.js';
+import { accountSources } from '../jobs/inputs.js';
+import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, recordInputSpecs } from '../jobs/attr-writes.js';
 import { collect } from '../util/text.js';
 
 export interface RemoveOptions extends EngineFlags {

@@ -6,7 +6,10 @@
 import { statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { maskUrlPassword } from '../redact.js';
+import { isLoopbackHost } from '../util/net.js';
 import { didYouMean } from '../util/suggest.js';
+
+export { isLoopbackHost } from '../util/net.js';
 import { describeRegions, findRegion, type Region } from './regions.js';
 import type { LoadedConfigFile } from './load.js';
 
@@ -21,6 +24,7 @@ export const SETTING_KEYS = [
   'output',
   'usersigTtl',
   'timeout',
+  'api',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -38,6 +42,7 @@ export const ENV_VARS: Readonly<Record<SettingKey, string>> = {
   output: 'IMADMIN_OUTPUT',
   usersigTtl: 'IMADMIN_USERSIG_TTL',
   timeout: 'IMADMIN_TIMEOUT',
+  api: 'IMADMIN_API',
 };
 
 /** Flag for each setting that has one. */
@@ -48,6 +53,7 @@ export const FLAG_NAMES: Partial<Record<SettingKey, string>> = {
   userSig: '--usersig',
   endpoint: '--endpoint',
   timeout: '--timeout',
+  api: '--api',
 };
 
 export type Source =
@@ -85,6 +91,7 @@ export interface GlobalFlags {
   profile?: string | undefined;
   config?: string | undefined;
   timeout?: string | undefined;
+  api?: string | undefined;
 }
 
 /**
@@ -298,13 +305,6 @@ export function parseSdkAppId(value: Sourced<string>): number {
     });
   }
   return Number(text);
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-/** Whether a hostname is on this machine: plain http is allowed there and nowhere else. */
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 /** Checks an endpoint override and returns its origin-plus-path without a trailing slash. */

@@ -3,19 +3,16 @@
  * "get push attributes" endpoint returns for one account: its ID and its attribute map.
  */
 
-/** One account's push attributes, named as the REST API names them. */
-export interface AttrRecord {
-  To_Account: string;
-  Attrs: Record<string, string>;
-}
+import type { AttrRecord } from '../model.js';
+
+export type { AttrRecord } from '../model.js';
+export { ACCOUNT_COLUMN } from '../model.js';
 
 /** The output formats, in the order `--help` lists them. */
 export const OUTPUT_FORMATS = ['table', 'tsv', 'csv', 'json', 'ndjson'] as const satisfies readonly string[];
 
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-/** The header of the first column in tsv, csv and table output. */
-export const ACCOUNT_COLUMN = 'account';
 
 export interface RecordWriter {
   /** Write one record (records arrive in final order). */

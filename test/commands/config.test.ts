@@ -334,6 +334,7 @@ describe('im-attrs config', () => {
           'output      csv              env IMADMIN_OUTPUT',
           'usersigTtl  1d               default',
           `timeout     5                ${file}`,
+          'api         all_member_push  default',
           '',
         ].join('\n'),
       );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setAttrNames } from '../../src/api/attrs.js';
+import { FAMILIES } from '../../src/api/families.js';
 import { assertRawAnswer, emulatorEnv, requestLog, runCli, startTestEmulator, useEmulator, useTempDir } from '../helpers/cli.js';
 
 const RENAME_QUESTION =
@@ -237,7 +237,7 @@ describe('im-attrs names', () => {
     ];
     for (const c of cases) {
       it(`answers ${c.name}`, async () => {
-        await assertRawAnswer(app.emulator, (client) => setAttrNames(client, c.names), c.code);
+        await assertRawAnswer(app.emulator, (client) => client.call(FAMILIES.all_member_push.setAttrNames!, c.names), c.code);
         assert.deepEqual(Object.fromEntries(app.emulator.state.names), c.after ?? { '0': 'sex', '1': 'city', '2': 'level' });
       });
     }

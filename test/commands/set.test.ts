@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { setAttrs } from '../../src/api/attrs.js';
 import { assertRawAnswer, emulatorEnv, requestLog, runCli, startTestEmulator, useEmulator, useTempDir, withRawClient } from '../helpers/cli.js';
 
 describe('im-attrs set', () => {
@@ -328,12 +327,12 @@ describe('im-attrs set', () => {
       { name: 'a value that is not a string: 90033', body: entries(1, { city: 5 }), code: 90033 },
     ];
     for (const c of cases) {
-      it(`answers ${c.name}`, () => assertRawAnswer(app.emulator, (client) => setAttrs(client, c.body as never), c.code));
+      it(`answers ${c.name}`, () => assertRawAnswer(app.emulator, (client) => client.post('v4/all_member_push/im_set_attr', { UserAttrs: c.body }), c.code));
     }
 
     it('applies nothing of a request with one bad entry', async () => {
       await withRawClient(app.emulator, async (client) => {
-        await assert.rejects(setAttrs(client, [{ To_Account: 'atomic1', Attrs: { city: 'x' } }, { To_Account: 'atomic2', Attrs: { nope: 'x' } }]));
+        await assert.rejects(client.post('v4/all_member_push/im_set_attr', { UserAttrs: [{ To_Account: 'atomic1', Attrs: { city: 'x' } }, { To_Account: 'atomic2', Attrs: { nope: 'x' } }] }));
       });
       assert.equal(app.emulator.state.attrsOf('atomic1'), undefined);
     });

@@ -8,8 +8,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { getAttrs, parseGetAttrs, type GetAttrsResult } from '../../src/api/attrs.js';
-import { ImClient, parseEnvelope, staticCredentials } from '../../src/api/client.js';
+import { parseGetAttrs, type GetAttrsResult } from '../../src/api/attrs.js';
+import { parseEnvelope } from '../../src/api/envelope.js';
+import { FAMILIES } from '../../src/api/families.js';
+import type { AttrRecord } from '../../src/model.js';
+import { ImClient, staticCredentials } from '../../src/api/client.js';
 import { ApiError } from '../../src/errors.js';
 import { TEST_ADMIN, TEST_SDKAPPID } from '../helpers/cli.js';
 import { startScripted, type ScriptedServer } from './servers.js';
@@ -150,3 +153,9 @@ describe('the im_get_attr response parser under random bodies', () => {
     });
   });
 });
+
+/** get-attributes as the tests knew it: records and missing accounts of one call. */
+async function getAttrs(client: ImClient, accounts: readonly string[]): Promise<{ records: AttrRecord[]; missing: { account: string; reason: string }[] }> {
+  const { results, failures } = await client.call(FAMILIES.all_member_push.getAttrs!, accounts);
+  return { records: results, missing: failures.map((f) => ({ account: f.item, reason: f.reason })) };
+}

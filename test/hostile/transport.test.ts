@@ -10,7 +10,8 @@ import { writeFileSync } from 'node:fs';
 import type { LookupFunction } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { getAttrs } from '../../src/api/attrs.js';
+import { FAMILIES } from '../../src/api/families.js';
+import type { AttrRecord } from '../../src/model.js';
 import { ImClient, staticCredentials, type ClientOptions } from '../../src/api/client.js';
 import { classify } from '../../src/api/policy.js';
 import { proxySettings, usesProxy } from '../../src/api/proxy.js';
@@ -420,7 +421,8 @@ describe('backup domain when the primary does not resolve or connect', () => {
       assert.equal(error.netCode, 'ENOTFOUND');
       assert.equal(error.message, 'im_get_attr: the host name does not resolve (DNS) (localhost:9)');
       assert.equal(error.hint, 'check that localhost:9 is reachable from here (network, proxy, firewall), or set `region`/`endpoint`');
-      assert.deepEqual(classify(error), { action: 'retry', reason: 'the host name does not resolve (DNS) (localhost:9)' });
+      // notSent: the request never left, so even an operation not safe to repeat (a push) may retry it.
+      assert.deepEqual(classify(error), { action: 'retry', reason: 'the host name does not resolve (DNS) (localhost:9)', notSent: true });
     } finally {
       api.close();
     }
@@ -459,3 +461,9 @@ describe('a proxy setting that plain http does not use', () => {
     }
   });
 });
+
+/** get-attributes as the tests knew it: records and missing accounts of one call. */
+async function getAttrs(client: ImClient, accounts: readonly string[]): Promise<{ records: AttrRecord[]; missing: { account: string; reason: string }[] }> {
+  const { results, failures } = await client.call(FAMILIES.all_member_push.getAttrs!, accounts);
+  return { records: results, missing: failures.map((f) => ({ account: f.item, reason: f.reason })) };
+}

@@ -1,0 +1,68 @@
+/**
+ * The REST envelope (API.md section 1, PUSH-FAMILY.md "Corrections to API.md" 5): parsing a
+ * response body into one, and making server-supplied text fit for a terminal. No network here.
+ */
+import { ApiError } from '../errors.js';
+
+/** Longest piece of server-supplied text (ErrorInfo, a body excerpt) put into a message. */
+export const MAX_SERVER_TEXT = 200;
+
+/** The parsed envelope; command-specific fields stay on it. */
+export interface Envelope {
+  ActionStatus: string;
+  ErrorCode: number;
+  ErrorInfo: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Parses a 200 response body into an envelope, or throws ApiError saying what it is instead:
+ * empty, an HTML page, cut short, JSON of another shape. Tolerates unknown fields (RequestId and
+ * the like) and an ErrorCode sent as a numeric string. `ActionStatus` other than "OK" with code 0
+ * keeps the failure, as code -1 (which no table entry claims).
+ */
+export function parseEnvelope(command: string, text: string): Envelope {
+  if (text.trim() === '') throw new ApiError(`${command}: the response is empty`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    if (/^\s*</.test(text)) {
+      throw new ApiError(`${command}: the response is an HTML page, not JSON`, {
+        hint: 'a proxy, firewall or captive portal may be answering instead of the API: check `endpoint` and the network',
+      });
+    }
+    const json = /^\s*[[{]/.test(text);
+    throw new ApiError(`${command}: the response is ${json ? 'cut short or not valid JSON' : 'not JSON'}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiError(`${command}: the response is JSON but not an API envelope (${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`})`);
+  }
+  const v = value as Record<string, unknown>;
+  if (typeof v.ActionStatus !== 'string') {
+    throw new ApiError(`${command}: the response is JSON but not an API envelope (no ActionStatus)`);
+  }
+  let code = v.ErrorCode === undefined || v.ErrorCode === null ? 0 : v.ErrorCode;
+  if (typeof code === 'string' && /^-?[0-9]{1,15}$/.test(code.trim())) code = Number(code);
+  if (typeof code !== 'number' || !Number.isSafeInteger(code)) {
+    throw new ApiError(`${command}: the response's ErrorCode is not an integer`);
+  }
+  const info = typeof v.ErrorInfo === 'string' ? v.ErrorInfo : '';
+  if (v.ActionStatus !== 'OK' && code === 0) {
+    const status = printable(v.ActionStatus, 20);
+    return { ...v, ActionStatus: v.ActionStatus, ErrorCode: -1, ErrorInfo: info || `ActionStatus "${status}" with ErrorCode 0` };
+  }
+  return { ...v, ActionStatus: v.ActionStatus, ErrorCode: code, ErrorInfo: info };
+}
+
+/**
+ * Text fit for one line of a terminal: control and bidi-override characters (which could move
+ * the cursor, retitle the window or reorder what the user reads) become \u escapes, and anything
+ * past `max` characters is cut with "…".
+ */
+export function printable(text: string, max = MAX_SERVER_TEXT): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
+}
+

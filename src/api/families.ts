@@ -1,0 +1,59 @@
+/**
+ * The API families as tables of operations over the same client and runner. Which one a run
+ * uses is a setting (`api` in the config, IMADMIN_API, --api), all_member_push by default.
+ *
+ * - `all_member_push` (API.md section 2, PUSH-FAMILY.md section 1): the attribute API this tool
+ *   was made for, `v4/all_member_push/im_*`.
+ * - `timpush` (PUSH-FAMILY.md section 3): the same operations under `v4/timpush/*`, as Tencent's
+ *   current "All/Tagged Push" pages describe them, with per-account `ErrorList` answers.
+ *
+ * A command asks for an operation by name (`operationFor(family, 'getAttrs')`); a family that
+ * lacks it is a clear configuration error, never a request to a path that does not exist.
+ */
+import { ConfigError } from '../errors.js';
+import { attrOperations, type AttrOperations } from './attrs.js';
+import { API_FAMILIES, type ApiFamily } from './operation.js';
+
+/** Every operation a family may offer, by name. */
+export type FamilyOperations = AttrOperations;
+export type OperationName = keyof FamilyOperations;
+
+/** URL prefix of each family (PUSH-FAMILY.md sections 1 and 3). */
+export const FAMILY_PREFIX: Readonly<Record<ApiFamily, string>> = {
+  all_member_push: 'v4/all_member_push',
+  timpush: 'v4/timpush',
+};
+
+const allMemberPush = FAMILY_PREFIX.all_member_push;
+
+/** The tables. A family lists only the operations it has. */
+export const FAMILIES: Readonly<Record<ApiFamily, Partial<FamilyOperations>>> = {
+  all_member_push: {
+    ...attrOperations('all_member_push', {
+      getAttrNames: `${allMemberPush}/im_get_attr_name`,
+      setAttrNames: `${allMemberPush}/im_set_attr_name`,
+      getAttrs: `${allMemberPush}/im_get_attr`,
+      setAttrs: `${allMemberPush}/im_set_attr`,
+      removeAttrs: `${allMemberPush}/im_remove_attr`,
+    }),
+  },
+  // Filled in by the TIMPush work (PUSH-FAMILY.md section 3).
+  timpush: {},
+};
+
+/** The operation `name` of `family`, or a ConfigError saying the family has no such endpoint. */
+export function operationFor<N extends OperationName>(family: ApiFamily, name: N): FamilyOperations[N] {
+  const op = FAMILIES[family][name];
+  if (op === undefined) {
+    const others = API_FAMILIES.filter((f) => f !== family && FAMILIES[f][name] !== undefined);
+    throw new ConfigError(`the ${family} API family has no ${name} operation in im-attrs yet`, {
+      hint: others.length ? `use --api ${others[0]} (or \`api: ${others[0]}\` in the config)` : undefined,
+    });
+  }
+  return op as FamilyOperations[N];
+}
+
+/** Parses an `api` value. */
+export function parseApiFamily(text: string): ApiFamily | undefined {
+  return (API_FAMILIES as readonly string[]).includes(text) ? (text as ApiFamily) : undefined;
+}

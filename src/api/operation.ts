@@ -1,0 +1,136 @@
+/**
+ * An API operation as data: which URL path it posts to, how many accounts one call may carry,
+ * how to build its body and how to read its answer into per-account results and failures,
+ * whether a failed call may be sent again, and the error codes its page documents.
+ *
+ * This is the "table of endpoints, one generic path" of ../shared/STYLE.md: octokit generates
+ * every method from one route table (`@octokit/plugin-rest-endpoint-methods`), the AWS SDK v3
+ * sends small `Command` objects through one `client.send()`. Here `ImClient.call(operation,
+ * input)` sends any operation, and the job runner (src/jobs/runner.ts) splits, paces, retries and
+ * reports any batch operation. Adding an endpoint is adding a descriptor to a family table
+ * (families.ts), not a function, a command and a runner of its own.
+ */
+import type { Envelope } from './envelope.js';
+
+/** The two REST API families that serve push targeting (PUSH-FAMILY.md sections 1 and 3). */
+export const API_FAMILIES = ['all_member_push', 'timpush'] as const;
+export type ApiFamily = (typeof API_FAMILIES)[number];
+
+/** The family a run uses when nothing says otherwise: the API this tool was made for. */
+export const DEFAULT_API_FAMILY: ApiFamily = 'all_member_push';
+
+/** What a reader needs besides the envelope: a way to make server text fit for a message. */
+export interface ReadContext {
+  /** Redacts secrets and neutralises control characters in server-supplied text. */
+  clean(text: string): string;
+  /** A `--debug` line (already redacted by the client). */
+  trace(line: string): void;
+}
+
+/** Any call: path, body, answer. */
+export interface Operation<In, Out> {
+  /** The family whose URL prefix the path carries. */
+  readonly family: ApiFamily;
+  /** `v4/all_member_push/im_get_attr`: the URL path after the domain, without a leading slash. */
+  readonly path: string;
+  /** The last segment of the path (`im_get_attr`), used in messages. */
+  readonly command: string;
+  /**
+   * Whether the same request may be sent again after a failure that may have reached the server
+   * (timeout, reset, 5xx). True for reads and for writes that set a value (idempotent); false for
+   * anything that creates something each time (a push). Rate-limit answers and connections that
+   * never opened are retried either way: the server did nothing.
+   */
+  readonly retrySafe: boolean;
+  /** Whether the call changes data on the server (writes can be previewed with --dry-run). */
+  readonly writes: boolean;
+  /** Error codes the endpoint's page documents, beyond the public 60000-79999 set (for tests and docs). */
+  readonly codes: readonly number[];
+  body(input: In): object;
+  /** Reads a successful envelope (ErrorCode 0). Throws ApiError for an answer of the wrong shape. */
+  read(envelope: Envelope, input: In, ctx: ReadContext): Out;
+}
+
+/** One account the server did not serve, and why. */
+export interface ItemFailure<I> {
+  item: I;
+  reason: string;
+  /** The API's code for this account (an ErrorList entry), when it gave one. */
+  code?: number | undefined;
+}
+
+/** What one call of a batch operation came to: per-account results and per-account failures. */
+export interface BatchOutcome<I, R> {
+  results: R[];
+  failures: ItemFailure<I>[];
+}
+
+/**
+ * An operation over a list of accounts, split by the runner into calls of at most `maxItems`.
+ * Every item of a call ends in exactly one of `results` or `failures` (a reader that loses one is
+ * a bug the runner's counts would show).
+ */
+export interface BatchOperation<I, R> extends Operation<readonly I[], BatchOutcome<I, R>> {
+  /** Most accounts one call may carry (the endpoint's documented limit). */
+  readonly maxItems: number;
+  /** The account an item is about: for failure reports and --save-failed. */
+  accountOf(item: I): string;
+  /**
+   * The body element of one item (`{"To_Account":"a","Attrs":{…}}`), for write operations: what
+   * --dry-run prints per account, and what --save-failed keeps so the same command re-runs it.
+   */
+  itemBody?(item: I): object;
+  /**
+   * Per-item caps below the per-call account limit (e.g. at most 10 tags per user in one add
+   * call): splits one item into several that each fit, in order. The runner sends the parts in
+   * successive calls.
+   */
+  split?(item: I): I[];
+}
+
+/** Defines an operation, deriving `command` from the path. */
+export function operation<In, Out>(spec: Omit<Operation<In, Out>, 'command'>): Operation<In, Out> {
+  return { ...spec, command: spec.path.slice(spec.path.lastIndexOf('/') + 1) };
+}
+
+/** Defines a batch operation, deriving `command` from the path. */
+export function batchOperation<I, R>(spec: Omit<BatchOperation<I, R>, 'command'>): BatchOperation<I, R> {
+  return { ...spec, command: spec.path.slice(spec.path.lastIndexOf('/') + 1) };
+}
+
+/**
+ * The `ErrorList` of a partially successful answer (the TIMPush family: 70107 account not
+ * imported, 90035 another account type): account → code and reason. Entries that are not
+ * objects with a string `To_Account` are ignored; the first entry for an account wins.
+ */
+export function errorListReasons(errorList: unknown, clean: (text: string) => string, meaning: (code: number) => string): Map<string, { code: number | undefined; reason: string }> {
+  const reasons = new Map<string, { code: number | undefined; reason: string }>();
+  if (!Array.isArray(errorList)) return reasons;
+  for (const entry of errorList as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { To_Account: account, ErrorCode: rawCode, ErrorInfo: info } = entry as Record<string, unknown>;
+    if (typeof account !== 'string' || reasons.has(account)) continue;
+    const code = typeof rawCode === 'number' && Number.isSafeInteger(rawCode) ? rawCode : undefined;
+    const text = typeof info === 'string' && info ? clean(info) : code !== undefined ? meaning(code) : '';
+    reasons.set(account, { code, reason: `${code ?? 'error'}${text ? ` ${text}` : ''}` });
+  }
+  return reasons;
+}
+
+/**
+ * The failures of a write call that succeeded as a whole: the accounts its `ErrorList` names
+ * (TIMPush), every other account of the call being done. all_member_push never sends an
+ * ErrorList, so there every account of a successful call is done.
+ */
+export function writeOutcome<I>(envelope: Envelope, items: readonly I[], accountOf: (item: I) => string, ctx: ReadContext, meaning: (code: number) => string): BatchOutcome<I, I> {
+  const reasons = errorListReasons(envelope.ErrorList, ctx.clean, meaning);
+  if (reasons.size === 0) return { results: [...items], failures: [] };
+  const results: I[] = [];
+  const failures: ItemFailure<I>[] = [];
+  for (const item of items) {
+    const failed = reasons.get(accountOf(item));
+    if (failed) failures.push({ item, reason: failed.reason, code: failed.code });
+    else results.push(item);
+  }
+  return { results, failures };
+}

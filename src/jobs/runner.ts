@@ -1,0 +1,497 @@
+/**
+ * The one job runner every batched command goes through (get, set, remove, and every batched
+ * endpoint after them). A command supplies its operation (api/operation.ts), its items and what
+ * to do with results; the runner owns everything around the engine:
+ *
+ * - splitting by the operation's limits (`maxItems`, per-item `split`), pacing, retries by the
+ *   operation's retry safety, Ctrl-C (first: no new requests; second: abort those in flight);
+ * - `--dry-run` for writes (the requests it would send, on stdout);
+ * - failure lines on stderr, `--save-failed`, the summary and the exit status.
+ *
+ * Reads and writes differ in what a re-run needs, and the operation's `writes` says which:
+ * - a read saves account IDs (streamed: ready for `--file`), prints its summary on a terminal or
+ *   with --verbose, and fails with exit 5 when some accounts failed ("the others were printed");
+ * - a write saves the body element of each account not updated (`itemBody`, as ndjson, written
+ *   whole at the end: the same command's `--file` re-runs exactly them), always prints a summary
+ *   that counts skipped input, and exits 5 when any input was skipped or any account failed.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { API_RATE_LIMIT, Pacer } from '../api/pacer.js';
+import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_CAP_MS } from '../api/policy.js';
+import type { ImClient } from '../api/client.js';
+import { MAX_ACCOUNTS_PER_CALL } from '../api/attrs.js';
+import type { BatchOperation, Operation } from '../api/operation.js';
+import { callOnce, DEFAULT_CONCURRENCY, runBatches, StopSwitch, type BatchReport, type EngineStats } from '../engine.js';
+import { ApiError, ImAttrsError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
+import { parseIntOption, type Runtime } from '../runtime.js';
+import { AtomicFile } from '../util/atomic-file.js';
+import { plural } from '../util/text.js';
+
+/** Engine flags as commander parses them (strings until checked). */
+export interface EngineFlags {
+  batchSize: string;
+  concurrency: string;
+  rate: string;
+  retries: string;
+  retryDelay: string;
+  retryMaxDelay: string;
+  saveFailed?: string | undefined;
+}
+
+export interface EngineSettings {
+  batchSize: number;
+  concurrency: number;
+  rate: number;
+  retries: number;
+  retryDelayMs: number;
+  retryMaxDelayMs: number;
+  saveFailed: string | undefined;
+}
+
+/** What `--save-failed` holds: account IDs (reads) or records to re-run (writes). */
+export type SaveKind = 'ids' | 'records';
+
+/** Adds the engine's flags to a command. */
+export function addEngineOptions(command: Command, save: { kind: SaveKind; verb?: string } = { kind: 'ids' }): Command {
+  return command
+    .addOption(new Option('--batch-size <n>', `accounts per request, 1-${MAX_ACCOUNTS_PER_CALL}`).default(String(MAX_ACCOUNTS_PER_CALL)))
+    .addOption(
+      new Option('--concurrency <n>', 'requests in flight at once (30 reaches 100 calls/s at 300 ms round trips)').default(
+        String(DEFAULT_CONCURRENCY),
+      ),
+    )
+    .addOption(
+      new Option('--rate <calls/s>', 'most request starts in any one second; 0 = unpaced (emulator, private endpoints)').default(
+        String(API_RATE_LIMIT),
+      ),
+    )
+    .addOption(new Option('--retries <n>', 'retries of a failed request (network errors, 5xx, retryable codes)').default(String(DEFAULT_RETRIES)))
+    .addOption(new Option('--retry-delay <ms>', 'first back-off ceiling; doubles per retry, full jitter').default(String(DEFAULT_RETRY_BASE_MS)))
+    .addOption(new Option('--retry-max-delay <ms>', 'longest back-off').default(String(DEFAULT_RETRY_CAP_MS)))
+    .option(
+      '--save-failed <path>',
+      save.kind === 'ids'
+        ? 'write the accounts that failed or were not sent, one per line (ready for --file)'
+        : `write the records of the accounts that failed or were not sent, as ndjson, ready for \`im-attrs ${save.verb} --file\` (default: none)`,
+    );
+}
+
+/** Checks the engine flags. */
+export function engineSettings(flags: EngineFlags): EngineSettings {
+  return {
+    batchSize: parseIntOption('--batch-size', flags.batchSize, 1, MAX_ACCOUNTS_PER_CALL),
+    concurrency: parseIntOption('--concurrency', flags.concurrency, 1, 1000),
+    rate: parseIntOption('--rate', flags.rate, 0, 100_000),
+    retries: parseIntOption('--retries', flags.retries, 0, 100),
+    retryDelayMs: parseIntOption('--retry-delay', flags.retryDelay, 0, 600_000),
+    retryMaxDelayMs: parseIntOption('--retry-max-delay', flags.retryMaxDelay, 0, 3_600_000),
+    saveFailed: flags.saveFailed,
+  };
+}
+
+/** Input a write command read but will not send, for the summary and the exit status. */
+export interface Skipped {
+  /** Records refused by the checks (already listed on stderr). */
+  bad: number;
+  /** Records with nothing to do (no attribute to set). */
+  empty: number;
+}
+
+export interface Job<I, R> {
+  /** What each call does. */
+  operation: BatchOperation<I, R>;
+  client: ImClient;
+  /** Shared with the command's single calls, so together they stay under --rate. */
+  pacer: Pacer;
+  /** "get", "set", "remove": used in messages. */
+  verb: string;
+  items: AsyncIterable<I>;
+  /** Results of one call, in input order. */
+  onResults?: (results: R[]) => void | Promise<void>;
+  /** Called once after the last batch, even after an error (close the JSON array, render the table). */
+  finish?: () => void;
+  /** Accounts known in advance (for the spinner's ETA); undefined when streaming. */
+  total?: number | undefined;
+  /**
+   * Work before the first batch (e.g. fetching the attribute names), once --save-failed is open:
+   * when it fails, every account is written there as not done, then its error ends the run.
+   */
+  before?: () => Promise<void>;
+  /** Writes: input skipped before sending, counted as the items stream past (read at the end). */
+  skipped?: () => Skipped;
+  /** Writes: print the requests instead of sending them. */
+  dryRun?: boolean | undefined;
+}
+
+/**
+ * Runs a job to the end and returns normally only when every account succeeded. Otherwise
+ * throws: the fatal error (auth/config), InterruptedError (130) or PartialFailureError (5), always
+ * after the output is complete and --save-failed is written.
+ */
+export async function runJob<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, R>): Promise<EngineStats | undefined> {
+  const items = job.operation.split ? splitItems(job.items, job.operation.split) : job.items;
+  if (job.operation.writes) return runWrite(rt, settings, { ...job, items });
+  return runRead(rt, settings, { ...job, items });
+}
+
+/** Items with per-item caps split into parts, in order. */
+async function* splitItems<I>(items: AsyncIterable<I>, split: (item: I) => I[]): AsyncGenerator<I> {
+  for await (const item of items) yield* split(item);
+}
+
+/** The engine flags' retry policy. */
+function retryOptions(settings: EngineSettings): { retries: number; baseMs: number; capMs: number } {
+  return { retries: settings.retries, baseMs: settings.retryDelayMs, capMs: settings.retryMaxDelayMs };
+}
+
+/** Lines for --save-failed: where they go, and how many went. */
+interface SaveSink {
+  write(lines: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens --save-failed for streamed lines (reads): fails at once when it cannot be written. */
+async function openSaveStream(rt: Runtime, flag: string): Promise<SaveSink> {
+  const file = path.resolve(rt.deps.cwd, flag);
+  const stream: WriteStream = createWriteStream(file, { mode: 0o600 });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error: NodeJS.ErrnoException) => reject(new UsageError(`--save-failed ${file} cannot be written: ${error.code ?? error.message}`)));
+  });
+  return {
+    write: async (lines) => {
+      if (lines.length === 0) return;
+      if (!stream.write(`${lines.join('\n')}\n`)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+    },
+    close: () => new Promise<void>((resolve) => stream.end(() => resolve())),
+  };
+}
+
+/** The core shared by reads and writes: signals, spinner, engine, failure lines. */
+async function drive<I, R>(
+  rt: Runtime,
+  settings: EngineSettings,
+  job: Job<I, R>,
+  hooks: { save: (items: I[]) => Promise<void>; onSent?: (items: readonly I[]) => void },
+): Promise<{ stats: EngineStats; fatal: ImAttrsError | undefined; interrupted: boolean; reasons: Map<string, number> }> {
+  const { deps } = rt;
+  const op = job.operation;
+  deps.preferSmallHeap?.();
+  const stop = new StopSwitch();
+  let signalCount = 0;
+  const onSignal = (): void => {
+    signalCount++;
+    if (signalCount === 1) {
+      stop.stop('interrupt');
+      rt.stderr(`stopping: no new requests; waiting for those in flight (press Ctrl-C again to abort them)`);
+    } else {
+      stop.abort();
+    }
+  };
+  deps.signals.on('SIGINT', onSignal);
+  deps.signals.on('SIGTERM', onSignal);
+  const reasons = new Map<string, number>();
+  let spinner: Spinner | undefined;
+  const out = deps.io.stdout as NodeJS.WritableStream & { writableNeedDrain?: boolean };
+  try {
+    const outcome = await runBatches<I, R>({
+      source: job.items,
+      send: async (items, signal, sent) => {
+        hooks.onSent?.(items);
+        return job.client.call(op, items, { signal, onSent: sent });
+      },
+      batchSize: Math.min(settings.batchSize, op.maxItems),
+      concurrency: settings.concurrency,
+      pacer: job.pacer,
+      retry: retryOptions(settings),
+      retrySafe: op.retrySafe,
+      credentials: job.client.options.credentials,
+      stop,
+      onStart: async (stats) => {
+        spinner = await startSpinner(rt, job.verb, job.total, stats);
+      },
+      onRetry: ({ index, attempt, reason, delayMs }) => rt.verbose(`batch ${index + 1}: ${reason}; retry ${attempt}/${settings.retries} in ${delayMs} ms`),
+      onBatch: async (report: BatchReport<I, R>) => {
+        await job.onResults?.(report.results);
+        if (report.failures.length > 0) {
+          const byReason = new Map<string, I[]>();
+          for (const f of report.failures) {
+            const list = byReason.get(f.reason) ?? [];
+            list.push(f.item);
+            byReason.set(f.reason, list);
+          }
+          for (const [reason, failed] of byReason) {
+            reasons.set(reason, (reasons.get(reason) ?? 0) + failed.length);
+            spinner?.clear();
+            rt.stderr(`${rt.chalk.red('failed:')} ${plural(failed.length, 'account')} (${reason}): ${failed.map(op.accountOf).join(' ')}`);
+            await hooks.save(failed);
+          }
+        }
+        rt.verbose(`batch ${report.index + 1}: ${report.results.length} ok, ${report.failures.length} failed, ${report.attempts} attempt(s)`);
+        if (out.writableNeedDrain) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      },
+      onUndone: async (items) => hooks.save(items),
+    });
+    return { ...outcome, reasons };
+  } finally {
+    spinner?.stop();
+    deps.signals.off('SIGINT', onSignal);
+    deps.signals.off('SIGTERM', onSignal);
+  }
+}
+
+/** A read: results printed as they come, failed and unsent account IDs streamed to --save-failed. */
+async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, R>): Promise<EngineStats> {
+  const op = job.operation;
+  const sink = settings.saveFailed ? await openSaveStream(rt, settings.saveFailed) : undefined;
+  const save = async (items: I[]): Promise<void> => sink?.write(items.map(op.accountOf));
+  try {
+    if (job.before) {
+      try {
+        await job.before();
+      } catch (error) {
+        // Nothing was sent: every account is not done.
+        await drainToSave(job.items, save);
+        throw error;
+      }
+    }
+    const { stats: s, fatal, interrupted, reasons } = await drive(rt, settings, job, { save });
+    job.finish?.();
+    const seconds = Math.max(0.001, (Date.now() - s.startedAt) / 1000);
+    const parts = [`${plural(s.itemsDone, 'account')} returned`];
+    if (s.itemsFailed) parts.push(`${s.itemsFailed.toLocaleString('en-US')} failed`);
+    if (s.itemsUndone) parts.push(`${s.itemsUndone.toLocaleString('en-US')} not sent`);
+    const summary = `${parts.join(', ')} in ${seconds.toFixed(1)} s (${plural(s.calls, 'call')}, ${plural(s.retries, 'retry')})`;
+    if (rt.deps.io.stderrIsTTY || rt.options.verbose) rt.info(summary);
+    if (sink && (s.itemsFailed || s.itemsUndone)) {
+      rt.info(`wrote ${plural(s.itemsFailed + s.itemsUndone, 'account')} to ${settings.saveFailed}; re-run with --file ${settings.saveFailed}`);
+    }
+    if (fatal) throw fatal;
+    const hint = settings.saveFailed ? `re-run them with --file ${settings.saveFailed}` : 'use --save-failed <path> to collect them for a re-run';
+    if (interrupted) {
+      throw new InterruptedError(`interrupted: ${plural(s.itemsDone, 'account')} done, ${plural(s.itemsUndone + s.itemsFailed, 'account')} not done`, {
+        hint: settings.saveFailed ? `re-run the rest with --file ${settings.saveFailed}` : 'use --save-failed <path> to keep the accounts that were not done',
+      });
+    }
+    if (s.itemsFailed) {
+      const why = [...reasons].map(([reason, n]) => `${n.toLocaleString('en-US')} × ${reason}`).join('; ');
+      // Nothing came back at all: that is not a partial result but a failed run (exit 1).
+      if (s.itemsDone === 0) throw new ApiError(`all ${plural(s.itemsFailed, 'account')} failed (${why})`, { hint });
+      throw new PartialFailureError(`${plural(s.itemsFailed, 'account')} failed (${why}); the others were printed`, s.itemsFailed, { hint });
+    }
+    return s;
+  } finally {
+    job.finish?.();
+    await sink?.close();
+  }
+}
+
+/**
+ * A write: the requests (or, with --dry-run, what they would be), then a summary that counts
+ * skipped input, and --save-failed with the records of every account not updated.
+ */
+async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, R>): Promise<EngineStats | undefined> {
+  const op = job.operation;
+  const { verb } = job;
+  const itemBody = op.itemBody ?? ((item: I) => ({ To_Account: op.accountOf(item) }));
+  const skipped = (): Skipped => job.skipped?.() ?? { bad: 0, empty: 0 };
+  const emptyNote = (empty: number): string => (empty ? `, ${empty} skipped (nothing to ${verb})` : '');
+
+  if (job.dryRun) {
+    const out = rt.deps.io.stdout;
+    const batchSize = Math.min(settings.batchSize, op.maxItems);
+    let batch: I[] = [];
+    let requests = 0;
+    let accounts = 0;
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      requests++;
+      accounts += batch.length;
+      out.write(`${op.command} request ${requests} (${plural(batch.length, 'account')})\n`);
+      for (const item of batch) out.write(`  ${JSON.stringify(itemBody(item))}\n`);
+      batch = [];
+    };
+    for await (const item of job.items) {
+      batch.push(item);
+      if (batch.length >= batchSize) flush();
+    }
+    flush();
+    const { bad, empty } = skipped();
+    rt.info(`${verb} --dry-run: ${plural(accounts, 'account')} in ${plural(requests, 'request')} would be updated, ${bad} skipped (bad input)${emptyNote(empty)}; nothing was sent`);
+    if (bad > 0) throw skippedError(verb, bad, true);
+    return undefined;
+  }
+
+  const saveFile = settings.saveFailed ? await AtomicFile.create(path.resolve(rt.deps.cwd, settings.saveFailed), '--save-failed') : undefined;
+  // Items handed to the engine and not yet confirmed: at the end, the failed and the unsent.
+  const outstanding = new Map<string, I>();
+  async function* tracked(): AsyncGenerator<I> {
+    for await (const item of job.items) {
+      outstanding.set(op.accountOf(item), item);
+      yield item;
+    }
+  }
+  // Accounts that went out in at least one request: the outstanding ones failed; the others were
+  // never sent. Confirmed accounts leave both, so memory stays with what is in flight or failed.
+  const attempted = new Set<string>();
+  let updated = 0;
+  let failure: unknown;
+  let stats: EngineStats | undefined;
+  try {
+    const outcome = await drive(
+      rt,
+      settings,
+      {
+        ...job,
+        items: tracked(),
+        onResults: async (results) => {
+          updated += results.length;
+          // A write's results are its items (writeOutcome).
+          for (const result of results) {
+            const account = op.accountOf(result as unknown as I);
+            outstanding.delete(account);
+            attempted.delete(account);
+          }
+          await job.onResults?.(results);
+        },
+      },
+      {
+        // The records of what was not updated are written whole at the end.
+        save: async () => undefined,
+        onSent: (items) => {
+          for (const item of items) attempted.add(op.accountOf(item));
+        },
+      },
+    );
+    stats = outcome.stats;
+    const s = outcome.stats;
+    if (outcome.fatal) throw outcome.fatal;
+    const hint = 'use --save-failed <path> to collect them for a re-run';
+    if (outcome.interrupted) {
+      throw new InterruptedError(`interrupted: ${plural(s.itemsDone, 'account')} done, ${plural(s.itemsUndone + s.itemsFailed, 'account')} not done`, {
+        hint: 'use --save-failed <path> to keep the accounts that were not done',
+      });
+    }
+    if (s.itemsFailed) {
+      const why = [...outcome.reasons].map(([reason, n]) => `${n.toLocaleString('en-US')} × ${reason}`).join('; ');
+      if (s.itemsDone === 0) throw new ApiError(`all ${plural(s.itemsFailed, 'account')} failed (${why})`, { hint });
+      throw new PartialFailureError(`${plural(s.itemsFailed, 'account')} failed (${why}); the others were updated`, s.itemsFailed, { hint });
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    job.finish?.();
+  }
+  let failed = 0;
+  for (const account of outstanding.keys()) if (attempted.has(account)) failed++;
+  const unsent = outstanding.size - failed;
+  const { bad, empty } = skipped();
+  rt.info(`${verb}: ${plural(updated, 'account')} updated, ${bad} skipped (bad input)${emptyNote(empty)}, ${failed} failed${unsent ? `, ${unsent} not sent` : ''}`);
+  const rerun = saveFile ? `im-attrs ${verb} --file ${settings.saveFailed}` : undefined;
+  if (saveFile) {
+    try {
+      await saveFile.commit([...outstanding.values()].map((item) => `${JSON.stringify(itemBody(item))}\n`));
+    } catch (error) {
+      throw new UsageError(`--save-failed ${saveFile.path} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    if (outstanding.size > 0) rt.info(`wrote ${plural(outstanding.size, 'record')} to ${settings.saveFailed}; re-run them: ${rerun}`);
+  }
+  if (failure !== undefined) throw rerun ? withRerunHint(failure, rerun) : failure;
+  if (bad > 0) throw skippedError(verb, bad, false);
+  return stats;
+}
+
+function skippedError(verb: string, bad: number, dryRun: boolean): PartialFailureError {
+  return new PartialFailureError(
+    `${plural(bad, 'bad record')} ${dryRun ? 'would be' : 'were'} skipped; the other accounts ${dryRun ? 'would be' : 'were'} updated`.replace(
+      /^1 bad record were/,
+      '1 bad record was',
+    ),
+    bad,
+    { hint: `fix the records listed above and run again (${verb} is idempotent), or use --strict to refuse any input with a bad record` },
+  );
+}
+
+/** The engine's errors point at --save-failed generically; with records saved, say how to re-run them. */
+function withRerunHint(error: unknown, rerun: string): unknown {
+  if (!(error instanceof ImAttrsError) || !error.hint?.includes('--save-failed')) return error;
+  const hint = `re-run them: ${rerun}`;
+  if (error instanceof PartialFailureError) return new PartialFailureError(error.message, error.failed, { hint });
+  if (error instanceof InterruptedError) return new InterruptedError(error.message, { hint });
+  if (error instanceof ApiError) return new ApiError(error.message, { hint, apiCode: error.apiCode, errorInfo: error.errorInfo, status: error.status });
+  return error;
+}
+
+/** Writes every item of the input to --save-failed, in chunks. */
+async function drainToSave<I>(items: AsyncIterable<I>, save: (items: I[]) => Promise<void>): Promise<void> {
+  try {
+    const chunk: I[] = [];
+    for await (const item of items) {
+      chunk.push(item);
+      if (chunk.length >= 1000) await save(chunk.splice(0));
+    }
+    await save(chunk);
+  } catch {
+    // The input itself is bad too: what could be read was saved; the first error is the one to report.
+  }
+}
+
+interface Spinner {
+  clear(): void;
+  stop(): void;
+}
+
+/** How often the spinner text is refreshed. */
+const SPINNER_REFRESH_MS = 250;
+
+/**
+ * The progress spinner on stderr: only on a TTY and without --quiet. Shows accounts done (of the
+ * total when known), calls per second, retries and, with a total, the time left.
+ */
+async function startSpinner(rt: Runtime, verb: string, total: number | undefined, stats: EngineStats): Promise<Spinner | undefined> {
+  if (!rt.deps.io.stderrIsTTY || rt.options.quiet) return undefined;
+  // A pseudo-terminal may report 0 columns (script, expect, some CI runners): ora would then try to
+  // clear an endless number of lines and never yield. No width, no spinner.
+  const columns = (rt.deps.io.stderr as { columns?: number }).columns;
+  if (!columns || columns < 20) return undefined;
+  const { default: ora } = await import('ora');
+  const spinner = ora({ stream: rt.deps.io.stderr as NodeJS.WriteStream, isEnabled: true, discardStdin: false });
+  const text = (): string => {
+    const elapsed = Math.max(0.001, (Date.now() - stats.startedAt) / 1000);
+    const done = stats.itemsDone + stats.itemsFailed;
+    const parts = [`${verb}: ${done.toLocaleString('en-US')}${total ? `/${total.toLocaleString('en-US')}` : ''} accounts`];
+    parts.push(`${Math.round(stats.calls / elapsed)} calls/s`);
+    if (stats.retries) parts.push(`${stats.retries} retries`);
+    if (total && done > 0 && done < total) parts.push(`ETA ${Math.ceil(((total - done) * elapsed) / done)} s`);
+    return parts.join(' · ');
+  };
+  spinner.start(text());
+  const timer = setInterval(() => (spinner.text = text()), SPINNER_REFRESH_MS);
+  timer.unref();
+  let stopped = false;
+  return {
+    clear: () => spinner.clear(),
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      spinner.stop();
+    },
+  };
+}
+
+/**
+ * A single call (not a batch: attribute names, a push) under the engine's pacing and retry
+ * policy, with the operation's retry safety. Its send time is what the pacer counts.
+ */
+export function callSingle<In, Out>(rt: Runtime, settings: EngineSettings, client: ImClient, pacer: Pacer, op: Operation<In, Out>, input: In): Promise<Out> {
+  return callOnce((signal, sent) => client.call(op, input, { signal, onSent: sent }), {
+    pacer,
+    retry: retryOptions(settings),
+    retrySafe: op.retrySafe,
+    credentials: client.options.credentials,
+    onRetry: (reason, delayMs) => rt.verbose(`${reason}; retrying in ${delayMs} ms`),
+  });
+}

@@ -21,6 +21,20 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 
+/** What each exit status means, in the order `--help` lists them: the one table behind the help and the README. */
+export const EXIT_CODE_MEANINGS: ReadonlyArray<readonly [code: number, meaning: string]> = [
+  [ExitCode.ok, 'every account was processed'],
+  [ExitCode.api, 'API or network error'],
+  [ExitCode.usage, 'usage error (bad flags, arguments or input)'],
+  [ExitCode.config, 'configuration error (region, SDKAppID, identifier, credentials, config file)'],
+  [ExitCode.auth, 'authentication error (UserSig expired or mismatched, identifier not an admin, wrong key)'],
+  [ExitCode.partial, 'partial failure: some accounts failed (named on stderr, --save-failed), the rest were printed'],
+  [ExitCode.interrupted, 'interrupted (Ctrl-C / SIGTERM); output is complete up to that point'],
+];
+
+/** The "Exit codes:" block of `--help` and `im-attrs help exit-codes`. */
+export const EXIT_CODES_HELP = `\nExit codes:\n${EXIT_CODE_MEANINGS.map(([code, meaning]) => `  ${String(code).padEnd(5)}${meaning}`).join('\n')}`;
+
 export interface ImAttrsErrorOptions {
   hint?: string | undefined;
   cause?: unknown;

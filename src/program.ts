@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { REGION_IDS } from './config/regions.js';
+import { EXIT_CODES_HELP } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { VERSION } from './version.js';
 
@@ -24,15 +25,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: (rt: Runtime) => Pro
   ['emulator', async (rt) => (await import('./commands/emulator.js')).newEmulatorCommand(rt)],
 ];
 
-export const EXIT_CODES_HELP = `
-Exit codes:
-  0    every account was processed
-  1    API or network error
-  2    usage error (bad flags, arguments or input)
-  3    configuration error (region, SDKAppID, identifier, credentials, config file)
-  4    authentication error (UserSig expired or mismatched, identifier not an admin, wrong key)
-  5    partial failure: some accounts failed (named on stderr, --save-failed), the rest were printed
-  130  interrupted (Ctrl-C / SIGTERM); output is complete up to that point`;
+export { EXIT_CODES_HELP } from './errors.js';
 
 /** Help width when stdout is not a terminal (docs, pipes, tests). */
 export const HELP_WIDTH = 100;

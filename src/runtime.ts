@@ -11,11 +11,10 @@ import { ImClient, staticCredentials, type Credentials } from './api/client.js';
 import { operationFor, parseApiFamily, type FamilyOperations, type OperationName } from './api/families.js';
 import { API_FAMILIES, DEFAULT_API_FAMILY, type ApiFamily } from './api/operation.js';
 import { loadConfigFile } from './config/load.js';
+import { checkUserSig, resolveTarget, sharedSecretFile, USERSIG_FIXES } from './config/validate.js';
 import {
   collectSettings,
   describeSource,
-  parseEndpoint,
-  parseRegion,
   parseSdkAppId,
   parseSeconds,
   requireSetting,
@@ -25,7 +24,7 @@ import {
 import type { Deps } from './deps.js';
 import { AuthError, ConfigError, UsageError } from './errors.js';
 import { Secrets } from './redact.js';
-import { DEFAULT_ADMIN_TTL_SECONDS, decode, generate, parseDuration, formatDuration, isoSeconds } from './usersig.js';
+import { DEFAULT_ADMIN_TTL_SECONDS, generate, parseDuration, isoSeconds } from './usersig.js';
 import { VERSION } from './version.js';
 
 /** Global flags (commander's optsWithGlobals()). */
@@ -163,6 +162,8 @@ export class Runtime {
       const explicit = this.globals.config ?? (this.deps.env.IMADMIN_CONFIG || undefined);
       const file = await loadConfigFile(this.deps, explicit);
       const settings = collectSettings(this.globals, file, { env: this.deps.env, warn: (m) => this.warn(m) });
+      const shared = sharedSecretFile(file);
+      if (shared) this.warn(`${shared.file} holds credentials but is readable by others (mode ${shared.mode.toString(8)}); fix it with: chmod 600 ${shared.file}`);
       this.secrets.add(settings.values.secretKey?.value);
       this.secrets.add(settings.values.userSig?.value);
       if (file) this.debug(`config file: ${file.filepath}${settings.profile ? ` (profile "${settings.profile.value}")` : ''}`);
@@ -193,24 +194,8 @@ export class Runtime {
   async apiConfig(): Promise<ApiConfig> {
     const settings = await this.settings();
     const v = settings.values;
-    let baseUrl: string;
-    let backupBaseUrl: string | undefined;
-    let target: string;
-    if (v.endpoint !== undefined && v.endpoint.value.trim() !== '') {
-      baseUrl = parseEndpoint(v.endpoint);
-      target = `${baseUrl} (endpoint from ${describeSource(v.endpoint.source)})`;
-      if (v.region) this.debug(`endpoint overrides region ${v.region.value}`);
-    } else {
-      if (v.region === undefined) {
-        throw new ConfigError('no region or endpoint is configured', {
-          hint: 'set `region` (cn, sgp, kr, jpn, ger, usa, idn, ind) with --region, IMADMIN_REGION or .imadminrc, or `endpoint` for a proxy or the emulator',
-        });
-      }
-      const region = parseRegion(v.region);
-      baseUrl = `https://${region.primary}`;
-      backupBaseUrl = `https://${region.backup}`;
-      target = `${region.primary} (region ${region.id} from ${describeSource(v.region.source)})`;
-    }
+    const { baseUrl, backupBaseUrl, target, endpointOverridesRegion } = resolveTarget(settings);
+    if (endpointOverridesRegion) this.debug(`endpoint overrides region ${v.region!.value}`);
     const sdkAppId = parseSdkAppId(requireSetting(settings, 'sdkAppId', 'sdkAppId (the SDKAppID of your Chat app)'));
     const identifier = requireSetting(settings, 'identifier', 'identifier (an app administrator account)').value.trim();
     const timeoutMs = v.timeout ? parseSeconds(v.timeout, 'timeout') * 1000 : undefined;
@@ -247,34 +232,13 @@ export class Runtime {
       });
     }
     const from = describeSource(v.userSig!.source);
-    let decoded;
-    try {
-      decoded = decode(userSig);
-    } catch (error) {
-      throw new AuthError(`the UserSig (from ${from}) is not a valid UserSig: ${(error as Error).message}`, {
-        hint: 'copy the whole UserSig again, or set `secretKey` so im-attrs signs for you',
-      });
-    }
-    const nowSec = Math.floor(this.deps.now() / 1000);
-    if (decoded.sdkAppId !== sdkAppId) {
-      throw new AuthError(`the UserSig (from ${from}) was made for SDKAppID ${decoded.sdkAppId}, but sdkAppId is ${sdkAppId}`, {
-        hint: 'sign one for this app with `im-attrs usersig gen`, or fix `sdkAppId`',
-      });
-    }
-    if (decoded.identifier !== identifier) {
-      throw new AuthError(`the UserSig (from ${from}) was made for identifier "${decoded.identifier}", but identifier is "${identifier}"`, {
-        hint: 'sign one for this identifier with `im-attrs usersig gen`, or fix `identifier`',
-      });
-    }
-    if (nowSec > decoded.expiresAt) {
-      const when = isoSeconds(decoded.expiresAt);
-      if (signer) {
-        this.warn(`the UserSig (from ${from}) expired on ${when}; signing a new one with the secret key`);
+    const checked = checkUserSig(userSig, { sdkAppId, identifier, nowSec: Math.floor(this.deps.now() / 1000) });
+    if (!checked.ok) {
+      if (checked.reason === 'expired' && signer) {
+        this.warn(`the UserSig (from ${from}) expired on ${isoSeconds(checked.decoded!.expiresAt)}; signing a new one with the secret key`);
         return signer;
       }
-      throw new AuthError(`the UserSig (from ${from}) expired on ${when} (${formatDuration(nowSec - decoded.expiresAt)} ago)`, {
-        hint: 'set `secretKey` so im-attrs signs for you, or run `im-attrs usersig gen` for a new one',
-      });
+      throw new AuthError(`the UserSig (from ${from}) ${checked.detail}`, { hint: USERSIG_FIXES[checked.reason] });
     }
     const fixed = staticCredentials(userSig);
     // With a secret key at hand, a UserSig the server calls expired (70001) is replaced once.

@@ -28,9 +28,10 @@ import {
   type Source,
   type Sourced,
 } from '../config/resolve.js';
+import { checkUserSig as checkUserSigOnce, USERSIG_FIXES } from '../config/validate.js';
 import { ConfigError, ImAttrsError, InterruptedError, UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import { decode, DEFAULT_ADMIN_TTL_SECONDS, formatDuration } from '../usersig.js';
+import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration } from '../usersig.js';
 
 /** How `config init` authenticates: the three answers to "how should im-attrs authenticate?". */
 export const AUTH_CHOICES = ['secret-key-env', 'secret-key', 'usersig'] as const;
@@ -389,24 +390,10 @@ function flagOrEnv(rt: Runtime, flag: string | undefined, flagName: string, envN
 
 /** Checks a UserSig against the app and administrator it is written for. */
 function checkUserSig(rt: Runtime, userSig: string, sdkAppId: number, identifier: string): string {
-  let decoded;
-  try {
-    decoded = decode(userSig);
-  } catch (error) {
-    throw new ConfigError((error as Error).message, { hint: 'copy the whole UserSig again, or choose the secret key instead' });
-  }
-  if (decoded.sdkAppId !== sdkAppId) {
-    throw new ConfigError(`the UserSig was made for SDKAppID ${decoded.sdkAppId}, not ${sdkAppId}`, { hint: 'sign one for this app with `im-attrs usersig gen`' });
-  }
-  if (decoded.identifier !== identifier) {
-    throw new ConfigError(`the UserSig was made for "${decoded.identifier}", not "${identifier}"`, { hint: 'sign one for this administrator with `im-attrs usersig gen`' });
-  }
-  const left = decoded.expiresAt - Math.floor(rt.deps.now() / 1000);
-  if (left < 0) {
-    throw new ConfigError(`the UserSig expired on ${new Date(decoded.expiresAt * 1000).toISOString()}`, {
-      hint: 'sign a new one with `im-attrs usersig gen`, or choose the secret key so im-attrs signs for itself',
-    });
-  }
+  const nowSec = Math.floor(rt.deps.now() / 1000);
+  const checked = checkUserSigOnce(userSig, { sdkAppId, identifier, nowSec });
+  if (!checked.ok) throw new ConfigError(`the UserSig ${checked.detail}`, { hint: USERSIG_FIXES[checked.reason] });
+  const left = checked.decoded.expiresAt - nowSec;
   if (left < SHORT_VALIDITY_SECONDS) rt.warn(`the UserSig expires in ${formatDuration(left)}; im-attrs cannot renew it without the secret key`);
   return userSig.trim();
 }

@@ -21,18 +21,16 @@ import { codeInfo } from '../api/codes.js';
 import { createProxyAgent, describeProxy, proxySettings, usesProxy, type ProxySettings } from '../api/proxy.js';
 import {
   describeSource,
-  isLoopbackHost,
-  parseEndpoint,
-  parseRegion,
   parseSdkAppId,
   parseSeconds,
   requireSetting,
   type Settings,
 } from '../config/resolve.js';
+import { checkUserSig, resolveTarget, secretInClear, type ApiTarget } from '../config/validate.js';
 import { ApiError, ExitCode, ImAttrsError, NetworkError } from '../errors.js';
 import { OUTPUT_FORMATS } from '../output/types.js';
 import type { Runtime } from '../runtime.js';
-import { DEFAULT_ADMIN_TTL_SECONDS, decode, formatDuration, generate, parseDuration, verify } from '../usersig.js';
+import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration, generate, parseDuration, verify } from '../usersig.js';
 import { VERSION } from '../version.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
@@ -130,14 +128,7 @@ class Report {
 }
 
 /** Where the API lives, as far as DNS and TLS are concerned. */
-interface Target {
-  baseUrl: string;
-  primary: { host: string; port: number };
-  backup: { host: string; port: number } | undefined;
-  /** http:// on loopback: the emulator. No DNS, no TLS, same clock. */
-  localHttp: boolean;
-  describe: string;
-}
+type Target = ApiTarget;
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -243,19 +234,6 @@ function skipped(add: (r: CheckResult) => CheckResult, id: string, title: string
   return undefined;
 }
 
-/** Whether the file itself holds a credential, as opposed to a `${NAME}` reference to one. */
-function fileHoldsSecret(settings: Settings): boolean {
-  const data = settings.file?.data ?? {};
-  const bags: Array<Record<string, unknown>> = [data];
-  const profiles = data.profiles;
-  if (typeof profiles === 'object' && profiles !== null) {
-    for (const p of Object.values(profiles as Record<string, unknown>)) if (typeof p === 'object' && p !== null) bags.push(p as Record<string, unknown>);
-  }
-  return bags.some((bag) =>
-    ['secretKey', 'userSig'].some((key) => typeof bag[key] === 'string' && !/^\s*\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*$/.test(bag[key] as string)),
-  );
-}
-
 function checkPermissions(rt: Runtime, settings: Settings | undefined): CheckResult {
   const base = { id: 'permissions', title: 'permissions' } as const;
   const file = settings?.file?.filepath;
@@ -268,7 +246,7 @@ function checkPermissions(rt: Runtime, settings: Settings | undefined): CheckRes
     return { ...base, status: 'fail', message: `cannot stat ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, exitCode: ExitCode.config };
   }
   const octal = mode.toString(8).padStart(3, '0');
-  const secret = fileHoldsSecret(settings!);
+  const secret = secretInClear(settings!.file!.data);
   if (mode & 0o077) {
     return secret
       ? {
@@ -288,33 +266,7 @@ function checkSettings(settings: Settings, add: (r: CheckResult) => CheckResult)
   const base = { id: 'settings', title: 'settings' } as const;
   const v = settings.values;
   try {
-    let target: Target;
-    if (v.endpoint && v.endpoint.value.trim() !== '') {
-      const baseUrl = parseEndpoint(v.endpoint);
-      const url = new URL(baseUrl);
-      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-      target = {
-        baseUrl,
-        primary: { host, port: Number(url.port || 443) },
-        backup: undefined,
-        localHttp: url.protocol === 'http:' && isLoopbackHost(url.hostname),
-        describe: `endpoint ${baseUrl}`,
-      };
-    } else {
-      if (!v.region) {
-        throw new ImAttrsError('config', ExitCode.config, 'no region or endpoint is configured', {
-          hint: 'set `region` (cn, sgp, kr, jpn, ger, usa, idn, ind) with --region, IMADMIN_REGION or the config file; `im-attrs config init` writes one',
-        });
-      }
-      const region = parseRegion(v.region);
-      target = {
-        baseUrl: `https://${region.primary}`,
-        primary: { host: region.primary, port: 443 },
-        backup: { host: region.backup, port: 443 },
-        localHttp: false,
-        describe: `region ${region.id} (${region.primary})`,
-      };
-    }
+    const target: Target = resolveTarget(settings);
     const sdkAppId = parseSdkAppId(requireSetting(settings, 'sdkAppId', 'sdkAppId (the SDKAppID of your Chat app)'));
     const identifier = requireSetting(settings, 'identifier', 'identifier (an app administrator account)').value.trim();
     if (v.timeout) parseSeconds(v.timeout, 'timeout');
@@ -378,21 +330,8 @@ function checkCredentials(rt: Runtime, settings: Settings, sdkAppId: number, ide
   const result = secretKey
     ? verify(userSig, { secretKey, sdkAppId, identifier, now: nowSec })
     : (() => {
-        try {
-          const decoded = decode(userSig);
-          if (decoded.sdkAppId !== sdkAppId) {
-            return { ok: false as const, reason: 'sdkappid-mismatch', message: `UserSig was made for SDKAppID ${decoded.sdkAppId}, but the configured SDKAppID is ${sdkAppId}`, decoded };
-          }
-          if (decoded.identifier !== identifier) {
-            return { ok: false as const, reason: 'identifier-mismatch', message: `UserSig was made for identifier "${decoded.identifier}", but the configured identifier is "${identifier}"`, decoded };
-          }
-          if (nowSec > decoded.expiresAt) {
-            return { ok: false as const, reason: 'expired', message: `UserSig expired on ${isoSeconds(decoded.expiresAt)} (${formatDuration(nowSec - decoded.expiresAt)} ago)`, decoded };
-          }
-          return { ok: true as const, decoded };
-        } catch (error) {
-          return { ok: false as const, reason: 'malformed', message: errorMessage(error), decoded: undefined };
-        }
+        const checked = checkUserSig(userSig, { sdkAppId, identifier, nowSec });
+        return checked.ok ? checked : { ...checked, message: `UserSig ${checked.detail}` };
       })();
   if (!result.ok) {
     if (result.reason === 'expired' && secretKey) {

@@ -11,7 +11,7 @@ import { DEFAULT_TIMEOUT_MS } from '../api/client.js';
 import { REGION_IDS } from '../config/regions.js';
 import { ENV_VARS, FLAG_NAMES, SETTING_KEYS, type SettingKey } from '../config/resolve.js';
 import { OUTPUT_FORMATS } from '../output/types.js';
-import { EXIT_CODES_HELP } from '../program.js';
+import { EXIT_CODES_HELP } from '../errors.js';
 import { formatDuration, DEFAULT_ADMIN_TTL_SECONDS } from '../usersig.js';
 
 /** Names of the topics, for `help <topic>` completion and the README generator. */

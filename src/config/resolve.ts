@@ -3,7 +3,6 @@
  * defaults. Every value remembers where it came from so an error can say "sdkAppId "abc" (from
  * IMADMIN_SDKAPPID) is not a number" instead of leaving the user to guess which layer won.
  */
-import { statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { maskUrlPassword } from '../redact.js';
 import { isLoopbackHost } from '../util/net.js';
@@ -244,36 +243,7 @@ export function collectSettings(flags: GlobalFlags & OutputFlags, file: LoadedCo
     }
   }
 
-  if (file && holdsCredential([data, ...Object.values(profiles)])) {
-    warnIfShared(file.filepath, ctx.warn);
-  }
   return { values, file, profile, profiles: profileNames };
-}
-
-/**
- * Whether the top level or any profile holds a secretKey or userSig in clear: whichever layer wins
- * this run, the file still holds it. A value made only of ${NAME} references holds no secret.
- */
-function holdsCredential(layers: readonly unknown[]): boolean {
-  const inClear = (value: unknown) => typeof value === 'string' && value.replace(ENV_REFERENCE, '').trim() !== '';
-  return layers.some((layer) => {
-    if (typeof layer !== 'object' || layer === null) return false;
-    const { secretKey, userSig } = layer as Record<string, unknown>;
-    return inClear(secretKey) || inClear(userSig);
-  });
-}
-
-/** Like ssh: a file that holds credentials must not be readable by group or others. */
-function warnIfShared(filepath: string, warn: ResolveContext['warn']): void {
-  if (process.platform === 'win32') return;
-  try {
-    const mode = statSync(filepath).mode & 0o777;
-    if (mode & 0o077) {
-      warn(`${filepath} holds credentials but is readable by others (mode ${mode.toString(8)}); fix it with: chmod 600 ${filepath}`);
-    }
-  } catch {
-    // The file was just read; if it vanished since, there is nothing to warn about.
-  }
 }
 
 /** A value that must be present, with a config error naming every way to set it. */

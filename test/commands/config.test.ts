@@ -132,7 +132,7 @@ describe('im-attrs config', () => {
           ...AUTH_LIST,
           '? Authentication [1]: ',
           '? UserSig (not echoed): ',
-          '  ✗ the UserSig was made for "someone", not "administrator" (sign one for this administrator with `im-attrs usersig gen`)',
+          '  ✗ the UserSig was made for identifier "someone", but identifier is "administrator" (sign one for this identifier with `im-attrs usersig gen`, or fix `identifier`)',
           '? UserSig (not echoed): ',
           `✓ wrote ${globalFile} (mode 600):`,
           '  region      sgp',

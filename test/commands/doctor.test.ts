@@ -204,7 +204,7 @@ describe('im-attrs doctor', () => {
           '✓ config file   none found: the settings come from flags and the environment',
           '- permissions   skipped: no config file',
           '✗ settings      no region or endpoint is configured',
-          '                fix: set `region` (cn, sgp, kr, jpn, ger, usa, idn, ind) with --region, IMADMIN_REGION or the config file; `im-attrs config init` writes one',
+          '                fix: set `region` (cn, sgp, kr, jpn, ger, usa, idn, ind) with --region, IMADMIN_REGION or .imadminrc, or `endpoint` for a proxy or the emulator',
           '- credentials   skipped: needs valid settings',
           '- network       skipped: needs a valid region or endpoint',
           '- clock         skipped: needs a valid region or endpoint',

@@ -153,7 +153,10 @@ export function newConfigCommand(rt: Runtime): Command {
     .description(
       'Print every setting as im-attrs resolves it for this run (flags > IMADMIN_* variables > the selected ' +
         'profile > top-level keys of the config file > defaults), with where the value came from: a flag, ' +
-        'a variable, a file and profile, or the default. Secret keys and UserSigs are masked.',
+        'a variable, a file and profile, or the default. Secret keys and UserSigs are masked.\n\n' +
+        'Then a verdict on stderr: whether commands that call the API would run with these settings, or the ' +
+        'error and exit code they would stop with (the same check `get` and `doctor` make). config show itself ' +
+        'exits 0 for any configuration it can read.',
     )
     .option('--json', 'print JSON for scripts');
   show.addHelpText('after', SHOW_EXAMPLES);
@@ -720,18 +723,47 @@ export function showSettings(settings: Settings): Record<SettingKey, ShownSettin
   return out;
 }
 
-/** `config show`. */
+/** Whether commands that call the API would run with these settings, and if not, why. */
+export interface Verdict {
+  ok: boolean;
+  /** The exit code a command calling the API would end with (0 when usable). */
+  exitCode: number;
+  message: string;
+  hint?: string | undefined;
+}
+
+/**
+ * The verdict of the one validation every API command runs (Runtime.apiConfig: target, SDKAppID,
+ * identifier, timeout, credentials): `get` fails with this error and `doctor` with this check.
+ */
+export async function configVerdict(rt: Runtime): Promise<Verdict> {
+  try {
+    const config = await rt.apiConfig();
+    return { ok: true, exitCode: 0, message: `usable: ${config.target}, SDKAppID ${config.sdkAppId}, identifier "${config.identifier}"` };
+  } catch (error) {
+    if (!(error instanceof ImAttrsError)) throw error;
+    return { ok: false, exitCode: error.exitCode, message: error.message, hint: error.hint };
+  }
+}
+
+/**
+ * `config show`. It shows a broken configuration too (that is what it is for) and exits 0; the
+ * verdict line on stderr (and `verdict` in --json) says whether API commands would run, with the
+ * same message and exit code they would fail with.
+ */
 export async function configShowRun(rt: Runtime, options: ConfigShowOptions): Promise<void> {
   const settings = await rt.settings();
   const shown = showSettings(settings);
   const out = rt.deps.io.stdout;
   const profile = settings.profile;
+  const verdict = await configVerdict(rt);
   if (options.json) {
     const doc = {
       file: settings.file?.filepath ?? null,
       profile: profile ? { name: profile.value, source: profile.source, from: describeSource(profile.source) } : null,
       profiles: settings.profiles,
       settings: shown,
+      verdict,
     };
     out.write(`${JSON.stringify(doc, null, 2)}\n`);
     return;
@@ -750,6 +782,11 @@ export async function configShowRun(rt: Runtime, options: ConfigShowOptions): Pr
     ...rows.map(([k, v, f]) => `${k.padEnd(keyWidth)}${v.padEnd(valueWidth)}${f}`.trimEnd()),
   ];
   out.write(`${lines.join('\n')}\n`);
+  if (verdict.ok) rt.info(`${rt.chalk.green('✓')} ${verdict.message}`);
+  else {
+    rt.stderr(`${rt.chalk.red('✗')} not usable (commands would exit ${verdict.exitCode}): ${verdict.message}`);
+    if (verdict.hint) rt.stderr(`${rt.chalk.dim('hint:')} ${verdict.hint}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

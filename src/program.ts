@@ -93,8 +93,9 @@ export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promi
     })
     .addHelpText('after', EXIT_CODES_HELP);
 
-  program.hook('preAction', (_program, action) => {
-    rt.setGlobals(action.optsWithGlobals());
+  // Only the root's options: a command's own flags stay in that command (its action's options).
+  program.hook('preAction', () => {
+    rt.setGlobals(program.opts());
   });
 
   const valueOptions = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((f): f is string => Boolean(f))));

@@ -19,6 +19,7 @@ import {
   parseSeconds,
   requireSetting,
   type GlobalFlags,
+  type SettingKey,
   type Settings,
 } from './config/resolve.js';
 import type { Deps } from './deps.js';
@@ -27,7 +28,7 @@ import { Secrets } from './redact.js';
 import { DEFAULT_ADMIN_TTL_SECONDS, generate, parseDuration, isoSeconds } from './usersig.js';
 import { VERSION } from './version.js';
 
-/** Global flags (commander's optsWithGlobals()). */
+/** Global flags: the root command's options (program.opts()), never a command's own. */
 export interface GlobalOptions extends GlobalFlags {
   quiet?: boolean;
   verbose?: boolean;
@@ -48,6 +49,12 @@ export interface ApiConfig {
   /** Where the base URL came from, for messages. */
   target: string;
 }
+
+/**
+ * Settings only some commands read, and only when no flag of theirs decides: those commands warn
+ * about an IMADMIN_* variable overriding the profile's value, when they use it.
+ */
+const COMMAND_SCOPED_KEYS: ReadonlySet<SettingKey> = new Set(['output']);
 
 /** Signs a fresh UserSig more than this long before the current one expires. */
 const RENEW_BEFORE_FRACTION = 0.1;
@@ -162,6 +169,7 @@ export class Runtime {
       const explicit = this.globals.config ?? (this.deps.env.IMADMIN_CONFIG || undefined);
       const file = await loadConfigFile(this.deps, explicit);
       const settings = collectSettings(this.globals, file, { env: this.deps.env, warn: (m) => this.warn(m) });
+      for (const [key, warning] of settings.overrides) if (!COMMAND_SCOPED_KEYS.has(key)) this.warn(warning);
       const shared = sharedSecretFile(file);
       if (shared) this.warn(`${shared.file} holds credentials but is readable by others (mode ${shared.mode.toString(8)}); fix it with: chmod 600 ${shared.file}`);
       this.secrets.add(settings.values.secretKey?.value);

@@ -65,6 +65,8 @@ export async function resolveOutputFormat(rt: Runtime, options: { output?: strin
   const settings = await rt.settings();
   const configured = settings.values.output;
   if (configured) {
+    const overridden = settings.overrides.get('output');
+    if (overridden) rt.warn(overridden);
     if (!(OUTPUT_FORMATS as readonly string[]).includes(configured.value)) {
       throw new UsageError(`output "${configured.value}" (from ${describeSource(configured.source)}) is not a format`, {
         hint: `use one of ${OUTPUT_FORMATS.join(', ')}`,

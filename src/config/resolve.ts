@@ -93,15 +93,6 @@ export interface GlobalFlags {
   api?: string | undefined;
 }
 
-/**
- * A command's own --output and --json, which optsWithGlobals() passes along with the global flags.
- * The command applies them itself; to collectSettings they only say the configured `output` is unused.
- */
-export interface OutputFlags {
-  output?: string | undefined;
-  json?: boolean | undefined;
-}
-
 /** The raw, unvalidated winner for every key, plus what was loaded. */
 export interface Settings {
   values: Partial<Record<SettingKey, Sourced<string>>>;
@@ -109,6 +100,13 @@ export interface Settings {
   profile: Sourced<string> | undefined;
   /** Profile names defined in the file. */
   profiles: string[];
+  /**
+   * Keys of the selected profile that an IMADMIN_* variable overrides, with the warning to give:
+   * the precedence stays, but it is said (a variable left exported from another session, the
+   * emulator's say, would otherwise quietly win over the profile the user just chose). Whoever
+   * uses the key gives the warning (Runtime for the keys every API command uses, `get` for `output`).
+   */
+  overrides: Map<SettingKey, string>;
 }
 
 export interface ResolveContext {
@@ -166,9 +164,10 @@ function sameValue(raw: unknown, value: string, key: string, source: Source, env
  * Collects every setting from flags, env and file, without validating the values yet. Warns when
  * an IMADMIN_* variable overrides a different value in the selected profile.
  */
-export function collectSettings(flags: GlobalFlags & OutputFlags, file: LoadedConfigFile | undefined, ctx: ResolveContext): Settings {
+export function collectSettings(flags: GlobalFlags, file: LoadedConfigFile | undefined, ctx: ResolveContext): Settings {
   const { env } = ctx;
   const values: Settings['values'] = {};
+  const overrides: Settings['overrides'] = new Map();
   const data = file?.data ?? {};
   const profilesRaw = data.profiles;
   if (profilesRaw !== undefined && (typeof profilesRaw !== 'object' || profilesRaw === null || Array.isArray(profilesRaw))) {
@@ -221,13 +220,10 @@ export function collectSettings(flags: GlobalFlags & OutputFlags, file: LoadedCo
     const envValue = env[ENV_VARS[key]];
     if (envValue !== undefined && envValue !== '') {
       values[key] = { value: envValue, source: { kind: 'env', name: ENV_VARS[key] } };
-      const outputFlag = key === 'output' && (flags.output !== undefined || flags.json === true);
-      if (file && profile && profileData[key] !== undefined && !outputFlag) {
+      if (file && profile && profileData[key] !== undefined) {
         const source: Source = { kind: 'file', path: file.filepath, profile: profile.value };
         if (!sameValue(profileData[key], envValue, key, source, env)) {
-          // A variable left exported from another session (the emulator's, say) would otherwise
-          // quietly win over the profile the user just chose: the precedence stays, but it is said.
-          ctx.warn(`${ENV_VARS[key]} overrides ${key} of profile "${profile.value}" (${file.filepath}); unset it to use the profile's value`);
+          overrides.set(key, `${ENV_VARS[key]} overrides ${key} of profile "${profile.value}" (${file.filepath}); unset it to use the profile's value`);
         }
       }
       continue;
@@ -243,7 +239,7 @@ export function collectSettings(flags: GlobalFlags & OutputFlags, file: LoadedCo
     }
   }
 
-  return { values, file, profile, profiles: profileNames };
+  return { values, file, profile, profiles: profileNames, overrides };
 }
 
 /** A value that must be present, with a config error naming every way to set it. */

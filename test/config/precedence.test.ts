@@ -114,7 +114,8 @@ describe('configuration precedence', () => {
       for (let i = 0; i < layout.args.length; i += 2) flags[layout.args[i]!.slice(2) as keyof GlobalFlags] = layout.args[i + 1];
       const warnings: string[] = [];
       const settings = collectSettings(flags, { filepath, data: fileData(layout) }, { env: { ...layout.env, ...extraEnv }, warn: (m) => warnings.push(m) });
-      return { settings, warnings };
+      // Override warnings are handed to whoever uses the key (Runtime, or get for output).
+      return { settings, warnings: [...warnings, ...settings.overrides.values()] };
     }
 
     for (const key of SETTING_KEYS) {

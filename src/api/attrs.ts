@@ -188,22 +188,70 @@ export function removeEntry(entry: Entry): { To_Account: string; Attrs: string[]
   return { To_Account: entry.account, Attrs: [...entry.attrs.keys()] };
 }
 
+/** An app's attribute slots with their account types (TIMPush `AttrTypes`: 0 = UserID, 1 = RegistrationID). */
+export interface AttrSchema {
+  names: Record<string, string>;
+  types: Record<string, number>;
+}
+
+/** Reads `AttrTypes` (slot → 0 or 1); absent on all_member_push, where every attribute is for UserIDs. */
+export function readAttrTypes(command: string, envelope: Envelope): Record<string, number> {
+  const types = envelope.AttrTypes ?? {};
+  if (typeof types !== 'object' || types === null || Array.isArray(types)) throw shapeError(command, 'AttrTypes is not an object');
+  const out: Record<string, number> = {};
+  for (const [slot, type] of Object.entries(types as Record<string, unknown>)) {
+    if (type === 0 || type === 1) out[slot] = type;
+  }
+  return out;
+}
+
 /** The attribute operations of one family. */
 export interface AttrOperations {
   getAttrNames: Operation<void, Record<string, string>>;
   setAttrNames: Operation<Record<string, string>, void>;
+  /** TIMPush only: names and account types of the slots (get_attr_name's `AttrTypes`). */
+  getAttrSchema?: Operation<void, AttrSchema>;
+  /** TIMPush only: set_attr_name with `AttrTypes` (a slot's type cannot change once set). */
+  setAttrSchema?: Operation<AttrSchema, void>;
   getAttrs: BatchOperation<string, AttrRecord>;
   setAttrs: BatchOperation<Entry, Entry>;
   removeAttrs: BatchOperation<Entry, Entry>;
 }
 
 /** The paths of one family's attribute commands. */
-export type AttrPaths = Record<keyof AttrOperations, string>;
+export type AttrPaths = Record<'getAttrNames' | 'setAttrNames' | 'getAttrs' | 'setAttrs' | 'removeAttrs', string>;
 
-/** The five attribute operations over `paths`: same bodies and readers in both families. */
-export function attrOperations(family: ApiFamily, paths: AttrPaths): AttrOperations {
+/**
+ * The attribute operations over `paths`: same bodies and readers in both families; `types` adds
+ * the TIMPush AttrTypes operations.
+ */
+export function attrOperations(family: ApiFamily, paths: AttrPaths, options: { types: boolean } = { types: false }): AttrOperations {
   const accountOfEntry = (entry: Entry): string => entry.account;
+  const nameCommand = paths.getAttrNames.slice(paths.getAttrNames.lastIndexOf('/') + 1);
+  const typed: Pick<AttrOperations, 'getAttrSchema' | 'setAttrSchema'> = options.types
+    ? {
+        getAttrSchema: operation({
+          family,
+          path: paths.getAttrNames,
+          retrySafe: true,
+          writes: false,
+          codes: ATTR_CODES.getAttrNames,
+          body: () => ({}),
+          read: (envelope) => ({ names: readAttrNames(nameCommand, envelope), types: readAttrTypes(nameCommand, envelope) }),
+        }),
+        setAttrSchema: operation({
+          family,
+          path: paths.setAttrNames,
+          retrySafe: true,
+          writes: true,
+          codes: ATTR_CODES.setAttrNames,
+          body: (schema: AttrSchema) => ({ AttrNames: schema.names, AttrTypes: schema.types }),
+          read: () => undefined,
+        }),
+      }
+    : {};
   return {
+    ...typed,
     getAttrNames: operation({
       family,
       path: paths.getAttrNames,

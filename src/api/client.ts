@@ -327,7 +327,7 @@ export class ImClient {
       throw error;
     }
     this.traceRequest(url, command, `${envelope.ActionStatus} ${envelope.ErrorCode}`, elapsed);
-    if (envelope.ActionStatus !== 'OK' || envelope.ErrorCode !== 0) {
+    if (envelope.ErrorCode !== 0) {
       const info = this.serverText(envelope.ErrorInfo);
       throw new ApiError(`${command}: error ${envelope.ErrorCode}${info ? `: ${info}` : ''}`, {
         apiCode: envelope.ErrorCode,

@@ -1,7 +1,9 @@
 /**
  * What each API error code means and what the client does about it: the one retry/hint table.
  * Source: ../shared/reference/API.md sections 2 and 3 (Tencent docs 1047/34348 "Error codes",
- * 269/1671, and the all_member_push pages 1047/37165–37175). The API has no explicit "retryable"
+ * 269/1671, and the all_member_push pages 1047/37165–37175), and PUSH-FAMILY.md (the tag, push
+ * and TIMPush pages; "Corrections to API.md" 6 lists the codes API.md lacks). Which endpoint
+ * documents which code is on each operation descriptor (`codes`). The API has no explicit "retryable"
  * flag; this split is our reading of the documentation's "try again" wording.
  */
 
@@ -58,8 +60,39 @@ const table: Record<number, CodeInfo> = {
   70500: { action: 'retry', meaning: 'internal error' },
   90001: { action: 'batch', meaning: 'the request body is not valid JSON' },
   90009: { action: 'auth', meaning: 'the request needs app administrator permission', hint: 'set `identifier` to an administrator account' },
+  90002: { action: 'batch', meaning: 'MsgBody is not in the documented message format' },
+  90005: { action: 'batch', meaning: 'MsgRandom is missing or not an integer' },
+  90007: { action: 'batch', meaning: 'MsgBody is not an array' },
+  90010: { action: 'batch', meaning: 'the message is not in the documented format' },
   90018: { action: 'batch', meaning: 'too many accounts in one request' },
+  90020: { action: 'batch', meaning: 'a tag is longer than 50 bytes' },
+  90022: { action: 'batch', meaning: 'invalid push condition' },
+  90024: { action: 'throttle', meaning: 'pushes less than a second apart', hint: 'leave more than one second between pushes' },
+  90026: { action: 'batch', meaning: 'MsgLifeTime is longer than 7 days (604800 s)' },
+  90030: { action: 'batch', meaning: 'an attribute value is empty or longer than 50 bytes' },
+  90032: { action: 'batch', meaning: 'too many tags (more than 10 in one condition or add request)' },
   90033: { action: 'batch', meaning: 'invalid attribute', hint: 'list the app\'s attribute names with `im-attrs names`' },
+  90034: { action: 'batch', meaning: 'a tag is longer than 50 bytes' },
+  90035: { action: 'batch', meaning: 'the attribute or tag belongs to another account type (UserID vs RegistrationID)' },
+  90039: { action: 'batch', meaning: 'attribute and tag conditions cannot be mixed in one push' },
+  90040: { action: 'batch', meaning: 'invalid push condition' },
+  90044: { action: 'batch', meaning: 'MsgLifeTime is not an integer' },
+  90045: {
+    action: 'config',
+    meaning: 'push to all users is not enabled for this app (or not in this API family)',
+    hint:
+      'enable "Push to all users" in the Chat console (Pro, Pro Plus or Enterprise edition; older apps: a configuration change ticket, ' +
+      'enabled up to 48 h after approval), or try the other API family: --api timpush / --api all_member_push (`im-attrs doctor` tells which one answers)',
+  },
+  90047: { action: 'fatal', meaning: 'the daily push quota is used up', hint: 'the quota (100 pushes a day by default, 10 on TIMPush Free) resets daily; more can be bought in the console' },
+  90048: { action: 'batch', meaning: 'the requested UserID does not exist' },
+  90049: { action: 'batch', meaning: 'invalid TaskId' },
+  90050: { action: 'batch', meaning: 'the push was already recalled' },
+  90051: { action: 'throttle', meaning: 'more than one recall a second' },
+  90052: { action: 'batch', meaning: 'the push started more than 24 hours ago and can no longer be recalled' },
+  90053: { action: 'batch', meaning: 'a recall of an offline push needs OfflinePushInfo' },
+  90056: { action: 'batch', meaning: 'the request body is larger than 10 KB' },
+  90057: { action: 'batch', meaning: 'DataId is longer than 64 bytes' },
   91000: { action: 'retry', meaning: 'internal service error' },
 };
 

@@ -17,9 +17,13 @@ export interface Envelope {
 
 /**
  * Parses a 200 response body into an envelope, or throws ApiError saying what it is instead:
- * empty, an HTML page, cut short, JSON of another shape. Tolerates unknown fields (RequestId and
- * the like) and an ErrorCode sent as a numeric string. `ActionStatus` other than "OK" with code 0
- * keeps the failure, as code -1 (which no table entry claims).
+ * empty, an HTML page, cut short, JSON of another shape. Tolerates unknown fields (RequestId,
+ * ErrorDisplay, ErrorList) and an ErrorCode sent as a numeric string.
+ *
+ * Success is `ErrorCode === 0`, and nothing else (PUSH-FAMILY.md, Corrections to API.md 5): real
+ * responses have come without `ActionStatus`, TIMPush statistics answer `"ErrorInfo": "sucess"` on
+ * success, and some samples have no `ErrorInfo`. A response with no ErrorCode is a failure (code
+ * -1, which no table entry claims), whatever its ActionStatus says.
  */
 export function parseEnvelope(command: string, text: string): Envelope {
   if (text.trim() === '') throw new ApiError(`${command}: the response is empty`);
@@ -39,20 +43,21 @@ export function parseEnvelope(command: string, text: string): Envelope {
     throw new ApiError(`${command}: the response is JSON but not an API envelope (${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`})`);
   }
   const v = value as Record<string, unknown>;
-  if (typeof v.ActionStatus !== 'string') {
-    throw new ApiError(`${command}: the response is JSON but not an API envelope (no ActionStatus)`);
+  const status = typeof v.ActionStatus === 'string' ? v.ActionStatus : undefined;
+  const info = typeof v.ErrorInfo === 'string' ? v.ErrorInfo : '';
+  if (v.ErrorCode === undefined || v.ErrorCode === null) {
+    // Neither a code nor any other envelope field: some other JSON document.
+    if (status === undefined && typeof v.ErrorInfo !== 'string') {
+      throw new ApiError(`${command}: the response is JSON but not an API envelope (no ErrorCode)`);
+    }
+    return { ...v, ActionStatus: status ?? 'FAIL', ErrorCode: -1, ErrorInfo: info || 'the response has no ErrorCode' };
   }
-  let code = v.ErrorCode === undefined || v.ErrorCode === null ? 0 : v.ErrorCode;
+  let code: unknown = v.ErrorCode;
   if (typeof code === 'string' && /^-?[0-9]{1,15}$/.test(code.trim())) code = Number(code);
   if (typeof code !== 'number' || !Number.isSafeInteger(code)) {
     throw new ApiError(`${command}: the response's ErrorCode is not an integer`);
   }
-  const info = typeof v.ErrorInfo === 'string' ? v.ErrorInfo : '';
-  if (v.ActionStatus !== 'OK' && code === 0) {
-    const status = printable(v.ActionStatus, 20);
-    return { ...v, ActionStatus: v.ActionStatus, ErrorCode: -1, ErrorInfo: info || `ActionStatus "${status}" with ErrorCode 0` };
-  }
-  return { ...v, ActionStatus: v.ActionStatus, ErrorCode: code, ErrorInfo: info };
+  return { ...v, ActionStatus: status ?? (code === 0 ? 'OK' : 'FAIL'), ErrorCode: code, ErrorInfo: info };
 }
 
 /**

@@ -13,9 +13,10 @@
 import { ConfigError } from '../errors.js';
 import { attrOperations, type AttrOperations } from './attrs.js';
 import { API_FAMILIES, type ApiFamily } from './operation.js';
+import { tagOperations, type TagOperations } from './tags.js';
 
 /** Every operation a family may offer, by name. */
-export type FamilyOperations = AttrOperations;
+export type FamilyOperations = AttrOperations & TagOperations;
 export type OperationName = keyof FamilyOperations;
 
 /** URL prefix of each family (PUSH-FAMILY.md sections 1 and 3). */
@@ -25,9 +26,11 @@ export const FAMILY_PREFIX: Readonly<Record<ApiFamily, string>> = {
 };
 
 const allMemberPush = FAMILY_PREFIX.all_member_push;
+const timpush = FAMILY_PREFIX.timpush;
 
 /** The tables. A family lists only the operations it has. */
 export const FAMILIES: Readonly<Record<ApiFamily, Partial<FamilyOperations>>> = {
+  // API.md section 2, PUSH-FAMILY.md section 1.
   all_member_push: {
     ...attrOperations('all_member_push', {
       getAttrNames: `${allMemberPush}/im_get_attr_name`,
@@ -36,9 +39,41 @@ export const FAMILIES: Readonly<Record<ApiFamily, Partial<FamilyOperations>>> = 
       setAttrs: `${allMemberPush}/im_set_attr`,
       removeAttrs: `${allMemberPush}/im_remove_attr`,
     }),
+    ...tagOperations(
+      'all_member_push',
+      {
+        getTags: `${allMemberPush}/im_get_tag`,
+        addTags: `${allMemberPush}/im_add_tag`,
+        removeTags: `${allMemberPush}/im_remove_tag`,
+        clearTags: `${allMemberPush}/im_remove_all_tags`,
+      },
+      { replace: false },
+    ),
   },
-  // Filled in by the TIMPush work (PUSH-FAMILY.md section 3).
-  timpush: {},
+  // PUSH-FAMILY.md section 3: the same operations, per-account ErrorList, AttrTypes, Replace.
+  timpush: {
+    ...attrOperations(
+      'timpush',
+      {
+        getAttrNames: `${timpush}/get_attr_name`,
+        setAttrNames: `${timpush}/set_attr_name`,
+        getAttrs: `${timpush}/get_attr`,
+        setAttrs: `${timpush}/set_attr`,
+        removeAttrs: `${timpush}/remove_attr`,
+      },
+      { types: true },
+    ),
+    ...tagOperations(
+      'timpush',
+      {
+        getTags: `${timpush}/get_tag`,
+        addTags: `${timpush}/add_tag`,
+        removeTags: `${timpush}/remove_tag`,
+        clearTags: `${timpush}/clear_all_tags`,
+      },
+      { replace: true },
+    ),
+  },
 };
 
 /** The operation `name` of `family`, or a ConfigError saying the family has no such endpoint. */

@@ -284,7 +284,9 @@ export class Prompter {
   /** A numbered choice; the answer may be the number or the choice's name. */
   async choose<T extends string>(question: string, choices: ReadonlyArray<{ value: T; label: string }>, fallback: T | undefined): Promise<T> {
     const width = Math.max(...choices.map((c) => c.value.length));
-    choices.forEach((c, i) => this.say(`  ${i + 1}) ${c.value.padEnd(width)}  ${c.label}`));
+    // Numbers right-aligned, so that the values line up past 9 choices.
+    const numberWidth = String(choices.length).length;
+    choices.forEach((c, i) => this.say(`  ${`${i + 1})`.padStart(numberWidth + 1)} ${c.value.padEnd(width)}  ${c.label}`));
     const index = choices.findIndex((c) => c.value === fallback);
     const defaultIndex = index === -1 ? undefined : String(index + 1);
     return this.askValid(question, defaultIndex, (answer) => {

@@ -26,6 +26,7 @@ import {
   requireSetting,
   type Settings,
 } from '../config/resolve.js';
+import { REGION_IDS } from '../config/regions.js';
 import { checkUserSig, resolveTarget, secretInClear, type ApiTarget } from '../config/validate.js';
 import { ApiError, ExitCode, ImAttrsError, NetworkError } from '../errors.js';
 import { OUTPUT_FORMATS } from '../output/types.js';
@@ -619,7 +620,7 @@ function describeApiFailure(rt: Runtime, settings: Settings, identifier: string,
       return {
         status: 'fail',
         message: `${message}; this SDKAppID is not known at ${where}`,
-        fix: 'set `region` to the data center shown next to the SDKAppID in the Chat console (cn, sgp, kr, jpn, ger, usa, idn, ind)',
+        fix: `set \`region\` to the data center shown next to the SDKAppID in the Chat console (${REGION_IDS.join(', ')})`,
         exitCode: ExitCode.config,
       };
     }

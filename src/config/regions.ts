@@ -1,10 +1,11 @@
 /**
  * Tencent Cloud Chat data centers and their REST API domains.
- * Source: ../shared/reference/API.md section 1 (Tencent docs 1047/34620, 269/1519).
+ * Source: ../shared/reference/API.md section 1 (Tencent docs 1047/34620, 269/1519), and
+ * PUSH-FAMILY.md "Domains (confirmed), Riyadh added" for ksa.
  * The list has changed over the years, so `endpoint` always overrides it.
  */
 
-export type RegionId = 'cn' | 'sgp' | 'kr' | 'jpn' | 'ger' | 'usa' | 'idn' | 'ind';
+export type RegionId = 'cn' | 'sgp' | 'kr' | 'jpn' | 'ger' | 'usa' | 'idn' | 'ind' | 'ksa';
 
 export interface Region {
   id: RegionId;
@@ -12,8 +13,8 @@ export interface Region {
   /** Long aliases accepted in config and flags. */
   aliases: readonly string[];
   primary: string;
-  /** Used when the primary domain fails to resolve or connect. */
-  backup: string;
+  /** Used when the primary domain fails to resolve or connect; undefined where none is documented. */
+  backup: string | undefined;
 }
 
 export const REGIONS: readonly Region[] = [
@@ -25,6 +26,9 @@ export const REGIONS: readonly Region[] = [
   { id: 'usa', name: 'Silicon Valley', aliases: ['siliconvalley', 'silicon-valley'], primary: 'adminapiusa.im.qcloud.com', backup: 'adminapiusa.my-imcloud.com' },
   { id: 'idn', name: 'Jakarta', aliases: ['jakarta'], primary: 'adminapiidn.im.qcloud.com', backup: 'adminapiidn.my-imcloud.com' },
   { id: 'ind', name: 'Mumbai', aliases: ['mumbai'], primary: 'adminapiind.im.qcloud.com', backup: 'adminapiind.my-imcloud.com' },
+  // Riyadh: trtc.io/document/80440, CN/269/130281. No official page names a backup domain (only
+  // third-party allow lists do), so none is tried.
+  { id: 'ksa', name: 'Riyadh', aliases: ['riyadh'], primary: 'adminapiksa.im.qcloud.com', backup: undefined },
 ];
 
 /** Every accepted spelling, for help text and completion. */

@@ -58,9 +58,9 @@ export function resolveTarget(settings: Settings): ApiTarget {
   const region = parseRegion(v.region);
   return {
     baseUrl: `https://${region.primary}`,
-    backupBaseUrl: `https://${region.backup}`,
+    backupBaseUrl: region.backup === undefined ? undefined : `https://${region.backup}`,
     primary: { host: region.primary, port: 443 },
-    backup: { host: region.backup, port: 443 },
+    backup: region.backup === undefined ? undefined : { host: region.backup, port: 443 },
     localHttp: false,
     describe: `region ${region.id} (${region.primary})`,
     target: `${region.primary} (region ${region.id} from ${describeSource(v.region.source)})`,

@@ -83,7 +83,7 @@ describe('im-attrs completion', () => {
       { line: ['im-attrs', 'co'], expected: ['config', 'completion'] },
       { line: ['im-attrs', 'config', ''], expected: ['init', 'show', 'path', 'profiles', 'help'] },
       { line: ['im-attrs', '--region', 'sgp', 'config', 'sh'], expected: ['show'] },
-      { line: ['im-attrs', 'get', '--region', ''], expected: ['cn', 'sgp', 'kr', 'jpn', 'ger', 'usa', 'idn', 'ind'] },
+      { line: ['im-attrs', 'get', '--region', ''], expected: ['cn', 'sgp', 'kr', 'jpn', 'ger', 'usa', 'idn', 'ind', 'ksa'] },
       { line: ['im-attrs', 'get', '--output', 'n'], expected: ['ndjson'] },
       { line: ['im-attrs', '--color', ''], expected: ['auto', 'always', 'never'] },
       { line: ['im-attrs', 'completion', ''], expected: ['bash', 'zsh', 'fish'] },

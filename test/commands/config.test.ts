@@ -9,15 +9,16 @@ import { runCli, startTestEmulator, tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SEC
 /** What the region question prints before asking. */
 const REGION_LIST = [
   'Data center of the Chat app (the console shows it next to the SDKAppID):',
-  '  1) cn        China           console.tim.qq.com',
-  '  2) sgp       Singapore       adminapisgp.im.qcloud.com',
-  '  3) kr        Seoul           adminapikr.im.qcloud.com',
-  '  4) jpn       Tokyo           adminapijpn.im.qcloud.com',
-  '  5) ger       Frankfurt       adminapiger.im.qcloud.com',
-  '  6) usa       Silicon Valley  adminapiusa.im.qcloud.com',
-  '  7) idn       Jakarta         adminapiidn.im.qcloud.com',
-  '  8) ind       Mumbai          adminapiind.im.qcloud.com',
-  '  9) endpoint  another URL: a proxy, or the local emulator',
+  '   1) cn        China           console.tim.qq.com',
+  '   2) sgp       Singapore       adminapisgp.im.qcloud.com',
+  '   3) kr        Seoul           adminapikr.im.qcloud.com',
+  '   4) jpn       Tokyo           adminapijpn.im.qcloud.com',
+  '   5) ger       Frankfurt       adminapiger.im.qcloud.com',
+  '   6) usa       Silicon Valley  adminapiusa.im.qcloud.com',
+  '   7) idn       Jakarta         adminapiidn.im.qcloud.com',
+  '   8) ind       Mumbai          adminapiind.im.qcloud.com',
+  '   9) ksa       Riyadh          adminapiksa.im.qcloud.com',
+  '  10) endpoint  another URL: a proxy, or the local emulator',
 ];
 
 const AUTH_LIST = [
@@ -96,7 +97,7 @@ describe('im-attrs config', () => {
         [
           ...REGION_LIST,
           '? Region: ',
-          '  ✗ "mars" is not one of the choices: give a number from 1 to 9',
+          '  ✗ "mars" is not one of the choices: give a number from 1 to 10',
           '? Region: ',
           '? SDKAppID (Chat console → Applications): ',
           '  ✗ sdkAppId "abc" is not a number (use the numeric SDKAppID from the Chat console, e.g. 1400123456)',

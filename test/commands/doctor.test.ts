@@ -96,7 +96,7 @@ describe('im-attrs doctor', () => {
         code: 70020,
         exit: 3,
         line: '✗ API           im_get_attr_name: error 70020: injected fault 70020; this SDKAppID is not known at the endpoint ',
-        fix: '                fix: set `region` to the data center shown next to the SDKAppID in the Chat console (cn, sgp, kr, jpn, ger, usa, idn, ind)',
+        fix: '                fix: set `region` to the data center shown next to the SDKAppID in the Chat console (cn, sgp, kr, jpn, ger, usa, idn, ind, ksa)',
       },
       {
         name: '60017 as push to all users not enabled',
@@ -204,7 +204,7 @@ describe('im-attrs doctor', () => {
           '✓ config file   none found: the settings come from flags and the environment',
           '- permissions   skipped: no config file',
           '✗ settings      no region or endpoint is configured',
-          '                fix: set `region` (cn, sgp, kr, jpn, ger, usa, idn, ind) with --region, IMADMIN_REGION or .imadminrc, or `endpoint` for a proxy or the emulator',
+          '                fix: set `region` (cn, sgp, kr, jpn, ger, usa, idn, ind, ksa) with --region, IMADMIN_REGION or .imadminrc, or `endpoint` for a proxy or the emulator',
           '- credentials   skipped: needs valid settings',
           '- network       skipped: needs a valid region or endpoint',
           '- clock         skipped: needs a valid region or endpoint',

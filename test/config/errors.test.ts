@@ -119,7 +119,7 @@ const CASES: ErrorCase[] = [
     code: 3,
     stderr: () =>
       'im-attrs: no region or endpoint is configured\n' +
-      'hint: set `region` (cn, sgp, kr, jpn, ger, usa, idn, ind) with --region, IMADMIN_REGION or .imadminrc, or `endpoint` for a proxy or the emulator\n',
+      'hint: set `region` (cn, sgp, kr, jpn, ger, usa, idn, ind, ksa) with --region, IMADMIN_REGION or .imadminrc, or `endpoint` for a proxy or the emulator\n',
   },
   {
     name: 'neither a UserSig nor a secret key says how to set each',

@@ -18,7 +18,7 @@ export const USER1_NDJSON = '{"To_Account":"user000001","Attrs":{"sex":"M","city
 
 /** The valid regions as `describeRegions()` lists them in error hints. */
 export const VALID_REGIONS =
-  'cn (China), sgp (Singapore), kr (Seoul), jpn (Tokyo), ger (Frankfurt), usa (Silicon Valley), idn (Jakarta), ind (Mumbai)';
+  'cn (China), sgp (Singapore), kr (Seoul), jpn (Tokyo), ger (Frankfurt), usa (Silicon Valley), idn (Jakarta), ind (Mumbai), ksa (Riyadh)';
 
 /**
  * Writes a config file (an object as JSON, a string as is), creating its directory, with the mode

@@ -18,8 +18,8 @@ import { generate } from '../../src/usersig.js';
 import { startTestEmulator, tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from '../helpers/cli.js';
 import { getUser1, leakedSecrets, USER1_NDJSON, writeConfig } from './fixtures.js';
 
-/** API.md section 1, "Domains": every accepted spelling → id, primary, backup. */
-const DOMAINS: Array<{ spellings: string[]; id: string; primary: string; backup: string }> = [
+/** API.md section 1, "Domains" (and PUSH-FAMILY.md for Riyadh): every accepted spelling → id, primary, backup. */
+const DOMAINS: Array<{ spellings: string[]; id: string; primary: string; backup: string | undefined }> = [
   { spellings: ['cn', 'china'], id: 'cn', primary: 'console.tim.qq.com', backup: 'adminapi.my-imcloud.com' },
   { spellings: ['sgp', 'singapore'], id: 'sgp', primary: 'adminapisgp.im.qcloud.com', backup: 'adminapisgp.my-imcloud.com' },
   { spellings: ['kr', 'seoul'], id: 'kr', primary: 'adminapikr.im.qcloud.com', backup: 'adminapikr.my-imcloud.com' },
@@ -28,6 +28,8 @@ const DOMAINS: Array<{ spellings: string[]; id: string; primary: string; backup:
   { spellings: ['usa', 'siliconvalley', 'silicon-valley'], id: 'usa', primary: 'adminapiusa.im.qcloud.com', backup: 'adminapiusa.my-imcloud.com' },
   { spellings: ['idn', 'jakarta'], id: 'idn', primary: 'adminapiidn.im.qcloud.com', backup: 'adminapiidn.my-imcloud.com' },
   { spellings: ['ind', 'mumbai'], id: 'ind', primary: 'adminapiind.im.qcloud.com', backup: 'adminapiind.my-imcloud.com' },
+  // No official page documents a backup domain for Riyadh: none is tried.
+  { spellings: ['ksa', 'riyadh'], id: 'ksa', primary: 'adminapiksa.im.qcloud.com', backup: undefined },
 ];
 
 const tmp = tempDir();
@@ -50,7 +52,7 @@ function runtime(env: Record<string, string>, globals: Record<string, string> = 
 const credentials = { IMADMIN_SDKAPPID: String(TEST_SDKAPPID), IMADMIN_IDENTIFIER: TEST_ADMIN, IMADMIN_SECRET_KEY: TEST_SECRET_KEY };
 
 describe('regions', () => {
-  it('has exactly the eight regions of API.md', () => {
+  it('has exactly the regions of API.md and PUSH-FAMILY.md (Riyadh added)', () => {
     assert.deepEqual(REGION_IDS, DOMAINS.map((d) => d.id));
   });
 
@@ -64,7 +66,7 @@ describe('regions', () => {
         const config = await runtime({ ...credentials, IMADMIN_REGION: spelling }).apiConfig();
         assert.deepEqual(
           { baseUrl: config.baseUrl, backupBaseUrl: config.backupBaseUrl, target: config.target },
-          { baseUrl: `https://${d.primary}`, backupBaseUrl: `https://${d.backup}`, target: `${d.primary} (region ${d.id} from env IMADMIN_REGION)` },
+          { baseUrl: `https://${d.primary}`, backupBaseUrl: d.backup === undefined ? undefined : `https://${d.backup}`, target: `${d.primary} (region ${d.id} from env IMADMIN_REGION)` },
         );
       });
     }

@@ -98,13 +98,30 @@ const cases: Case[] = [
     debugDetail: 'the response is JSON but not an API envelope (an array)',
   },
   {
-    name: 'an envelope without ActionStatus',
-    script: body(200, '{"ErrorCode":0,"UserAttrs":[]}'),
+    // A user reported real answers like this (PUSH-FAMILY.md, Corrections 5a): ErrorCode decides.
+    name: 'an envelope without ActionStatus (ErrorCode 0 is a success)',
+    script: body(200, '{"ErrorCode":0,"UserAttrs":[{"To_Account":"alice","Attrs":{"sex":"F"}},{"To_Account":"bob","Attrs":{"city":"Paris"}}]}'),
+    exit: 0,
+    stdout: BOTH,
+    stderr: '',
+    requests: 1,
+  },
+  {
+    name: 'a JSON object with no envelope field at all',
+    script: body(200, '{"UserAttrs":[]}'),
     exit: 1,
     stdout: EMPTY,
-    stderr: retriedOut('the response is JSON but not an API envelope (no ActionStatus)'),
+    stderr: retriedOut('the response is JSON but not an API envelope (no ErrorCode)'),
     requests: 2,
-    debugDetail: 'not an API envelope (no ActionStatus)',
+    debugDetail: 'not an API envelope (no ErrorCode)',
+  },
+  {
+    name: 'ActionStatus OK without an ErrorCode (a missing code is a failure)',
+    script: body(200, '{"ActionStatus":"OK","UserAttrs":[]}'),
+    exit: 1,
+    stdout: EMPTY,
+    stderr: batchOut('-1 the response has no ErrorCode'),
+    requests: 1,
   },
   {
     name: 'an ErrorCode that is not an integer',
@@ -261,11 +278,12 @@ const cases: Case[] = [
     requests: 2,
   },
   {
-    name: 'ActionStatus FAIL with ErrorCode 0',
-    script: body(200, '{"ActionStatus":"FAIL","ErrorCode":0,"ErrorInfo":""}'),
-    exit: 1,
-    stdout: EMPTY,
-    stderr: batchOut('-1 ActionStatus "FAIL" with ErrorCode 0'),
+    // Success is decided on ErrorCode alone (PUSH-FAMILY.md, Corrections 5).
+    name: 'ActionStatus FAIL with ErrorCode 0 and a non-empty ErrorInfo is a success',
+    script: body(200, '{"ActionStatus":"FAIL","ErrorCode":0,"ErrorInfo":"sucess","UserAttrs":[{"To_Account":"alice","Attrs":{"sex":"F"}},{"To_Account":"bob","Attrs":{"city":"Paris"}}]}'),
+    exit: 0,
+    stdout: BOTH,
+    stderr: '',
     requests: 1,
   },
   {

@@ -9,6 +9,8 @@ import type { ChalkInstance } from 'chalk';
 import { Chalk } from 'chalk';
 import { ImClient, staticCredentials, type Credentials } from './api/client.js';
 import { loadConfigFile } from './config/load.js';
+import { applyUsersigFile, warnIfArgv } from './config/secret-input.js';
+import { assertTrusted } from './config/trust.js';
 import {
   collectSettings,
   describeSource,
@@ -33,6 +35,7 @@ export interface GlobalOptions extends GlobalFlags {
   debug?: boolean;
   color?: 'auto' | 'always' | 'never';
   ca?: string;
+  usersigFile?: string;
 }
 
 /** The settings an API call needs, validated. */
@@ -161,6 +164,7 @@ export class Runtime {
       const explicit = this.globals.config ?? (this.deps.env.IMADMIN_CONFIG || undefined);
       const file = await loadConfigFile(this.deps, explicit);
       const settings = collectSettings(this.globals, file, { env: this.deps.env, warn: (m) => this.warn(m) });
+      await applyUsersigFile(this, settings);
       this.secrets.add(settings.values.secretKey?.value);
       this.secrets.add(settings.values.userSig?.value);
       if (file) this.debug(`config file: ${file.filepath}${settings.profile ? ` (profile "${settings.profile.value}")` : ''}`);
@@ -172,6 +176,8 @@ export class Runtime {
   /** Validates everything an API call needs; errors name the key and where its value came from. */
   async apiConfig(): Promise<ApiConfig> {
     const settings = await this.settings();
+    // Before anything is signed or sent: a stranger's config file must not route the credentials.
+    assertTrusted(this.deps, settings);
     const v = settings.values;
     let baseUrl: string;
     let backupBaseUrl: string | undefined;
@@ -257,6 +263,7 @@ export class Runtime {
       });
     }
     const fixed = staticCredentials(userSig);
+    warnIfArgv(this, v.userSig!.source);
     // With a secret key at hand, a UserSig the server calls expired (70001) is replaced once.
     return signer ? { current: () => (signer.signed > 0 ? signer.current() : fixed.current()), renew: () => signer.renew() } : fixed;
   }

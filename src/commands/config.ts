@@ -29,6 +29,8 @@ import {
 } from '../config/resolve.js';
 import { ConfigError, ImAttrsError, InterruptedError, UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
+import { evaluateTrust, trustFile } from '../config/trust.js';
+import { newTrustCommands } from './config-trust.js';
 import { decode, DEFAULT_ADMIN_TTL_SECONDS, formatDuration } from '../usersig.js';
 
 /** How `config init` authenticates: the three answers to "how should im-attrs authenticate?". */
@@ -182,7 +184,7 @@ export function newConfigCommand(rt: Runtime): Command {
     await configProfilesRun(rt, options);
   });
 
-  for (const sub of [init, show, pathCommand, profiles]) config.addCommand(sub);
+  for (const sub of [init, show, pathCommand, profiles, ...newTrustCommands(rt)]) config.addCommand(sub);
   return config;
 }
 
@@ -360,7 +362,7 @@ function profilesOf(data: Record<string, unknown>): Record<string, unknown> {
 /** A profile name: what a shell, a YAML key and a flag can all carry without quoting. */
 function parseProfileName(text: string): string {
   const name = text.trim();
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name in Object.prototype) {
     throw new UsageError(`"${text}" is not a usable profile name`, { hint: 'use letters, digits, ".", "_" and "-", e.g. prod or staging-sgp' });
   }
   return name;
@@ -493,6 +495,9 @@ export async function configInitRun(rt: Runtime, options: ConfigInitOptions): Pr
       data = settingsObject(values);
     }
     const written = writeConfigFile(target.file, data);
+    // A project file written whole by `init` is the user's own words: trusted as written. One that
+    // existed (and got a profile added) keeps whatever trust it had: its other settings are not ours.
+    if (options.local && (!exists || replaceFile)) await trustFile(rt.deps, (await loadConfigFile(rt.deps, written))!);
     report(rt, written, profile, values, data.defaultProfile === profile);
     await warnIfShadowed(rt, written);
   } finally {
@@ -737,9 +742,11 @@ export async function configShowRun(rt: Runtime, options: ConfigShowOptions): Pr
   const shown = showSettings(settings);
   const out = rt.deps.io.stdout;
   const profile = settings.profile;
+  const trust = evaluateTrust(rt.deps, settings);
   if (options.json) {
     const doc = {
       file: settings.file?.filepath ?? null,
+      trust: { status: trust.status, refused: trust.refused, explanation: trust.explanation },
       profile: profile ? { name: profile.value, source: profile.source, from: describeSource(profile.source) } : null,
       profiles: settings.profiles,
       settings: shown,
@@ -755,6 +762,7 @@ export async function configShowRun(rt: Runtime, options: ConfigShowOptions): Pr
   const valueWidth = Math.max(5, ...rows.map((r) => r[1].length)) + 2;
   const lines = [
     `file     ${settings.file?.filepath ?? '(none found)'}`,
+    ...(settings.file ? [`trust    ${trust.explanation}`] : []),
     `profile  ${profile ? `${profile.value} (from ${describeSource(profile.source)})` : '(none)'}`,
     '',
     `${'KEY'.padEnd(keyWidth)}${'VALUE'.padEnd(valueWidth)}SOURCE`,

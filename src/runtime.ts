@@ -314,6 +314,7 @@ export class Runtime {
       proxyEnv: this.deps.env,
       debug: this.globals.debug ? (line) => this.debug(line) : undefined,
       notice: (line) => this.warn(line),
+      secrets: this.secrets,
     });
   }
 }

@@ -3,7 +3,6 @@
  * Ctrl-C handling, the spinner, failure reports on stderr, `--save-failed`, the summary and the
  * exit status. A command supplies the items, one `send` per batch, and what to do with results.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { API_RATE_LIMIT, Pacer } from '../api/pacer.js';
@@ -18,10 +17,11 @@ import {
   type EngineStats,
   type SendResult,
 } from '../engine.js';
-import { ApiError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
+import { ApiError, InterruptedError, PartialFailureError } from '../errors.js';
 import { parseIntOption, type Runtime } from '../runtime.js';
 import type { Credentials, ImClient } from '../api/client.js';
 import { plural } from '../util/text.js';
+import { runInputs, SafeFile } from '../util/safe-file.js';
 
 /** Engine flags as commander parses them (strings until checked). */
 export interface EngineFlags {
@@ -111,20 +111,10 @@ export async function runBatchJob<I, R>(rt: Runtime, settings: EngineSettings, j
   const { deps } = rt;
   deps.preferSmallHeap?.();
   const stop = new StopSwitch();
-  let saveStream: WriteStream | undefined;
-  if (settings.saveFailed) {
-    const file = path.resolve(deps.cwd, settings.saveFailed);
-    saveStream = createWriteStream(file, { mode: 0o600 });
-    await new Promise<void>((resolve, reject) => {
-      saveStream!.once('open', () => resolve());
-      saveStream!.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new UsageError(`--save-failed ${file} cannot be written: ${error.code ?? error.message}`)),
-      );
-    });
-  }
+  // Never an input, never a FIFO or device; replaced (atomically) only when something is saved.
+  const saveStream = settings.saveFailed ? await SafeFile.open(path.resolve(deps.cwd, settings.saveFailed), '--save-failed', runInputs(deps, rt.options)) : undefined;
   const save = async (accounts: string[]): Promise<void> => {
-    if (!saveStream || accounts.length === 0) return;
-    if (!saveStream.write(`${accounts.join('\n')}\n`)) await new Promise<void>((resolve) => saveStream!.once('drain', () => resolve()));
+    if (saveStream && accounts.length > 0) await saveStream.write(`${accounts.join('\n')}\n`);
   };
 
   let signalCount = 0;
@@ -198,6 +188,8 @@ export async function runBatchJob<I, R>(rt: Runtime, settings: EngineSettings, j
     if (s.itemsUndone) parts.push(`${s.itemsUndone.toLocaleString('en-US')} not sent`);
     const summary = `${parts.join(', ')} in ${seconds.toFixed(1)} s (${plural(s.calls, 'call')}, ${plural(s.retries, 'retry')})`;
     if (!job.ownSummary && (deps.io.stderrIsTTY || rt.options.verbose)) rt.info(summary);
+    // A write error (a full disk) is an error here, never "wrote N accounts".
+    await saveStream?.commit();
     if (saveStream && (s.itemsFailed || s.itemsUndone)) {
       rt.info(`wrote ${plural(s.itemsFailed + s.itemsUndone, 'account')} to ${settings.saveFailed}; re-run with --file ${settings.saveFailed}`);
     }
@@ -224,7 +216,8 @@ export async function runBatchJob<I, R>(rt: Runtime, settings: EngineSettings, j
     spinner?.stop();
     deps.signals.off('SIGINT', onSignal);
     deps.signals.off('SIGTERM', onSignal);
-    if (saveStream) await new Promise<void>((resolve) => saveStream!.end(() => resolve()));
+    // Already committed unless the run failed early; then say so if the accounts could not be saved.
+    await saveStream?.commit().catch((error: Error) => rt.stderr(`im-attrs: ${error.message}`));
   }
 }
 

@@ -13,7 +13,6 @@ import type { ImClient } from '../api/client.js';
 import { Pacer } from '../api/pacer.js';
 import { ApiError, ImAttrsError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
 import {
-  AtomicFile,
   appNames,
   openRecordInputs,
   RECORD_FORMATS,
@@ -32,6 +31,7 @@ import {
 import type { Runtime } from '../runtime.js';
 import { addEngineOptions, callWithPolicy, engineSettings, runBatchJob, type EngineFlags, type EngineSettings } from './batching.js';
 import { collect, plural } from '../util/text.js';
+import { runInputs, SafeFile } from '../util/safe-file.js';
 
 export interface SetOptions extends EngineFlags {
   file?: string[];
@@ -253,7 +253,7 @@ export async function applyEntries(rt: Runtime, settings: EngineSettings, job: E
     return;
   }
 
-  const saveFile = settings.saveFailed ? await AtomicFile.create(path.resolve(rt.deps.cwd, settings.saveFailed), '--save-failed') : undefined;
+  const saveFile = settings.saveFailed ? await SafeFile.open(path.resolve(rt.deps.cwd, settings.saveFailed), '--save-failed', runInputs(rt.deps, rt.options)) : undefined;
   // Entries handed to the engine and not yet confirmed: at the end, the failed and the unsent.
   const outstanding = new Map<string, Entry>();
   async function* tracked(): AsyncGenerator<Entry> {
@@ -307,6 +307,7 @@ export async function applyEntries(rt: Runtime, settings: EngineSettings, job: E
     try {
       await saveFile.commit([...outstanding.values()].map((entry) => `${JSON.stringify(toBody(entry))}\n`));
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       throw new UsageError(`--save-failed ${saveFile.path} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
     if (outstanding.size > 0) rt.info(`wrote ${plural(outstanding.size, 'record')} to ${settings.saveFailed}; re-run them: ${rerun}`);

@@ -130,16 +130,17 @@ export class SafeFile {
     }
   }
 
-  /** Appends text. The first write error is kept and thrown by commit (and by later writes). */
+  /**
+   * Appends text. A write error (ENOSPC, EIO) does not throw here, in the middle of a batch: it is
+   * kept, later writes are skipped, and commit throws it.
+   */
   async write(text: string): Promise<void> {
-    if (text === '') return;
-    if (this.#error) throw this.failure();
+    if (text === '' || this.#error || !this.#handle) return;
     try {
-      await this.#handle!.write(text);
+      await this.#handle.write(text);
       this.written += Buffer.byteLength(text);
     } catch (error) {
       this.#error = error as NodeJS.ErrnoException;
-      throw this.failure();
     }
   }
 
@@ -194,4 +195,9 @@ export class SafeFile {
 export async function writeFileAtomic(file: string, content: string, flag: string): Promise<void> {
   const safe = await SafeFile.open(file, flag);
   await safe.commit([content]);
+}
+
+/** The inputs of a command run: its `--file` option (commander's parsed options) and stdin. */
+export function runInputs(deps: { cwd: string; io: { stdin: unknown } }, options: object): FileIdentity[] {
+  return inputIdentities(deps.cwd, (options as { file?: string[] | undefined }).file, deps.io.stdin);
 }

@@ -368,11 +368,20 @@ export function parseEndpoint(value: Sourced<string>): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-/** Seconds as a positive number (fractions allowed, for tests and fast local endpoints). */
-export function parseSeconds(value: Sourced<string>, key: string): number {
+/**
+ * The longest per-request timeout: an hour is beyond any sane wait, and Node's timers cannot
+ * count past 2^31-1 ms (24.8 days): beyond that every request failed at once.
+ */
+export const MAX_TIMEOUT_SECONDS = 3600;
+
+/** Seconds as a positive number (fractions allowed, for tests and fast local endpoints), at most `max`. */
+export function parseSeconds(value: Sourced<string>, key: string, max = MAX_TIMEOUT_SECONDS): number {
   const n = Number(value.value);
   if (!Number.isFinite(n) || n <= 0 || value.value.trim() === '') {
     throw new ConfigError(`${key} "${value.value}" (from ${describeSource(value.source)}) must be a positive number of seconds`);
+  }
+  if (n > max) {
+    throw new ConfigError(`${key} "${value.value}" (from ${describeSource(value.source)}) must be at most ${max} seconds`);
   }
   return n;
 }

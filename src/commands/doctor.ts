@@ -161,8 +161,8 @@ export async function doctorRun(rt: Runtime, options: DoctorOptions): Promise<vo
     const file = settings.file;
     const profile = settings.profile ? ` (profile "${settings.profile.value}" from ${describeSource(settings.profile.source)})` : '';
     const trust = evaluateTrust(rt.deps, settings);
-    // Own and --config files read as before; a project file says whether it may route the credentials.
-    const why = file?.kind === 'project' ? `; ${trust.explanation}` : '';
+    // Which file, and why it may (or may not) route the credentials: own, --config, trusted or not.
+    const why = file ? `; ${trust.explanation}` : '';
     add({
       id: 'config',
       title: 'config file',

@@ -10,7 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli, tempDir, useEmulator } from '../helpers/cli.js';
+import { rmSync } from 'node:fs';
+import { runCli, tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY, useEmulator } from '../helpers/cli.js';
+import { json, startScripted } from './servers.js';
 
 describe('--save-failed never destroys anything', () => {
   const fixture = useEmulator({ seedUsers: 3, rateLimit: 0 });
@@ -120,5 +122,33 @@ describe('--save-failed never destroys anything', () => {
     assert.equal(readFileSync(real, 'utf8'), 'nobody-1\n');
     assert.deepEqual(readdirSync(d).sort(), ['failed.txt', 'real.txt']);
     assert.equal(existsSync(path.join(d, 'failed.txt')), true);
+  });
+
+  it('reports a file that could not be written as an error (exit 2), never "wrote N accounts"', async () => {
+    const d = dir();
+    const saveDir = path.join(d, 'out');
+    mkdirSync(saveDir);
+    // The folder vanishes while the run is under way (a full disk, an unmounted volume): the save cannot complete.
+    const server = await startScripted((_req, res) => {
+      rmSync(saveDir, { recursive: true, force: true });
+      json(res, { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', UserAttrs: [] });
+    });
+    try {
+      const target = path.join(saveDir, 'failed.txt');
+      const result = await runCli(['get', 'nobody-1', '--save-failed', target, '-o', 'ndjson', '--endpoint', server.url, '--verbose'], {
+        cwd: d,
+        env: { IMADMIN_SDKAPPID: String(TEST_SDKAPPID), IMADMIN_IDENTIFIER: TEST_ADMIN, IMADMIN_SECRET_KEY: TEST_SECRET_KEY },
+      });
+      assert.equal(result.code, 2, result.stderr);
+      assert.ok(!result.stderr.includes('wrote'), result.stderr);
+      assert.ok(
+        result.stderr.endsWith(
+          `im-attrs: --save-failed ${target} cannot be written: ENOENT\nhint: the accounts were not saved there; free some space or choose another path, and run again\n`,
+        ),
+        result.stderr,
+      );
+    } finally {
+      await server.close();
+    }
   });
 });

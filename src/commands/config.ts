@@ -178,9 +178,11 @@ export function newConfigCommand(rt: Runtime): Command {
       'List the profiles of the config file, one name per line (on a terminal, the default one is marked). ' +
         'Prints nothing when there is no config file or it has no profiles.',
     )
-    .option('--json', 'print JSON for scripts: the file, its profiles and its default profile');
+    .option('--json', 'print JSON for scripts: the file, its profiles and its default profile')
+    // Shell completion asks with --no-code: a TAB press never runs a JavaScript config, not even yours.
+    .addOption(new Option('--no-code', 'never run a JavaScript config (shell completion)').hideHelp());
   profiles.addHelpText('after', PROFILES_EXAMPLES);
-  profiles.action(async (options: { json?: boolean }) => {
+  profiles.action(async (options: { json?: boolean; code?: boolean }) => {
     await configProfilesRun(rt, options);
   });
 
@@ -775,8 +777,8 @@ export async function configShowRun(rt: Runtime, options: ConfigShowOptions): Pr
 // config path, config profiles
 
 /** The config file im-attrs would load: --config, IMADMIN_CONFIG, or the search. */
-async function findConfigFile(rt: Runtime): Promise<LoadedConfigFile | undefined> {
-  return loadConfigFile(rt.deps, rt.options.config ?? (rt.deps.env.IMADMIN_CONFIG || undefined));
+async function findConfigFile(rt: Runtime, runCode = true): Promise<LoadedConfigFile | undefined> {
+  return loadConfigFile(rt.deps, rt.options.config ?? (rt.deps.env.IMADMIN_CONFIG || undefined), { runCode });
 }
 
 /** `config path`. */
@@ -794,8 +796,8 @@ export async function configPathRun(rt: Runtime): Promise<void> {
 }
 
 /** `config profiles`. */
-export async function configProfilesRun(rt: Runtime, options: { json?: boolean }): Promise<void> {
-  const file = await findConfigFile(rt);
+export async function configProfilesRun(rt: Runtime, options: { json?: boolean; code?: boolean }): Promise<void> {
+  const file = await findConfigFile(rt, options.code !== false);
   const data = file?.data ?? {};
   if (data.profiles !== undefined && (typeof data.profiles !== 'object' || data.profiles === null || Array.isArray(data.profiles))) {
     throw new ConfigError(`profiles in ${file!.filepath} must be an object of named profiles`, { hint: 'e.g. "profiles": { "prod": { "region": "sgp", … } }' });

@@ -197,13 +197,17 @@ async function readConfig(
   deps: Pick<Deps, 'uid' | 'env' | 'homeDir'>,
   filepath: string,
   kind: ConfigKind,
+  runCode = true,
 ): Promise<{ config: unknown; sha256: string }> {
   const { bytes, stat } = readConfigBytes(deps, filepath);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const content = bytes.toString('utf8');
   if (content.trim() === '') return { config: undefined, sha256 };
   const ext = path.extname(filepath);
-  if (JS_EXTENSIONS.has(ext)) checkCodeFile(deps, filepath, kind, stat);
+  if (JS_EXTENSIONS.has(ext)) {
+    if (!runCode) throw new ConfigError(`${filepath} is a JavaScript config; it is not run here (shell completion never runs one)`);
+    checkCodeFile(deps, filepath, kind, stat);
+  }
   const { defaultLoaders } = await import('cosmiconfig');
   const loader = defaultLoaders[ext as keyof typeof defaultLoaders] ?? defaultLoaders.noExt;
   const config: unknown = await loader(filepath, content);
@@ -250,12 +254,13 @@ function realpathOf(filepath: string): string {
 export async function loadConfigFile(
   deps: Pick<Deps, 'env' | 'homeDir' | 'cwd' | 'uid'>,
   explicitPath: string | undefined,
+  { runCode = true }: { runCode?: boolean } = {},
 ): Promise<LoadedConfigFile | undefined> {
   // cosmiconfig (and its YAML/TS loaders) is only loaded by commands that need configuration.
   if (explicitPath !== undefined) {
     const filepath = path.resolve(deps.cwd, explicitPath);
     try {
-      const { config, sha256 } = await readConfig(deps, filepath, 'explicit');
+      const { config, sha256 } = await readConfig(deps, filepath, 'explicit', runCode);
       return { filepath, data: asObject(filepath, config), kind: 'explicit', sha256, realpath: realpathOf(filepath) };
     } catch (error) {
       if (error instanceof ConfigError) throw error;
@@ -282,7 +287,7 @@ export async function loadConfigFile(
       try {
         // JS in home is not the user's config folder: it is treated like a project file.
         const codeKind = kind === 'own' && dir === home && JS_EXTENSIONS.has(path.extname(place)) ? 'project' : kind;
-        loaded = await readConfig(deps, filepath, codeKind);
+        loaded = await readConfig(deps, filepath, codeKind, runCode);
       } catch (error) {
         if (error instanceof ConfigError) throw error;
         throw describeLoadError(filepath, error);

@@ -4,7 +4,7 @@
  * real CLI in-process against a scripted server on 127.0.0.1 that counts what it receives.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { runCli, tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from '../helpers/cli.js';
@@ -149,6 +149,14 @@ describe('trust: a config file never runs code unless it is yours', () => {
     assert.equal(existsSync(marker), false);
     assert.equal(result.code, 3);
     assert.equal(result.stderr.split('\n')[0], `im-attrs: ${file} is a JavaScript config that others can change (mode 666); im-attrs does not run it`);
+  });
+
+  it('shell completion (config profiles --no-code) never runs a JavaScript config, not even your own', async () => {
+    const file = writeConfig(path.join(home, '.config', 'imadmin', 'config.js'), code, 0o600);
+    const result = await runCli(['config', 'profiles', '--no-code'], { cwd: home, homeDir: home });
+    assert.equal(existsSync(marker), false);
+    assert.deepEqual(result, { code: 3, stdout: '', stderr: `im-attrs: ${file} is a JavaScript config; it is not run here (shell completion never runs one)\n` });
+    rmSync(file);
   });
 
   it('refuses a config file owned by another user (like git safe.directory)', async () => {

@@ -8,13 +8,13 @@
  * `${IMADMIN_SECRET_KEY}` reference, which the config layer expands at run time.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface, type Interface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { DEFAULT_TIMEOUT_MS } from '../api/client.js';
-import { GLOBAL_SEARCH_PLACES, globalConfigDir, loadConfigFile, SEARCH_PLACES, type LoadedConfigFile } from '../config/load.js';
+import { GLOBAL_SEARCH_PLACES, globalConfigDir, loadConfigFile, MAX_CONFIG_BYTES, SEARCH_PLACES, type LoadedConfigFile } from '../config/load.js';
 import { describeRegions, findRegion, REGIONS } from '../config/regions.js';
 import {
   describeSource,
@@ -340,8 +340,13 @@ export function initTargetPath(rt: Runtime, options: ConfigInitOptions): string 
 function readTarget(file: string): InitTarget {
   let text: string;
   try {
+    // Read only a regular file of sane size: a FIFO would hang, /dev/zero would never end.
+    const stat = statSync(file);
+    if (!stat.isFile() && !stat.isDirectory()) throw new ConfigError(`cannot write ${file}: it is not a regular file`, { hint: 'write elsewhere with --config <path>' });
+    if (stat.size > MAX_CONFIG_BYTES) throw new ConfigError(`${file} is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MB; config init does not edit it`);
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { file, existing: undefined, notJson: false };
     throw new ConfigError(`${file} cannot be read: ${code ?? 'error'}`, { hint: code === 'EISDIR' ? 'point --config at a file' : `check its permissions: chmod 600 ${file}` });
@@ -416,8 +421,11 @@ function checkUserSig(rt: Runtime, userSig: string, sdkAppId: number, identifier
 
 /** Writes `data` as JSON, mode 600, atomically (a temporary file renamed over the target). */
 function writeConfigFile(file: string, data: Record<string, unknown>): string {
-  // Write through a symlink (a dotfiles repo), not over it.
+  // Write through a symlink (a dotfiles repo), not over it; never replace a FIFO, device or directory.
   const target = existsSync(file) ? realpathSync(file) : file;
+  if (existsSync(target) && !statSync(target).isFile()) {
+    throw new ConfigError(`cannot write ${target}: it is not a regular file`, { hint: 'write elsewhere with --config <path>' });
+  }
   mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {

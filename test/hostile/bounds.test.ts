@@ -77,6 +77,13 @@ describe('bounded resources: refused before any request, with one clear error', 
     });
   }
 
+  it('config init neither reads nor replaces a FIFO or a device (no hang)', async () => {
+    for (const target of [fifo, '/dev/zero']) {
+      const result = await runCli(['config', 'init', '--config', target, '--region', 'sgp', '--sdkappid', '1400000000']);
+      assert.deepEqual(result, { code: 3, stdout: '', stderr: `im-attrs: cannot write ${target}: it is not a regular file\nhint: write elsewhere with --config <path>\n` });
+    }
+  });
+
   it('config init refuses a profile named like an object key', async () => {
     const result = await runCli(['config', 'init', '--config', path.join(tmp.dir, 'new.json'), '--region', 'sgp', '--sdkappid', '1400000000', '--profile', 'constructor']);
     assert.equal(result.code, 2);

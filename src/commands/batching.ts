@@ -21,7 +21,7 @@ import { ApiError, InterruptedError, PartialFailureError } from '../errors.js';
 import { parseIntOption, type Runtime } from '../runtime.js';
 import type { Credentials, ImClient } from '../api/client.js';
 import { plural } from '../util/text.js';
-import { runInputs, SafeFile } from '../util/safe-file.js';
+import { inputIdentities, SafeFile } from '../util/safe-file.js';
 
 /** Engine flags as commander parses them (strings until checked). */
 export interface EngineFlags {
@@ -32,6 +32,8 @@ export interface EngineFlags {
   retryDelay: string;
   retryMaxDelay: string;
   saveFailed?: string | undefined;
+  /** The command's --file inputs, which --save-failed must not be. */
+  file?: string[] | undefined;
 }
 
 export interface EngineSettings {
@@ -42,6 +44,8 @@ export interface EngineSettings {
   retryDelayMs: number;
   retryMaxDelayMs: number;
   saveFailed: string | undefined;
+  /** The command's --file paths (as given): --save-failed refuses to be one of them. */
+  inputFiles: readonly string[] | undefined;
 }
 
 /** Adds the engine's flags to a command. */
@@ -74,6 +78,7 @@ export function engineSettings(flags: EngineFlags): EngineSettings {
     retryDelayMs: parseIntOption('--retry-delay', flags.retryDelay, 0, 600_000),
     retryMaxDelayMs: parseIntOption('--retry-max-delay', flags.retryMaxDelay, 0, 3_600_000),
     saveFailed: flags.saveFailed,
+    inputFiles: flags.file,
   };
 }
 
@@ -112,7 +117,7 @@ export async function runBatchJob<I, R>(rt: Runtime, settings: EngineSettings, j
   deps.preferSmallHeap?.();
   const stop = new StopSwitch();
   // Never an input, never a FIFO or device; replaced (atomically) only when something is saved.
-  const saveStream = settings.saveFailed ? await SafeFile.open(path.resolve(deps.cwd, settings.saveFailed), '--save-failed', runInputs(deps, rt.options)) : undefined;
+  const saveStream = settings.saveFailed ? await SafeFile.open(path.resolve(deps.cwd, settings.saveFailed), '--save-failed', inputIdentities(deps.cwd, settings.inputFiles, deps.io.stdin)) : undefined;
   const save = async (accounts: string[]): Promise<void> => {
     if (saveStream && accounts.length > 0) await saveStream.write(`${accounts.join('\n')}\n`);
   };

@@ -31,7 +31,7 @@ import {
 import type { Runtime } from '../runtime.js';
 import { addEngineOptions, callWithPolicy, engineSettings, runBatchJob, type EngineFlags, type EngineSettings } from './batching.js';
 import { collect, plural } from '../util/text.js';
-import { runInputs, SafeFile } from '../util/safe-file.js';
+import { inputIdentities, SafeFile } from '../util/safe-file.js';
 
 export interface SetOptions extends EngineFlags {
   file?: string[];
@@ -253,7 +253,7 @@ export async function applyEntries(rt: Runtime, settings: EngineSettings, job: E
     return;
   }
 
-  const saveFile = settings.saveFailed ? await SafeFile.open(path.resolve(rt.deps.cwd, settings.saveFailed), '--save-failed', runInputs(rt.deps, rt.options)) : undefined;
+  const saveFile = settings.saveFailed ? await SafeFile.open(path.resolve(rt.deps.cwd, settings.saveFailed), '--save-failed', inputIdentities(rt.deps.cwd, settings.inputFiles, rt.deps.io.stdin)) : undefined;
   // Entries handed to the engine and not yet confirmed: at the end, the failed and the unsent.
   const outstanding = new Map<string, Entry>();
   async function* tracked(): AsyncGenerator<Entry> {

@@ -197,7 +197,3 @@ export async function writeFileAtomic(file: string, content: string, flag: strin
   await safe.commit([content]);
 }
 
-/** The inputs of a command run: its `--file` option (commander's parsed options) and stdin. */
-export function runInputs(deps: { cwd: string; io: { stdin: unknown } }, options: object): FileIdentity[] {
-  return inputIdentities(deps.cwd, (options as { file?: string[] | undefined }).file, deps.io.stdin);
-}

@@ -23,6 +23,11 @@ export interface Deps {
   now: () => number;
   signals: SignalSource;
   /**
+   * The user's numeric id (undefined where there is none, Windows): a config file owned by anyone
+   * else is refused, like git's safe.directory. Tests set it to play another user.
+   */
+  uid?: number | undefined;
+  /**
    * Called when a long batch run starts: the real process asks V8 to favour a small heap. The API
    * caps a run at 10,000 accounts/s, far below what the client can do, and with V8's default heap
    * growth a 1,000,000-ID run peaked at 320 MB RSS (160 MB with it; `npm run bench`). Not at
@@ -40,6 +45,7 @@ export function systemDeps(): Deps {
     homeDir: os.homedir(),
     now: () => Date.now(),
     signals: process,
+    uid: process.getuid?.(),
     preferSmallHeap: () => v8.setFlagsFromString('--optimize-for-size'),
   };
 }

@@ -71,6 +71,7 @@ export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promi
     .option('--sdkappid <id>', 'SDKAppID of the Chat app (env IMADMIN_SDKAPPID)')
     .option('--identifier <admin>', 'app administrator account (env IMADMIN_IDENTIFIER)')
     .option('--usersig <sig>', 'UserSig of the administrator (env IMADMIN_USERSIG); prefer secretKey in config')
+    .option('--usersig-file <path>', 'read the UserSig from a file, "-" for stdin (keeps it out of ps)')
     .option('--endpoint <url>', 'API base URL, replaces the region domain (env IMADMIN_ENDPOINT)')
     .option('--profile <name>', 'profile of the config file (env IMADMIN_PROFILE)')
     .option('--config <path>', 'config file instead of searching for .imadminrc (env IMADMIN_CONFIG)')

@@ -11,6 +11,8 @@ import { ImClient, staticCredentials, type Credentials } from './api/client.js';
 import { operationFor, parseApiFamily, type FamilyOperations, type OperationName } from './api/families.js';
 import { API_FAMILIES, DEFAULT_API_FAMILY, type ApiFamily } from './api/operation.js';
 import { loadConfigFile } from './config/load.js';
+import { applyUsersigFile, warnIfArgv } from './config/secret-input.js';
+import { assertTrusted } from './config/trust.js';
 import { checkUserSig, resolveTarget, sharedSecretFile, USERSIG_FIXES } from './config/validate.js';
 import {
   collectSettings,
@@ -35,6 +37,7 @@ export interface GlobalOptions extends GlobalFlags {
   debug?: boolean;
   color?: 'auto' | 'always' | 'never';
   ca?: string;
+  usersigFile?: string;
 }
 
 /** The settings an API call needs, validated. */
@@ -172,6 +175,7 @@ export class Runtime {
       for (const [key, warning] of settings.overrides) if (!COMMAND_SCOPED_KEYS.has(key)) this.warn(warning);
       const shared = sharedSecretFile(file);
       if (shared) this.warn(`${shared.file} holds credentials but is readable by others (mode ${shared.mode.toString(8)}); fix it with: chmod 600 ${shared.file}`);
+      await applyUsersigFile(this, settings);
       this.secrets.add(settings.values.secretKey?.value);
       this.secrets.add(settings.values.userSig?.value);
       if (file) this.debug(`config file: ${file.filepath}${settings.profile ? ` (profile "${settings.profile.value}")` : ''}`);
@@ -201,6 +205,8 @@ export class Runtime {
   /** Validates everything an API call needs; errors name the key and where its value came from. */
   async apiConfig(): Promise<ApiConfig> {
     const settings = await this.settings();
+    // Before anything is signed or sent: a stranger's config file must not route the credentials.
+    assertTrusted(this.deps, settings);
     const v = settings.values;
     const { baseUrl, backupBaseUrl, target, endpointOverridesRegion } = resolveTarget(settings);
     if (endpointOverridesRegion) this.debug(`endpoint overrides region ${v.region!.value}`);
@@ -249,6 +255,7 @@ export class Runtime {
       throw new AuthError(`the UserSig (from ${from}) ${checked.detail}`, { hint: USERSIG_FIXES[checked.reason] });
     }
     const fixed = staticCredentials(userSig);
+    warnIfArgv(this, v.userSig!.source);
     // With a secret key at hand, a UserSig the server calls expired (70001) is replaced once.
     return signer ? { current: () => (signer.signed > 0 ? signer.current() : fixed.current()), renew: () => signer.renew() } : fixed;
   }
@@ -299,6 +306,7 @@ export class Runtime {
       proxyEnv: this.deps.env,
       debug: this.globals.debug ? (line) => this.debug(line) : undefined,
       notice: (line) => this.warn(line),
+      secrets: this.secrets,
     });
   }
 }

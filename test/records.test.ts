@@ -4,7 +4,7 @@
  * cleaned up, and atomic files.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
@@ -22,7 +22,6 @@ import {
   type RecordFormat,
   type RecordMode,
 } from '../src/records.js';
-import { AtomicFile } from '../src/util/atomic-file.js';
 import { tempDir } from './helpers/cli.js';
 
 const NAMES = appNames(['sex', 'city', 'level']);
@@ -298,25 +297,6 @@ describe('openRecordInputs', () => {
     });
     await assert.rejects(openRecordInputs([{ kind: 'file', path: files.dir, label: 'dir' }], undefined), {
       message: 'cannot read records from dir: it is a directory',
-    });
-  });
-});
-
-describe('AtomicFile', () => {
-  it('writes the whole file on commit and leaves no temporary file', async () => {
-    const dir = path.join(files.dir, 'atomic');
-    (await import('node:fs')).mkdirSync(dir);
-    const target = path.join(dir, 'out.ndjson');
-    const atomic = await AtomicFile.create(target, '--save-failed');
-    assert.equal(existsSync(target), false);
-    await atomic.commit(['a\n', 'b\n']);
-    assert.equal(readFileSync(target, 'utf8'), 'a\nb\n');
-    assert.deepEqual(readdirSync(dir), ['out.ndjson']);
-  });
-
-  it('fails at create when the directory does not exist', async () => {
-    await assert.rejects(AtomicFile.create(path.join(files.dir, 'no', 'such', 'f'), '--save-failed'), {
-      message: `--save-failed ${path.join(files.dir, 'no', 'such', 'f')} cannot be written: ENOENT`,
     });
   });
 });

@@ -18,9 +18,9 @@ import type https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Got } from 'got';
 import { ApiError, ConfigError, NetworkError } from '../errors.js';
-import { REDACTED, redactUrl } from '../redact.js';
+import { Secrets } from '../redact.js';
 import { isLoopbackHost } from '../util/net.js';
-import { parseEnvelope, printable, type Envelope } from './envelope.js';
+import { MAX_SERVER_TEXT, parseEnvelope, printable, type Envelope } from './envelope.js';
 import type { Operation } from './operation.js';
 import { createProxyAgent, describeProxy, proxySettings, usesProxy, type ProxySettings } from './proxy.js';
 
@@ -84,6 +84,8 @@ export interface ClientOptions {
   lookup?: LookupFunction | undefined;
   /** Per-request trace lines (`--debug`), UserSig already redacted. */
   debug?: ((line: string) => void) | undefined;
+  /** Other secrets (the secret key, a UserSig given by the user) to redact from server-supplied text. */
+  secrets?: Secrets | undefined;
   /** One-off notices for the user (switching to the backup domain). */
   notice?: ((line: string) => void) | undefined;
 }
@@ -114,8 +116,8 @@ export class ImClient {
   private agents: { http: http.Agent; https: https.Agent; proxy: https.Agent | undefined } | undefined;
   private readonly proxy: ProxySettings | undefined;
   private switchedToBackup = false;
-  /** Every UserSig sent so far (one, or a few after renewals): redacted from server-supplied text. */
-  private readonly sentSigs = new Set<string>();
+  /** Every UserSig sent so far (one, or a few after renewals): redacted, in part too, from server-supplied text. */
+  private readonly sentSigs = new Secrets();
 
   /** Throws ConfigError for a plain-http non-loopback base URL or an unusable HTTPS_PROXY. */
   constructor(options: ClientOptions) {
@@ -176,16 +178,16 @@ export class ImClient {
 
   /** The text with `usersig=` values and every UserSig this client has sent replaced. */
   redact(text: string): string {
-    let out = redactUrl(text);
-    for (const sig of this.sentSigs) {
-      if (sig.length >= 8 && out.includes(sig)) out = out.split(sig).join(REDACTED);
-    }
-    return out;
+    const out = this.sentSigs.redact(text);
+    return this.options.secrets ? this.options.secrets.redact(out) : out;
   }
 
-  /** Server-supplied text made fit for a message: redacted, control characters escaped, cut short. */
-  serverText(text: string): string {
-    return printable(this.redact(text));
+  /**
+   * Server-supplied text made fit for a message: redacted (whole, before it is cut, so that a
+   * cut never leaves a piece of a secret too short to recognise), control characters escaped, cut short.
+   */
+  serverText(text: string, max = MAX_SERVER_TEXT): string {
+    return printable(this.redact(text), max);
   }
 
   /** A trace line for `--debug` (redacted), from code that parses this client's responses. */
@@ -323,7 +325,7 @@ export class ImClient {
       envelope = parseEnvelope(command, text);
     } catch (error) {
       const what = (error as Error).message.replace(`${command}: `, '');
-      this.traceRequest(url, command, `${what}; body starts "${this.serverText(text.slice(0, 120))}"`, elapsed);
+      this.traceRequest(url, command, `${what}; body starts "${this.serverText(text, 120)}"`, elapsed);
       throw error;
     }
     this.traceRequest(url, command, `${envelope.ActionStatus} ${envelope.ErrorCode}`, elapsed);

@@ -243,7 +243,7 @@ function bashScript(root: CommandSpec): string {
 
 # Profiles are read from the config file as you type.
 _im_attrs_profiles() {
-  ${PROGRAM} config profiles 2>/dev/null
+  ${PROGRAM} config profiles --no-code 2>/dev/null
 }
 
 ${treeFunctions(subcommandPairs, globalValued, localValued)}
@@ -319,7 +319,7 @@ function zshValueAction(value: ValueKind, what: string): string {
     case 'list':
       return `compadd -X ${quote(what)} -- ${value.values.map(quote).join(' ')}`;
     case 'profiles':
-      return `compadd -X 'profile' -- \${(f)"$(${PROGRAM} config profiles 2>/dev/null)"}`;
+      return `compadd -X 'profile' -- \${(f)"$(${PROGRAM} config profiles --no-code 2>/dev/null)"}`;
     case 'files':
       return '_files';
     default:
@@ -404,7 +404,7 @@ function fishValueFlags(value: ValueKind): string {
     case 'list':
       return `-x -a ${fishQuote(value.values.join(' '))}`;
     case 'profiles':
-      return `-x -a ${fishQuote(`(${PROGRAM} config profiles 2>/dev/null)`)}`;
+      return `-x -a ${fishQuote(`(${PROGRAM} config profiles --no-code 2>/dev/null)`)}`;
     case 'files':
       return '-r -F';
     case 'any':

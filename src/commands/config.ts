@@ -8,14 +8,14 @@
  * `${IMADMIN_SECRET_KEY}` reference, which the config layer expands at run time.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface, type Interface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { DEFAULT_TIMEOUT_MS } from '../api/client.js';
 import { DEFAULT_API_FAMILY } from '../api/operation.js';
-import { GLOBAL_SEARCH_PLACES, globalConfigDir, loadConfigFile, SEARCH_PLACES, type LoadedConfigFile } from '../config/load.js';
+import { GLOBAL_SEARCH_PLACES, globalConfigDir, loadConfigFile, MAX_CONFIG_BYTES, SEARCH_PLACES, type LoadedConfigFile } from '../config/load.js';
 import { describeRegions, findRegion, REGIONS } from '../config/regions.js';
 import {
   describeSource,
@@ -31,6 +31,8 @@ import {
 import { checkUserSig as checkUserSigOnce, USERSIG_FIXES } from '../config/validate.js';
 import { ConfigError, ImAttrsError, InterruptedError, UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
+import { evaluateTrust, trustFile } from '../config/trust.js';
+import { newTrustCommands } from './config-trust.js';
 import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration } from '../usersig.js';
 
 /** How `config init` authenticates: the three answers to "how should im-attrs authenticate?". */
@@ -181,13 +183,15 @@ export function newConfigCommand(rt: Runtime): Command {
       'List the profiles of the config file, one name per line (on a terminal, the default one is marked). ' +
         'Prints nothing when there is no config file or it has no profiles.',
     )
-    .option('--json', 'print JSON for scripts: the file, its profiles and its default profile');
+    .option('--json', 'print JSON for scripts: the file, its profiles and its default profile')
+    // Shell completion asks with --no-code: a TAB press never runs a JavaScript config, not even yours.
+    .addOption(new Option('--no-code', 'never run a JavaScript config (shell completion)').hideHelp());
   profiles.addHelpText('after', PROFILES_EXAMPLES);
-  profiles.action(async (options: { json?: boolean }) => {
+  profiles.action(async (options: { json?: boolean; code?: boolean }) => {
     await configProfilesRun(rt, options);
   });
 
-  for (const sub of [init, show, pathCommand, profiles]) config.addCommand(sub);
+  for (const sub of [init, show, pathCommand, profiles, ...newTrustCommands(rt)]) config.addCommand(sub);
   return config;
 }
 
@@ -343,8 +347,13 @@ export function initTargetPath(rt: Runtime, options: ConfigInitOptions): string 
 function readTarget(file: string): InitTarget {
   let text: string;
   try {
+    // Read only a regular file of sane size: a FIFO would hang, /dev/zero would never end.
+    const stat = statSync(file);
+    if (!stat.isFile() && !stat.isDirectory()) throw new ConfigError(`cannot write ${file}: it is not a regular file`, { hint: 'write elsewhere with --config <path>' });
+    if (stat.size > MAX_CONFIG_BYTES) throw new ConfigError(`${file} is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MB; config init does not edit it`);
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { file, existing: undefined, notJson: false };
     throw new ConfigError(`${file} cannot be read: ${code ?? 'error'}`, { hint: code === 'EISDIR' ? 'point --config at a file' : `check its permissions: chmod 600 ${file}` });
@@ -367,7 +376,7 @@ function profilesOf(data: Record<string, unknown>): Record<string, unknown> {
 /** A profile name: what a shell, a YAML key and a flag can all carry without quoting. */
 function parseProfileName(text: string): string {
   const name = text.trim();
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name in Object.prototype) {
     throw new UsageError(`"${text}" is not a usable profile name`, { hint: 'use letters, digits, ".", "_" and "-", e.g. prod or staging-sgp' });
   }
   return name;
@@ -405,8 +414,11 @@ function checkUserSig(rt: Runtime, userSig: string, sdkAppId: number, identifier
 
 /** Writes `data` as JSON, mode 600, atomically (a temporary file renamed over the target). */
 function writeConfigFile(file: string, data: Record<string, unknown>): string {
-  // Write through a symlink (a dotfiles repo), not over it.
+  // Write through a symlink (a dotfiles repo), not over it; never replace a FIFO, device or directory.
   const target = existsSync(file) ? realpathSync(file) : file;
+  if (existsSync(target) && !statSync(target).isFile()) {
+    throw new ConfigError(`cannot write ${target}: it is not a regular file`, { hint: 'write elsewhere with --config <path>' });
+  }
   mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -486,6 +498,9 @@ export async function configInitRun(rt: Runtime, options: ConfigInitOptions): Pr
       data = settingsObject(values);
     }
     const written = writeConfigFile(target.file, data);
+    // A project file written whole by `init` is the user's own words: trusted as written. One that
+    // existed (and got a profile added) keeps whatever trust it had: its other settings are not ours.
+    if (options.local && (!exists || replaceFile)) await trustFile(rt.deps, (await loadConfigFile(rt.deps, written))!);
     report(rt, written, profile, values, data.defaultProfile === profile);
     await warnIfShadowed(rt, written);
   } finally {
@@ -758,10 +773,12 @@ export async function configShowRun(rt: Runtime, options: ConfigShowOptions): Pr
   const shown = showSettings(settings);
   const out = rt.deps.io.stdout;
   const profile = settings.profile;
+  const trust = evaluateTrust(rt.deps, settings);
   const verdict = await configVerdict(rt);
   if (options.json) {
     const doc = {
       file: settings.file?.filepath ?? null,
+      trust: { status: trust.status, refused: trust.refused, explanation: trust.explanation },
       profile: profile ? { name: profile.value, source: profile.source, from: describeSource(profile.source) } : null,
       profiles: settings.profiles,
       settings: shown,
@@ -778,6 +795,7 @@ export async function configShowRun(rt: Runtime, options: ConfigShowOptions): Pr
   const valueWidth = Math.max(5, ...rows.map((r) => r[1].length)) + 2;
   const lines = [
     `file     ${settings.file?.filepath ?? '(none found)'}`,
+    ...(settings.file ? [`trust    ${trust.explanation}`] : []),
     `profile  ${profile ? `${profile.value} (from ${describeSource(profile.source)})` : '(none)'}`,
     '',
     `${'KEY'.padEnd(keyWidth)}${'VALUE'.padEnd(valueWidth)}SOURCE`,
@@ -795,8 +813,8 @@ export async function configShowRun(rt: Runtime, options: ConfigShowOptions): Pr
 // config path, config profiles
 
 /** The config file im-attrs would load: --config, IMADMIN_CONFIG, or the search. */
-async function findConfigFile(rt: Runtime): Promise<LoadedConfigFile | undefined> {
-  return loadConfigFile(rt.deps, rt.options.config ?? (rt.deps.env.IMADMIN_CONFIG || undefined));
+async function findConfigFile(rt: Runtime, runCode = true): Promise<LoadedConfigFile | undefined> {
+  return loadConfigFile(rt.deps, rt.options.config ?? (rt.deps.env.IMADMIN_CONFIG || undefined), { runCode });
 }
 
 /** `config path`. */
@@ -814,8 +832,8 @@ export async function configPathRun(rt: Runtime): Promise<void> {
 }
 
 /** `config profiles`. */
-export async function configProfilesRun(rt: Runtime, options: { json?: boolean }): Promise<void> {
-  const file = await findConfigFile(rt);
+export async function configProfilesRun(rt: Runtime, options: { json?: boolean; code?: boolean }): Promise<void> {
+  const file = await findConfigFile(rt, options.code !== false);
   const data = file?.data ?? {};
   if (data.profiles !== undefined && (typeof data.profiles !== 'object' || data.profiles === null || Array.isArray(data.profiles))) {
     throw new ConfigError(`profiles in ${file!.filepath} must be an object of named profiles`, { hint: 'e.g. "profiles": { "prod": { "region": "sgp", … } }' });

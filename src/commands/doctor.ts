@@ -31,6 +31,7 @@ import { checkUserSig, resolveTarget, secretInClear, type ApiTarget } from '../c
 import { ApiError, ExitCode, ImAttrsError, NetworkError } from '../errors.js';
 import { OUTPUT_FORMATS } from '../output/types.js';
 import type { Runtime } from '../runtime.js';
+import { evaluateTrust } from '../config/trust.js';
 import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration, generate, parseDuration, verify } from '../usersig.js';
 import { VERSION } from '../version.js';
 
@@ -150,11 +151,15 @@ export async function doctorRun(rt: Runtime, options: DoctorOptions): Promise<vo
     settings = await rt.settings();
     const file = settings.file;
     const profile = settings.profile ? ` (profile "${settings.profile.value}" from ${describeSource(settings.profile.source)})` : '';
+    const trust = evaluateTrust(rt.deps, settings);
+    // Which file, and why it may (or may not) route the credentials: own, --config, trusted or not.
+    const why = file ? `; ${trust.explanation}` : '';
     add({
       id: 'config',
       title: 'config file',
-      status: 'pass',
-      message: file ? `${file.filepath}${profile}` : 'none found: the settings come from flags and the environment',
+      status: trust.refused ? 'fail' : 'pass',
+      message: file ? `${file.filepath}${profile}${why}` : 'none found: the settings come from flags and the environment',
+      ...(trust.refused ? { fix: `read it; if you agree with it, run: im-attrs config trust ${file!.filepath}`, exitCode: ExitCode.config } : {}),
     });
   } catch (error) {
     add({ id: 'config', title: 'config file', status: 'fail', message: errorMessage(error), fix: errorHint(error), exitCode: ExitCode.config });

@@ -7,7 +7,8 @@
  * We walk the directories ourselves instead of using cosmiconfig's "global" strategy because that
  * one reads the real home directory and environment, which tests could not redirect.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Deps } from '../deps.js';
@@ -28,10 +29,23 @@ export const SEARCH_PLACES = [
 /** File names tried in the user-wide directory `~/.config/imadmin/`. */
 export const GLOBAL_SEARCH_PLACES = ['config', 'config.json', 'config.yaml', 'config.yml', 'config.js', 'config.mjs'] as const;
 
+/**
+ * Whose file it is (README "Security model"): `explicit` was named with --config or
+ * IMADMIN_CONFIG; `own` is in the home directory itself or the user's config folder; `project`
+ * was found walking up from the current directory, so anyone who wrote that tree may have put it
+ * there.
+ */
+export type ConfigKind = 'explicit' | 'own' | 'project';
+
 export interface LoadedConfigFile {
   filepath: string;
   /** The parsed object (empty object for an empty file). */
   data: Record<string, unknown>;
+  kind: ConfigKind;
+  /** SHA-256 of the file's bytes, hex: what `config trust` records. */
+  sha256: string;
+  /** The file's real path (symlinks resolved): the key of the trust list. */
+  realpath: string;
 }
 
 /** The user-wide config directory: `$XDG_CONFIG_HOME/imadmin` or `~/.config/imadmin`. */
@@ -114,21 +128,105 @@ function parseErrorDetail(filepath: string, error: unknown): string {
   return (lines[0] ?? 'it cannot be parsed').replace(/ while parsing .*$/, '');
 }
 
+/** A config file larger than this is refused: real ones are a few hundred bytes. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Extensions of config files that are code: they load only from the user's own folder or --config. */
+const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
+
+/** What a file type is called in an error. */
+function describeType(stat: Stats): string {
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isDirectory()) return 'a directory';
+  return 'not a regular file';
+}
+
+/**
+ * The bytes of a config file, read without following it anywhere it could hang or grow: opened
+ * non-blocking (a FIFO with no writer would block open()), checked to be a regular file owned by
+ * the user, and read up to MAX_CONFIG_BYTES (a file that grows while read stops there).
+ */
+function readConfigBytes(deps: Pick<Deps, 'uid'>, filepath: string): { bytes: Buffer; stat: Stats } {
+  const fd = openSync(filepath, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (!stat.isFile()) {
+      throw new ConfigError(`config file ${filepath} is ${describeType(stat)}, not a regular file`, {
+        hint: 'point --config at a file such as .imadminrc',
+      });
+    }
+    if (deps.uid !== undefined && stat.uid !== deps.uid) {
+      throw new ConfigError(`config file ${filepath} belongs to another user (uid ${stat.uid}); im-attrs reads only config files you own`, {
+        hint: `read it, then copy it to a file of yours: cp ${filepath} ~/.config/imadmin/config.json`,
+      });
+    }
+    if (stat.size > MAX_CONFIG_BYTES) throw tooLarge(filepath);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(64 * 1024);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > MAX_CONFIG_BYTES) throw tooLarge(filepath);
+      chunks.push(chunk.subarray(0, n));
+    }
+    return { bytes: Buffer.concat(chunks), stat };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function tooLarge(filepath: string): ConfigError {
+  return new ConfigError(`config file ${filepath} is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MB`, {
+    hint: 'a config file holds a few settings: point --config at the right file',
+  });
+}
+
 /**
  * Reads one config file with cosmiconfig's loaders, chosen by extension (none: YAML, which also
  * reads JSON). Not through cosmiconfig(): building an explorer reads the package.json and
  * .config/ of process.cwd() (cosmiconfig's "meta config"), which is not deps.cwd and can break
  * or redirect the run. Empty file: undefined. package.json: its "imadmin" key.
+ * A JavaScript file runs only when `kind` allows it (see the README's "Security model").
  */
-async function readConfig(filepath: string): Promise<unknown> {
-  const { defaultLoaders } = await import('cosmiconfig');
-  const content = readFileSync(filepath, 'utf8');
-  if (content.trim() === '') return undefined;
+async function readConfig(
+  deps: Pick<Deps, 'uid' | 'env' | 'homeDir'>,
+  filepath: string,
+  kind: ConfigKind,
+  runCode = true,
+): Promise<{ config: unknown; sha256: string }> {
+  const { bytes, stat } = readConfigBytes(deps, filepath);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const content = bytes.toString('utf8');
+  if (content.trim() === '') return { config: undefined, sha256 };
   const ext = path.extname(filepath);
+  if (JS_EXTENSIONS.has(ext)) {
+    if (!runCode) throw new ConfigError(`${filepath} is a JavaScript config; it is not run here (shell completion never runs one)`);
+    checkCodeFile(deps, filepath, kind, stat);
+  }
+  const { defaultLoaders } = await import('cosmiconfig');
   const loader = defaultLoaders[ext as keyof typeof defaultLoaders] ?? defaultLoaders.noExt;
   const config: unknown = await loader(filepath, content);
-  if (path.basename(filepath) !== 'package.json') return config;
-  return config !== null && typeof config === 'object' ? (config as Record<string, unknown>)[MODULE_NAME] : undefined;
+  if (path.basename(filepath) !== 'package.json') return { config, sha256 };
+  return { config: config !== null && typeof config === 'object' ? (config as Record<string, unknown>)[MODULE_NAME] : undefined, sha256 };
+}
+
+/** A JS config is code: only the user's own folder or --config, and never one others can change. */
+function checkCodeFile(deps: Pick<Deps, 'env' | 'homeDir'>, filepath: string, kind: ConfigKind, stat: Stats): void {
+  if (kind === 'project') {
+    throw new ConfigError(`${filepath} is a JavaScript config in a project directory; im-attrs does not run it`, {
+      hint: `JavaScript configs load only from ${globalConfigDir(deps)} or with --config; use .imadminrc (JSON or YAML) here`,
+    });
+  }
+  if (process.platform !== 'win32' && stat.mode & 0o022) {
+    throw new ConfigError(`${filepath} is a JavaScript config that others can change (mode ${(stat.mode & 0o777).toString(8)}); im-attrs does not run it`, {
+      hint: `make it yours alone: chmod go-w ${filepath}`,
+    });
+  }
 }
 
 function asObject(filepath: string, value: unknown): Record<string, unknown> {
@@ -141,47 +239,62 @@ function asObject(filepath: string, value: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+function realpathOf(filepath: string): string {
+  try {
+    return realpathSync(filepath);
+  } catch {
+    return filepath;
+  }
+}
+
 /**
  * Loads the config file: the explicit one when `explicitPath` is given (an error when it cannot
  * be read), else the first one found by the search. Returns undefined when there is none.
  */
 export async function loadConfigFile(
-  deps: Pick<Deps, 'env' | 'homeDir' | 'cwd'>,
+  deps: Pick<Deps, 'env' | 'homeDir' | 'cwd' | 'uid'>,
   explicitPath: string | undefined,
+  { runCode = true }: { runCode?: boolean } = {},
 ): Promise<LoadedConfigFile | undefined> {
   // cosmiconfig (and its YAML/TS loaders) is only loaded by commands that need configuration.
   if (explicitPath !== undefined) {
     const filepath = path.resolve(deps.cwd, explicitPath);
     try {
-      // cosmiconfig reports a directory as ENOENT-like noise; say it plainly.
-      if (statSync(filepath).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      return { filepath, data: asObject(filepath, await readConfig(filepath)) };
+      const { config, sha256 } = await readConfig(deps, filepath, 'explicit', runCode);
+      return { filepath, data: asObject(filepath, config), kind: 'explicit', sha256, realpath: realpathOf(filepath) };
     } catch (error) {
       if (error instanceof ConfigError) throw error;
       throw describeLoadError(filepath, error);
     }
   }
   const globalDir = globalConfigDir(deps);
+  const home = path.resolve(deps.homeDir);
   for (const dir of searchDirectories(deps)) {
     const places = dir === globalDir ? GLOBAL_SEARCH_PLACES : SEARCH_PLACES;
+    const kind: ConfigKind = dir === globalDir || dir === home ? 'own' : 'project';
     for (const place of places) {
       const filepath = path.join(dir, place);
       let isFile = false;
       try {
-        isFile = statSync(filepath).isFile();
+        const stat = statSync(filepath);
+        // A FIFO or device where a config file would be is said, not skipped (nor read: it could hang).
+        isFile = stat.isFile() || (!stat.isDirectory() && place !== 'package.json');
       } catch {
         continue;
       }
       if (!isFile) continue;
-      let config: unknown;
+      let loaded: { config: unknown; sha256: string };
       try {
-        config = await readConfig(filepath);
+        // JS in home is not the user's config folder: it is treated like a project file.
+        const codeKind = kind === 'own' && dir === home && JS_EXTENSIONS.has(path.extname(place)) ? 'project' : kind;
+        loaded = await readConfig(deps, filepath, codeKind, runCode);
       } catch (error) {
+        if (error instanceof ConfigError) throw error;
         throw describeLoadError(filepath, error);
       }
       // package.json without an "imadmin" key is not a config file: keep looking.
-      if (place === 'package.json' && config === undefined) continue;
-      return { filepath, data: asObject(filepath, config) };
+      if (place === 'package.json' && loaded.config === undefined) continue;
+      return { filepath, data: asObject(filepath, loaded.config), kind, sha256: loaded.sha256, realpath: realpathOf(filepath) };
     }
   }
   return undefined;

@@ -64,6 +64,8 @@ export type Source =
 export interface Sourced<T> {
   value: T;
   source: Source;
+  /** A file value that pulled in an environment variable with ${NAME} (the trust model counts it). */
+  expanded?: boolean;
 }
 
 /** "flag --region", "env IMADMIN_REGION", "/home/me/.imadminrc, profile \"prod\"", "default". */
@@ -116,9 +118,26 @@ export interface ResolveContext {
 
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/** Replaces `${NAME}` with the environment variable, so a file can reference secrets it does not hold. */
-function expandEnv(text: string, key: string, source: Source, env: ResolveContext['env']): string {
+/** The only variables a project config file (README "Security model") may refer to. */
+const PROJECT_ENV_PREFIX = 'IMADMIN_';
+
+/** Profile names that are keys of every object: never a profile, whatever the file says. */
+function isPrototypeKey(name: string): boolean {
+  return name === '__proto__' || name === 'prototype' || name in Object.prototype;
+}
+
+/**
+ * Replaces `${NAME}` with the environment variable, so a file can reference secrets it does not
+ * hold. A project file may only name IMADMIN_* variables: a cloned repository must not be able
+ * to send $AWS_SECRET_ACCESS_KEY anywhere.
+ */
+function expandEnv(text: string, key: string, source: Source, env: ResolveContext['env'], projectFile: boolean): string {
   return text.replace(ENV_REFERENCE, (_whole, name: string) => {
+    if (projectFile && !name.startsWith(PROJECT_ENV_PREFIX)) {
+      throw new ConfigError(`${key} (from ${describeSource(source)}) refers to \${${name}}; a project config file may only refer to IMADMIN_* variables`, {
+        hint: 'use an IMADMIN_* variable, or move the setting to your own ~/.config/imadmin/config.json',
+      });
+    }
     const value = env[name];
     if (value === undefined) {
       throw new ConfigError(`${key} (from ${describeSource(source)}) refers to \${${name}}, which is not set`, {
@@ -129,7 +148,7 @@ function expandEnv(text: string, key: string, source: Source, env: ResolveContex
   });
 }
 
-function fileValue(raw: unknown, key: string, source: Source, env: ResolveContext['env']): string {
+function fileValue(raw: unknown, key: string, source: Source, env: ResolveContext['env'], projectFile = false): string {
   if (typeof raw === 'number' && (key === 'sdkAppId' || key === 'timeout' || key === 'usersigTtl')) return String(raw);
   if (typeof raw !== 'string') {
     const kind = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw;
@@ -137,7 +156,13 @@ function fileValue(raw: unknown, key: string, source: Source, env: ResolveContex
       hint: 'see .imadminrc.example for the type of each key',
     });
   }
-  return expandEnv(raw, key, source, env);
+  return expandEnv(raw, key, source, env, projectFile);
+}
+
+/** A file setting, remembering whether it pulled in the environment. */
+function fileSetting(raw: unknown, key: string, source: Source, env: ResolveContext['env'], projectFile: boolean): Sourced<string> {
+  const value = fileValue(raw, key, source, env, projectFile);
+  return typeof raw === 'string' && /\$\{[A-Za-z_]/.test(raw) ? { value, source, expanded: true } : { value, source };
 }
 
 function checkKeys(obj: Record<string, unknown>, where: string, allowed: readonly string[], warn: ResolveContext['warn']): void {
@@ -177,6 +202,7 @@ export function collectSettings(flags: GlobalFlags, file: LoadedConfigFile | und
   }
   const profiles = (profilesRaw ?? {}) as Record<string, unknown>;
   const profileNames = Object.keys(profiles);
+  const projectFile = file?.kind === 'project';
   if (file) {
     checkKeys(data, file.filepath, [...SETTING_KEYS, ...FILE_ONLY_KEYS], ctx.warn);
   }
@@ -189,13 +215,18 @@ export function collectSettings(flags: GlobalFlags, file: LoadedConfigFile | und
   }
 
   let profileData: Record<string, unknown> = {};
+  if (profile && isPrototypeKey(profile.value)) {
+    throw new ConfigError(`"${profile.value}" (from ${describeSource(profile.source)}) is not a valid profile name`, {
+      hint: 'profile names are your own words, such as prod or staging',
+    });
+  }
   if (profile) {
     if (!file) {
       throw new ConfigError(`profile "${profile.value}" (from ${describeSource(profile.source)}) was asked for, but no config file was found`, {
         hint: 'create .imadminrc (see .imadminrc.example) or point --config at it',
       });
     }
-    const found = profiles[profile.value];
+    const found = Object.hasOwn(profiles, profile.value) ? profiles[profile.value] : undefined;
     if (found === undefined) {
       const known = profileNames.length ? `known profiles: ${profileNames.join(', ')}` : 'the file defines no profiles';
       throw new ConfigError(`unknown profile "${profile.value}" (from ${describeSource(profile.source)}) in ${file.filepath}${didYouMean(profile.value, profileNames)}`, {
@@ -230,12 +261,12 @@ export function collectSettings(flags: GlobalFlags, file: LoadedConfigFile | und
     }
     if (file && profile && profileData[key] !== undefined) {
       const source: Source = { kind: 'file', path: file.filepath, profile: profile.value };
-      values[key] = { value: fileValue(profileData[key], key, source, env), source };
+      values[key] = fileSetting(profileData[key], key, source, env, projectFile);
       continue;
     }
     if (file && data[key] !== undefined) {
       const source: Source = { kind: 'file', path: file.filepath };
-      values[key] = { value: fileValue(data[key], key, source, env), source };
+      values[key] = fileSetting(data[key], key, source, env, projectFile);
     }
   }
 
@@ -303,11 +334,20 @@ export function parseEndpoint(value: Sourced<string>): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-/** Seconds as a positive number (fractions allowed, for tests and fast local endpoints). */
-export function parseSeconds(value: Sourced<string>, key: string): number {
+/**
+ * The longest per-request timeout: an hour is beyond any sane wait, and Node's timers cannot
+ * count past 2^31-1 ms (24.8 days): beyond that every request failed at once.
+ */
+export const MAX_TIMEOUT_SECONDS = 3600;
+
+/** Seconds as a positive number (fractions allowed, for tests and fast local endpoints), at most `max`. */
+export function parseSeconds(value: Sourced<string>, key: string, max = MAX_TIMEOUT_SECONDS): number {
   const n = Number(value.value);
   if (!Number.isFinite(n) || n <= 0 || value.value.trim() === '') {
     throw new ConfigError(`${key} "${value.value}" (from ${describeSource(value.source)}) must be a positive number of seconds`);
+  }
+  if (n > max) {
+    throw new ConfigError(`${key} "${value.value}" (from ${describeSource(value.source)}) must be at most ${max} seconds`);
   }
   return n;
 }

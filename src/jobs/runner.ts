@@ -15,7 +15,6 @@
  *   whole at the end: the same command's `--file` re-runs exactly them), always prints a summary
  *   that counts skipped input, and exits 5 when any input was skipped or any account failed.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { API_RATE_LIMIT, Pacer } from '../api/pacer.js';
@@ -26,7 +25,7 @@ import type { BatchOperation, Operation } from '../api/operation.js';
 import { callOnce, DEFAULT_CONCURRENCY, runBatches, StopSwitch, type BatchReport, type EngineStats } from '../engine.js';
 import { ApiError, ImAttrsError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
 import { parseIntOption, type Runtime } from '../runtime.js';
-import { AtomicFile } from '../util/atomic-file.js';
+import { inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural } from '../util/text.js';
 
 /** Engine flags as commander parses them (strings until checked). */
@@ -38,6 +37,8 @@ export interface EngineFlags {
   retryDelay: string;
   retryMaxDelay: string;
   saveFailed?: string | undefined;
+  /** The command's --file inputs, which --save-failed must not be. */
+  file?: string[] | undefined;
 }
 
 export interface EngineSettings {
@@ -48,6 +49,8 @@ export interface EngineSettings {
   retryDelayMs: number;
   retryMaxDelayMs: number;
   saveFailed: string | undefined;
+  /** The command's --file paths (as given): --save-failed refuses to be one of them. */
+  inputFiles: readonly string[] | undefined;
 }
 
 /** What `--save-failed` holds: account IDs (reads) or records to re-run (writes). */
@@ -88,6 +91,7 @@ export function engineSettings(flags: EngineFlags): EngineSettings {
     retryDelayMs: parseIntOption('--retry-delay', flags.retryDelay, 0, 600_000),
     retryMaxDelayMs: parseIntOption('--retry-max-delay', flags.retryMaxDelay, 0, 3_600_000),
     saveFailed: flags.saveFailed,
+    inputFiles: flags.file,
   };
 }
 
@@ -146,27 +150,12 @@ function retryOptions(settings: EngineSettings): { retries: number; baseMs: numb
   return { retries: settings.retries, baseMs: settings.retryDelayMs, capMs: settings.retryMaxDelayMs };
 }
 
-/** Lines for --save-failed: where they go, and how many went. */
-interface SaveSink {
-  write(lines: readonly string[]): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Opens --save-failed for streamed lines (reads): fails at once when it cannot be written. */
-async function openSaveStream(rt: Runtime, flag: string): Promise<SaveSink> {
-  const file = path.resolve(rt.deps.cwd, flag);
-  const stream: WriteStream = createWriteStream(file, { mode: 0o600 });
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (error: NodeJS.ErrnoException) => reject(new UsageError(`--save-failed ${file} cannot be written: ${error.code ?? error.message}`)));
-  });
-  return {
-    write: async (lines) => {
-      if (lines.length === 0) return;
-      if (!stream.write(`${lines.join('\n')}\n`)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
-    },
-    close: () => new Promise<void>((resolve) => stream.end(() => resolve())),
-  };
+/**
+ * Opens --save-failed (util/safe-file.ts): never one of the inputs, never a FIFO or device, and
+ * replaced (atomically, through a temporary file beside it) only when something is saved.
+ */
+function openSaveFailed(rt: Runtime, settings: EngineSettings): Promise<SafeFile> {
+  return SafeFile.open(path.resolve(rt.deps.cwd, settings.saveFailed!), '--save-failed', inputIdentities(rt.deps.cwd, settings.inputFiles, rt.deps.io.stdin));
 }
 
 /** The core shared by reads and writes: signals, spinner, engine, failure lines. */
@@ -245,8 +234,10 @@ async function drive<I, R>(
 /** A read: results printed as they come, failed and unsent account IDs streamed to --save-failed. */
 async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, R>): Promise<EngineStats> {
   const op = job.operation;
-  const sink = settings.saveFailed ? await openSaveStream(rt, settings.saveFailed) : undefined;
-  const save = async (items: I[]): Promise<void> => sink?.write(items.map(op.accountOf));
+  const sink = settings.saveFailed ? await openSaveFailed(rt, settings) : undefined;
+  const save = async (items: I[]): Promise<void> => {
+    if (sink && items.length > 0) await sink.write(`${items.map(op.accountOf).join('\n')}\n`);
+  };
   try {
     if (job.before) {
       try {
@@ -265,6 +256,8 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
     if (s.itemsUndone) parts.push(`${s.itemsUndone.toLocaleString('en-US')} not sent`);
     const summary = `${parts.join(', ')} in ${seconds.toFixed(1)} s (${plural(s.calls, 'call')}, ${plural(s.retries, 'retry')})`;
     if (rt.deps.io.stderrIsTTY || rt.options.verbose) rt.info(summary);
+    // A write error (a full disk) is an error here, never "wrote N accounts".
+    await sink?.commit();
     if (sink && (s.itemsFailed || s.itemsUndone)) {
       rt.info(`wrote ${plural(s.itemsFailed + s.itemsUndone, 'account')} to ${settings.saveFailed}; re-run with --file ${settings.saveFailed}`);
     }
@@ -284,7 +277,8 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
     return s;
   } finally {
     job.finish?.();
-    await sink?.close();
+    // Already committed unless the run failed early; then say so if the accounts could not be saved.
+    await sink?.commit().catch((error: Error) => rt.stderr(`im-attrs: ${error.message}`));
   }
 }
 
@@ -324,7 +318,7 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
     return undefined;
   }
 
-  const saveFile = settings.saveFailed ? await AtomicFile.create(path.resolve(rt.deps.cwd, settings.saveFailed), '--save-failed') : undefined;
+  const saveFile = settings.saveFailed ? await openSaveFailed(rt, settings) : undefined;
   // Items handed to the engine and not yet confirmed: at the end, the failed and the unsent.
   const outstanding = new Map<string, I>();
   async function* tracked(): AsyncGenerator<I> {
@@ -394,6 +388,7 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
     try {
       await saveFile.commit([...outstanding.values()].map((item) => `${JSON.stringify(itemBody(item))}\n`));
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       throw new UsageError(`--save-failed ${saveFile.path} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
     if (outstanding.size > 0) rt.info(`wrote ${plural(outstanding.size, 'record')} to ${settings.saveFailed}; re-run them: ${rerun}`);

@@ -81,7 +81,7 @@ describe('im-attrs completion', () => {
 
     const cases: Array<{ line: string[]; expected: string[] }> = [
       { line: ['im-attrs', 'co'], expected: ['config', 'completion'] },
-      { line: ['im-attrs', 'config', ''], expected: ['init', 'show', 'path', 'profiles', 'help'] },
+      { line: ['im-attrs', 'config', ''], expected: ['init', 'show', 'path', 'profiles', 'trust', 'untrust', 'help'] },
       { line: ['im-attrs', '--region', 'sgp', 'config', 'sh'], expected: ['show'] },
       { line: ['im-attrs', 'get', '--region', ''], expected: ['cn', 'sgp', 'kr', 'jpn', 'ger', 'usa', 'idn', 'ind', 'ksa'] },
       { line: ['im-attrs', 'get', '--output', 'n'], expected: ['ndjson'] },
@@ -135,7 +135,7 @@ describe('im-attrs completion', () => {
     it('parses (fish -n) and completes subcommands, regions and profiles', (t) => {
       if (!hasShell('fish')) return t.skip('fish is not installed');
       execFileSync('fish', ['-n', path.join(work.dir, 'im-attrs.fish')]);
-      assert.deepEqual(fish('im-attrs config '), ['help', 'init', 'path', 'profiles', 'show']);
+      assert.deepEqual(fish('im-attrs config '), ['help', 'init', 'path', 'profiles', 'show', 'trust', 'untrust']);
       assert.deepEqual(fish('im-attrs get --region '), ['cn', 'ger', 'idn', 'ind', 'jpn', 'kr', 'sgp', 'usa']);
       assert.deepEqual(fish('im-attrs --profile '), ['prod', 'staging']);
     });

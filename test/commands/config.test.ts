@@ -323,6 +323,7 @@ describe('im-attrs config', () => {
         result.stdout,
         [
           `file     ${file}`,
+          'trust    your own file (home directory or config folder): trusted',
           'profile  prod (from flag --profile)',
           '',
           'KEY         VALUE            SOURCE',

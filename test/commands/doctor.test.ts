@@ -150,7 +150,7 @@ describe('im-attrs doctor', () => {
       assert.equal(
         result.stdout.split('\n').slice(0, 3).join('\n'),
         [
-          `✓ config file   ${file}`,
+          `✓ config file   ${file}; your own file (home directory or config folder): trusted`,
           `✗ permissions   ${file} holds a secret key or UserSig and is readable by others (mode 644)`,
           `                fix: chmod 600 ${file}`,
         ].join('\n'),

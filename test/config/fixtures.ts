@@ -4,6 +4,8 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadConfigFile } from '../../src/config/load.js';
+import { trustFile } from '../../src/config/trust.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { runCli, startTestEmulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY, type RunOptions, type RunResult } from '../helpers/cli.js';
 
@@ -82,4 +84,18 @@ export function getUser1(args: readonly string[], options: RunOptions): Promise<
 /** The secrets that appear on stdout or stderr (an empty list when none leaked). */
 export function leakedSecrets(result: RunResult, secrets: readonly string[]): string[] {
   return secrets.filter((s) => result.stdout.includes(s) || result.stderr.includes(s));
+}
+
+const CODE_FILE = /\.(?:c|m)?js$/;
+
+/**
+ * Trusts a config file as `im-attrs config trust` does (issue 11): tests that put a project file
+ * with routing settings beside credentials from the environment must trust it first, as a user
+ * would. JavaScript files are skipped (never trusted, never run from a project directory).
+ */
+export async function trustProjectFile(file: string, deps: { env: Record<string, string | undefined>; homeDir: string; cwd: string }): Promise<void> {
+  if (CODE_FILE.test(file)) return;
+  const env = { XDG_CONFIG_HOME: path.join(deps.homeDir, '.config'), ...deps.env };
+  const loaded = await loadConfigFile({ env, homeDir: deps.homeDir, cwd: deps.cwd }, file);
+  if (loaded) await trustFile({ env, homeDir: deps.homeDir }, loaded);
 }

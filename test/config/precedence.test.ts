@@ -113,7 +113,7 @@ describe('configuration precedence', () => {
       const flags: GlobalFlags = {};
       for (let i = 0; i < layout.args.length; i += 2) flags[layout.args[i]!.slice(2) as keyof GlobalFlags] = layout.args[i + 1];
       const warnings: string[] = [];
-      const settings = collectSettings(flags, { filepath, data: fileData(layout) }, { env: { ...layout.env, ...extraEnv }, warn: (m) => warnings.push(m) });
+      const settings = collectSettings(flags, { filepath, data: fileData(layout), kind: 'own', sha256: '', realpath: filepath }, { env: { ...layout.env, ...extraEnv }, warn: (m) => warnings.push(m) });
       // Override warnings are handed to whoever uses the key (Runtime, or get for output).
       return { settings, warnings: [...warnings, ...settings.overrides.values()] };
     }
@@ -238,7 +238,9 @@ describe('configuration precedence', () => {
           const result = await getUser1(layout.args, { env: { ...base, IMADMIN_ENDPOINT: emulator.url, ...layout.env }, cwd, homeDir });
           const sent = emulator.requests.map((r) => r.query.usersig);
           assert.deepEqual(sent.map((s) => LAYERS.filter((l) => SIGS[l] === s)), [[row.wins]]);
-          assert.deepEqual(result, { code: 0, stdout: USER1_NDJSON, stderr: stderrFor(row, 'userSig', file) });
+          // Issue 11: a UserSig used from argv is said to be visible to other users (ps).
+          const argv = row.wins === 'flag' ? 'warning: --usersig on the command line can be read by other users of this machine (ps); prefer --usersig-file PATH or IMADMIN_USERSIG\n' : '';
+          assert.deepEqual(result, { code: 0, stdout: USER1_NDJSON, stderr: stderrFor(row, 'userSig', file) + argv });
         });
       }
     });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { GLOBAL_SEARCH_PLACES, globalConfigDir, SEARCH_PLACES, searchDirectories } from '../../src/config/load.js';
 import { tempDir, TEST_SDKAPPID, TEST_SECRET_KEY } from '../helpers/cli.js';
-import { EmulatorPool, getUser1, received, USER1_NDJSON, writeConfig } from './fixtures.js';
+import { EmulatorPool, getUser1, received, trustProjectFile, USER1_NDJSON, writeConfig } from './fixtures.js';
 
 describe('config file search', () => {
   describe('the directories searched (searchDirectories)', () => {
@@ -108,6 +108,8 @@ describe('config file search', () => {
       reads: number | undefined;
       /** Where the user-wide directory is: XDG_CONFIG_HOME set to root/xdg (default), or unset. */
       xdgHome?: 'set' | 'unset';
+      /** The file read is JavaScript in a project directory: refused, exit 3, nothing sent. */
+      refusesCode?: boolean;
       /** Run from `elsewhere/app`, outside home. */
       outsideHome?: boolean;
       args?: (p: Places) => string[];
@@ -121,8 +123,9 @@ describe('config file search', () => {
       { name: 'reads .imadminrc.json', files: [['cwd/.imadminrc.json', json]], reads: 0 },
       { name: 'reads .imadminrc.yaml', files: [['cwd/.imadminrc.yaml', yaml]], reads: 0 },
       { name: 'reads .imadminrc.yml', files: [['cwd/.imadminrc.yml', yaml]], reads: 0 },
-      { name: 'reads imadmin.config.js (CommonJS)', files: [['cwd/imadmin.config.js', cjs]], reads: 0 },
-      { name: 'reads imadmin.config.mjs (ES module)', files: [['cwd/imadmin.config.mjs', esm]], reads: 0 },
+      // Issue 11: a JS file in a project directory is code anyone who wrote the tree could have put there.
+      { name: 'refuses imadmin.config.js (CommonJS) in a project directory: it is never run', files: [['cwd/imadmin.config.js', cjs]], reads: 0, refusesCode: true },
+      { name: 'refuses imadmin.config.mjs (ES module) in a project directory: it is never run', files: [['cwd/imadmin.config.mjs', esm]], reads: 0, refusesCode: true },
       { name: 'reads the "imadmin" key of package.json', files: [['cwd/package.json', pkg]], reads: 0 },
       {
         name: 'skips a package.json without an "imadmin" key for the next file in the same directory',
@@ -147,7 +150,7 @@ describe('config file search', () => {
       },
       {
         name: 'prefers the nearest directory even when its file name comes later in the list',
-        files: [['parent/package.json', pkg], ['cwd/imadmin.config.mjs', esm]],
+        files: [['parent/package.json', pkg], ['cwd/.imadminrc.yml', yaml]],
         reads: 1,
       },
       { name: 'prefers a parent directory to home and the user-wide directory', files: [['xdg/config', yaml], ['home/.imadminrc', json], ['parent/.imadminrc', yaml]], reads: 2 },
@@ -222,9 +225,9 @@ describe('config file search', () => {
         };
         const cwd = c.outsideHome ? path.join(places.elsewhere, 'app') : places.cwd;
         mkdirSync(cwd, { recursive: true });
-        c.files.forEach(([spec, content], i) => {
+        const written = c.files.map(([spec, content], i) => {
           const [place, ...rest] = spec.split('/');
-          writeConfig(path.join(places[place as keyof Places], ...rest), content(`admin_${i}`), 0o644);
+          return writeConfig(path.join(places[place as keyof Places], ...rest), content(`admin_${i}`), 0o644);
         });
 
         const identifier = c.reads === undefined ? 'nobody' : `admin_${c.reads}`;
@@ -236,9 +239,21 @@ describe('config file search', () => {
           XDG_CONFIG_HOME: c.xdgHome === 'unset' ? undefined : path.join(root, 'xdg'),
           ...c.env?.(places),
         };
+        // These files set identifier while the key comes from IMADMIN_SECRET_KEY: project files must be trusted (issue 11).
+        for (const file of written) await trustProjectFile(file, { env, homeDir: home, cwd });
         const result = await getUser1(c.args?.(places) ?? [], { env, cwd, homeDir: home });
 
-        if (c.reads === undefined) {
+        if (c.refusesCode) {
+          const file = written[c.reads!]!;
+          assert.deepEqual(received(emulator), []);
+          assert.deepEqual(result, {
+            code: 3,
+            stdout: '',
+            stderr:
+              `im-attrs: ${file} is a JavaScript config in a project directory; im-attrs does not run it\n` +
+              `hint: JavaScript configs load only from ${places.xdg} or with --config; use .imadminrc (JSON or YAML) here\n`,
+          });
+        } else if (c.reads === undefined) {
           assert.deepEqual(received(emulator), []);
           assert.deepEqual(result, {
             code: 3,

@@ -111,7 +111,7 @@ describe('config file warnings and references', () => {
     ];
     for (const e of EXPANSIONS) {
       it(e.name, () => {
-        const settings = collectSettings({}, { filepath: '/nowhere/.imadminrc', data: { identifier: e.raw } }, { env: e.env, warn: assert.fail });
+        const settings = collectSettings({}, { filepath: '/nowhere/.imadminrc', data: { identifier: e.raw }, kind: 'own', sha256: '', realpath: '/nowhere/.imadminrc' }, { env: e.env, warn: assert.fail });
         assert.equal(settings.values.identifier?.value, e.value);
       });
     }

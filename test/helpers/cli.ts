@@ -28,6 +28,8 @@ export interface RunOptions extends TestIOOptions {
   cwd?: string;
   homeDir?: string;
   now?: () => number;
+  /** The user id the CLI runs as (config files owned by anyone else are refused); unset: not checked. */
+  uid?: number;
   /** Called with the signal source once the run has started (to fire SIGINT mid-run). */
   onSignals?: (signals: ReturnType<typeof createTestSignals>) => void;
   /**
@@ -93,6 +95,7 @@ export async function runCli(args: readonly string[], options: RunOptions = {}):
     homeDir: home,
     now: options.now ?? (() => Date.now()),
     signals,
+    uid: options.uid,
   };
   options.onSignals?.(signals);
   const code = await main(['node', 'im-attrs', ...args], deps);

@@ -10,11 +10,14 @@ try {
 }
 const [{ main }, { systemDeps }] = entry;
 
-// `im-attrs get … | head`: the reader went away. That is not an error worth a stack trace;
-// stop quietly, like any Unix filter killed by SIGPIPE would.
+// A write error on stdout outside a batch run (which watches stdout itself, saves what was not
+// printed and reports it): `… | head` is the reader's choice, stop quietly like any Unix filter
+// killed by SIGPIPE; anything else (a full disk) is said plainly, without a stack trace.
 process.stdout.on('error', (error) => {
+  if (process.stdout.listenerCount('error') > 1) return;
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
+  process.stderr.write(`im-attrs: cannot write the output: ${error.code ?? error.message}\n`);
+  process.exit(1);
 });
 
 process.exitCode = await main(process.argv, systemDeps());

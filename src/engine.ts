@@ -63,6 +63,8 @@ export interface EngineStats {
   maxInFlight: number;
   renewals: number;
   startedAt: number;
+  /** Whether the engine is waiting for the input to give the next items (for an interrupt's idle check). */
+  waitingForInput: boolean;
 }
 
 /** First Ctrl-C: `stop()` (no new batches); second: `abort()` (cancel in-flight requests). */
@@ -122,6 +124,8 @@ export interface EngineOptions<I, R> {
   concurrency: number;
   pacer: Pacer;
   retry: RetryOptions;
+  /** With per-item caps split into parts: the account of an item, so that no call carries two parts of one account. */
+  keyOf?: ((item: I) => string) | undefined;
   /**
    * Whether a call that may have reached the server can be sent again (the operation's
    * `retrySafe`). When false, only failures the server cannot have acted on are retried.
@@ -163,15 +167,41 @@ class Slots {
   }
 }
 
-async function* chunk<I>(source: AsyncIterable<I>, size: number, stats: EngineStats): AsyncGenerator<I[]> {
+/**
+ * Batches of at most `size` items. With `keyOf`, two items with the same key (parts of one
+ * account's request, split by a per-item cap) never share a batch: each goes in its own call.
+ * When the source fails (a bad input line), the good items read before it are yielded first, so
+ * that they are sent (or saved) before the error ends the run.
+ */
+async function* chunk<I>(source: AsyncIterable<I>, size: number, stats: EngineStats, keyOf?: (item: I) => string): AsyncGenerator<I[]> {
   let batch: I[] = [];
-  for await (const item of source) {
-    stats.itemsRead++;
-    batch.push(item);
-    if (batch.length >= size) {
-      yield batch;
-      batch = [];
+  const keys = new Set<string>();
+  try {
+    for await (const item of source) {
+      stats.itemsRead++;
+      if (keyOf) {
+        const key = keyOf(item);
+        if (keys.has(key)) {
+          yield batch;
+          batch = [];
+          keys.clear();
+        }
+        keys.add(key);
+      }
+      batch.push(item);
+      if (batch.length >= size) {
+        yield batch;
+        batch = [];
+        keys.clear();
+      }
     }
+  } catch (error) {
+    if (batch.length > 0) {
+      const partial = batch;
+      batch = [];
+      yield partial;
+    }
+    throw error;
   }
   if (batch.length > 0) yield batch;
 }
@@ -191,6 +221,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
     maxInFlight: 0,
     renewals: 0,
     startedAt: now(),
+    waitingForInput: false,
   };
   await options.onStart?.(stats);
   const stop = options.stop ?? new StopSwitch();
@@ -300,7 +331,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
   };
 
   let index = 0;
-  const batches = chunk(options.source, Math.max(1, options.batchSize), stats);
+  const batches = chunk(options.source, Math.max(1, options.batchSize), stats, options.keyOf);
   try {
     for (;;) {
       if (stop.stopped) break;
@@ -313,17 +344,30 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
       }
       let next: IteratorResult<I[]>;
       try {
+        stats.waitingForInput = true;
         next = await batches.next();
       } catch (error) {
+        inflight.release();
+        // Interrupted while reading: the runner closed the input (stdin) to stop reading; what
+        // was read is handed on as undone, and that is the end of the input, not an error.
+        if (stop.reason === 'interrupt') break;
         // The input itself is bad (a binary line, unreadable file): finish what is in flight,
         // hand it on, then report the input error; the rest of the input cannot be read.
-        inflight.release();
         sourceError = error;
         stop.stop('fatal');
         break;
+      } finally {
+        stats.waitingForInput = false;
       }
       if (next.done) {
         inflight.release();
+        break;
+      }
+      if (stop.stopped) {
+        // Stopped while this batch was being read: it is not sent, but kept.
+        inflight.release();
+        stats.itemsUndone += next.value.length;
+        await options.onUndone?.(next.value);
         break;
       }
       const task = runBatch(next.value, index++);
@@ -336,11 +380,21 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
       if (sourceError instanceof ImAttrsError) fatal ??= sourceError;
       else throw sourceError;
     } else if (stop.stopped) {
-      // Drain what was never sent so the caller can save it: nothing is silently dropped.
-      for await (const items of batches) {
-        stats.itemsUndone += items.length;
-        await options.onUndone?.(items);
-        if (stop.signal.aborted && !options.onUndone) break;
+      // Drain what was never sent so the caller can save it: nothing is silently dropped. (An
+      // interrupt closed stdin first, so this reads only what is already buffered, and files.)
+      try {
+        stats.waitingForInput = true;
+        for await (const items of batches) {
+          stats.itemsUndone += items.length;
+          await options.onUndone?.(items);
+          if (stop.signal.aborted && !options.onUndone) break;
+        }
+      } catch (error) {
+        // The rest of the input cannot be read (closed by an interrupt, or a bad line): what was
+        // read before it was handed on. A bad line after a fatal error is reported after it.
+        if (stop.reason !== 'interrupt' && fatal === undefined && error instanceof ImAttrsError) fatal = error;
+      } finally {
+        stats.waitingForInput = false;
       }
     }
   } finally {

@@ -36,6 +36,8 @@ export interface TestIOOptions {
   /** Text or bytes on stdin; a Readable is used as is. Default: empty, not a TTY. */
   stdin?: string | Buffer | Readable | undefined;
   stdinIsTTY?: boolean | undefined;
+  /** A stream to use as stdout instead of the in-memory one (then `out()` is empty). */
+  stdout?: Writable | undefined;
   stdoutIsTTY?: boolean | undefined;
   stderrIsTTY?: boolean | undefined;
   color?: boolean | undefined;
@@ -71,7 +73,7 @@ export function createTestIO(options: TestIOOptions = {}): TestIO {
   }
   return {
     stdin,
-    stdout: collector(outChunks),
+    stdout: options.stdout ?? collector(outChunks),
     stderr: collector(errChunks),
     stdinIsTTY: options.stdinIsTTY ?? false,
     stdoutIsTTY: options.stdoutIsTTY ?? false,

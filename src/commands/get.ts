@@ -101,7 +101,7 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
       items: readAccounts(sources, { onWarning: (m) => rt.warn(m) }),
       total,
       // Runs once --save-failed is open: if it fails, every account is saved as not done.
-      before: async () => {
+      before: async (out) => {
         let columns = explicitColumns;
         if (columns !== undefined || (format !== 'json' && format !== 'ndjson')) {
           // tsv and csv print their header first, so the columns must be known before any result:
@@ -115,7 +115,7 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
         }
         const unknown = new Set<string>();
         writer = createWriter(format, {
-          out: rt.deps.io.stdout,
+          out,
           columns,
           onUnknownColumn: (name) => {
             if (unknown.has(name)) return;
@@ -131,7 +131,6 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
       finish: () => writer?.end(),
     });
   } finally {
-    writer?.end();
     client.close();
   }
 }

@@ -1,5 +1,5 @@
 /** Where a batched command's account IDs come from: arguments, files, stdin. */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, fstatSync, statSync } from 'node:fs';
 import { fsReason, type AccountSource } from '../accounts.js';
 import { UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -15,6 +15,7 @@ export function accountSources(rt: Runtime, args: readonly string[], files: read
     // an empty result first.
     try {
       accessSync(file, constants.R_OK);
+      if (statSync(file).isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
     } catch (error) {
       throw new UsageError(`cannot read account IDs from ${file}: ${fsReason(error)}`);
     }
@@ -22,7 +23,10 @@ export function accountSources(rt: Runtime, args: readonly string[], files: read
   }
   // Explicit accounts turn off the implicit stdin: a script's inherited, never-closed stdin
   // must not make `im-attrs get alice` hang.
-  if (wantsStdin || (sources.length === 0 && !rt.deps.io.stdinIsTTY)) sources.push({ kind: 'stdin', stream: rt.deps.io.stdin });
+  if (wantsStdin || (sources.length === 0 && !rt.deps.io.stdinIsTTY)) {
+    checkStdinIsNotDirectory(rt.deps.io.stdin);
+    sources.push({ kind: 'stdin', stream: rt.deps.io.stdin });
+  }
   if (sources.length === 0) {
     throw new UsageError('no accounts given', {
       hint: 'name them (im-attrs get alice bob), use --file ids.txt, or pipe them: cut -f1 users.tsv | im-attrs get',
@@ -31,3 +35,20 @@ export function accountSources(rt: Runtime, args: readonly string[], files: read
   return sources;
 }
 
+
+/** `im-attrs get < /tmp`: reading a directory gives no lines and no error; say what is wrong instead. */
+export function checkStdinIsNotDirectory(stdin: unknown): void {
+  const fd = (stdin as { fd?: unknown }).fd;
+  if (typeof fd !== 'number') return;
+  let directory = false;
+  try {
+    directory = fstatSync(fd).isDirectory();
+  } catch {
+    return;
+  }
+  if (directory) {
+    throw new UsageError('cannot read account IDs from <stdin>: it is a directory', {
+      hint: 'redirect a file of account IDs, one per line: im-attrs get < ids.txt',
+    });
+  }
+}

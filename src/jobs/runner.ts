@@ -23,7 +23,7 @@ import type { ImClient } from '../api/client.js';
 import { MAX_ACCOUNTS_PER_CALL } from '../api/attrs.js';
 import type { BatchOperation, Operation } from '../api/operation.js';
 import { callOnce, DEFAULT_CONCURRENCY, runBatches, StopSwitch, type BatchReport, type EngineStats } from '../engine.js';
-import { ApiError, ImAttrsError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
+import { ApiError, ExitCode, ImAttrsError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
 import { parseIntOption, type Runtime } from '../runtime.js';
 import { inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural } from '../util/text.js';
@@ -52,6 +52,9 @@ export interface EngineSettings {
   /** The command's --file paths (as given): --save-failed refuses to be one of them. */
   inputFiles: readonly string[] | undefined;
 }
+
+/** After an interrupt, how long the input may stay idle before stdin is closed (see watchIdleInput). */
+const IDLE_INPUT_MS = 400;
 
 /** What `--save-failed` holds: account IDs (reads) or records to re-run (writes). */
 export type SaveKind = 'ids' | 'records';
@@ -119,10 +122,12 @@ export interface Job<I, R> {
   /** Accounts known in advance (for the spinner's ETA); undefined when streaming. */
   total?: number | undefined;
   /**
-   * Work before the first batch (e.g. fetching the attribute names), once --save-failed is open:
-   * when it fails, every account is written there as not done, then its error ends the run.
+   * Work before the first batch (e.g. fetching the attribute names, creating the writer), once
+   * --save-failed is open: when it fails, every account is written there as not done, then its
+   * error ends the run. `out` is stdout as the runner watches it: write results there (and only
+   * from `onResults`/`finish`), so that a write error is caught and what was not printed is saved.
    */
-  before?: () => Promise<void>;
+  before?: (out: NodeJS.WritableStream) => Promise<void>;
   /** Writes: input skipped before sending, counted as the items stream past (read at the end). */
   skipped?: () => Skipped;
   /** Writes: print the requests instead of sending them. */
@@ -163,21 +168,44 @@ async function drive<I, R>(
   rt: Runtime,
   settings: EngineSettings,
   job: Job<I, R>,
-  hooks: { save: (items: I[]) => Promise<void>; onSent?: (items: readonly I[]) => void },
+  hooks: { save: (items: I[]) => Promise<void>; onSent?: (items: readonly I[]) => void; stop?: StopSwitch },
 ): Promise<{ stats: EngineStats; fatal: ImAttrsError | undefined; interrupted: boolean; reasons: Map<string, number> }> {
   const { deps } = rt;
   const op = job.operation;
   deps.preferSmallHeap?.();
-  const stop = new StopSwitch();
+  const stop = hooks.stop ?? new StopSwitch();
   let signalCount = 0;
   const onSignal = (): void => {
     signalCount++;
     if (signalCount === 1) {
       stop.stop('interrupt');
+      watchIdleInput();
       rt.stderr(`stopping: no new requests; waiting for those in flight (press Ctrl-C again to abort them)`);
     } else {
       stop.abort();
     }
+  };
+  let stats: EngineStats | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  /**
+   * After an interrupt, what was read is saved and what stdin still holds is read and saved too;
+   * but a stdin that is open and idle (a script's inherited stdin, `sleep 100 | im-attrs get`)
+   * would keep the run waiting for a line that never comes. Once the engine has waited for input
+   * for IDLE_INPUT_MS without an item, stdin is closed: the run ends with what it has.
+   */
+  const watchIdleInput = (): void => {
+    let lastRead = -1;
+    let idleSince = Date.now();
+    idleTimer = setInterval(() => {
+      if (!stats) return;
+      if (!stats.waitingForInput || stats.itemsRead !== lastRead) {
+        lastRead = stats.itemsRead;
+        idleSince = Date.now();
+      } else if (Date.now() - idleSince >= IDLE_INPUT_MS) {
+        clearInterval(idleTimer);
+        (deps.io.stdin as { destroy?: () => void }).destroy?.();
+      }
+    }, IDLE_INPUT_MS / 4);
   };
   deps.signals.on('SIGINT', onSignal);
   deps.signals.on('SIGTERM', onSignal);
@@ -192,14 +220,16 @@ async function drive<I, R>(
         return job.client.call(op, items, { signal, onSent: sent });
       },
       batchSize: Math.min(settings.batchSize, op.maxItems),
+      keyOf: op.split ? op.accountOf : undefined,
       concurrency: settings.concurrency,
       pacer: job.pacer,
       retry: retryOptions(settings),
       retrySafe: op.retrySafe,
       credentials: job.client.options.credentials,
       stop,
-      onStart: async (stats) => {
-        spinner = await startSpinner(rt, job.verb, job.total, stats);
+      onStart: async (live) => {
+        stats = live;
+        spinner = await startSpinner(rt, job.verb, job.total, live);
       },
       onRetry: ({ index, attempt, reason, delayMs }) => rt.verbose(`batch ${index + 1}: ${reason}; retry ${attempt}/${settings.retries} in ${delayMs} ms`),
       onBatch: async (report: BatchReport<I, R>) => {
@@ -225,31 +255,133 @@ async function drive<I, R>(
     });
     return { ...outcome, reasons };
   } finally {
+    clearInterval(idleTimer);
     spinner?.stop();
     deps.signals.off('SIGINT', onSignal);
     deps.signals.off('SIGTERM', onSignal);
   }
 }
 
+/** The account a result is about: results are records named as the API names them. */
+function accountOfResult(result: unknown): string {
+  return typeof result === 'object' && result !== null && 'To_Account' in result ? String((result as { To_Account: unknown }).To_Account) : String(result);
+}
+
+/**
+ * stdout as a read job writes to it, watched. What a batch's results write is gathered and
+ * handed to stdout in one write when the batch is done (one write per batch also saves the CPU of
+ * one per record); the batch counts as printed only when stdout accepted that write. After a write
+ * error (a closed pipe, a full disk) nothing more is written, and the accounts of every batch not
+ * printed are handed back to be saved: each account ends printed or saved, never both.
+ * Chunks written outside a batch (a header, the closing bracket) go straight through.
+ */
+function watchOutput(real: NodeJS.WritableStream, onError: (error: NodeJS.ErrnoException) => void) {
+  let buffer: Array<string | Uint8Array> | undefined;
+  let error: NodeJS.ErrnoException | undefined;
+  const unprinted: string[] = [];
+  const fail = (err: NodeJS.ErrnoException): void => {
+    if (error) return;
+    error = err;
+    onError(err);
+  };
+  // The stream also emits 'error': without a listener that would end the process.
+  const onStreamError = (err: NodeJS.ErrnoException): void => fail(err);
+  real.on('error', onStreamError);
+  /** Writes to stdout; `done(ok)` once it accepted or refused the chunk. */
+  const put = (chunk: string | Uint8Array, done: (ok: boolean) => void): void => {
+    if (error) return done(false);
+    try {
+      real.write(chunk, (err?: Error | null) => {
+        if (err) fail(err as NodeJS.ErrnoException);
+        done(!err);
+      });
+    } catch (err) {
+      fail(err as NodeJS.ErrnoException);
+      done(false);
+    }
+  };
+  const stream = {
+    write(chunk: string | Uint8Array): boolean {
+      if (buffer) buffer.push(chunk);
+      else put(chunk, () => undefined);
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream;
+  return {
+    stream,
+    get error(): NodeJS.ErrnoException | undefined {
+      return error;
+    },
+    /** Runs `print` with what it writes gathered, then writes it in one piece, counted against `accounts`. */
+    async printing(accounts: string[], print: () => void | Promise<void>): Promise<void> {
+      buffer = [];
+      try {
+        await print();
+      } finally {
+        const chunks = buffer;
+        buffer = undefined;
+        const text = chunks.every((c) => typeof c === 'string') ? (chunks as string[]).join('') : Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+        if (text.length === 0) {
+          if (error) unprinted.push(...accounts);
+        } else {
+          put(text, (ok) => {
+            if (!ok) unprinted.push(...accounts);
+          });
+        }
+      }
+    },
+    /** Waits until stdout has accepted (or refused) everything written; returns the accounts not printed. */
+    async settle(): Promise<string[]> {
+      await new Promise<void>((resolve) => put('', () => resolve()));
+      real.off('error', onStreamError);
+      return unprinted.splice(0);
+    },
+  };
+}
+
 /** A read: results printed as they come, failed and unsent account IDs streamed to --save-failed. */
 async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, R>): Promise<EngineStats> {
   const op = job.operation;
   const sink = settings.saveFailed ? await openSaveFailed(rt, settings) : undefined;
-  const save = async (items: I[]): Promise<void> => {
-    if (sink && items.length > 0) await sink.write(`${items.map(op.accountOf).join('\n')}\n`);
+  let saved = 0;
+  const saveAccounts = async (accounts: string[]): Promise<void> => {
+    if (!sink || accounts.length === 0) return;
+    saved += accounts.length;
+    await sink.write(`${accounts.join('\n')}\n`);
+  };
+  const save = (items: I[]): Promise<void> => saveAccounts(items.map(op.accountOf));
+  const stop = new StopSwitch();
+  // A write error on stdout stops the run like a fatal error: nothing more is sent, and the
+  // rest of the input is saved with the accounts that were not printed.
+  const output = watchOutput(rt.deps.io.stdout, () => stop.stop('fatal'));
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    job.finish?.();
   };
   try {
     if (job.before) {
       try {
-        await job.before();
+        await job.before(output.stream);
       } catch (error) {
         // Nothing was sent: every account is not done.
         await drainToSave(job.items, save);
         throw error;
       }
     }
-    const { stats: s, fatal, interrupted, reasons } = await drive(rt, settings, job, { save });
-    job.finish?.();
+    const { stats: s, fatal, interrupted, reasons } = await drive(
+      rt,
+      settings,
+      {
+        ...job,
+        onResults: (results) => output.printing(results.map(accountOfResult), () => job.onResults?.(results)),
+      },
+      { save, stop },
+    );
+    finish();
+    const unprinted = await output.settle();
+    await saveAccounts(unprinted);
     const seconds = Math.max(0.001, (Date.now() - s.startedAt) / 1000);
     const parts = [`${plural(s.itemsDone, 'account')} returned`];
     if (s.itemsFailed) parts.push(`${s.itemsFailed.toLocaleString('en-US')} failed`);
@@ -258,10 +390,18 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
     if (rt.deps.io.stderrIsTTY || rt.options.verbose) rt.info(summary);
     // A write error (a full disk) is an error here, never "wrote N accounts".
     await sink?.commit();
-    if (sink && (s.itemsFailed || s.itemsUndone)) {
-      rt.info(`wrote ${plural(s.itemsFailed + s.itemsUndone, 'account')} to ${settings.saveFailed}; re-run with --file ${settings.saveFailed}`);
-    }
+    if (sink && saved) rt.info(`wrote ${plural(saved, 'account')} to ${settings.saveFailed}; re-run with --file ${settings.saveFailed}`);
     if (fatal) throw fatal;
+    const outputError = output.error;
+    if (outputError) {
+      // A closed pipe (`| head`) is the reader's choice: stop quietly, as a Unix filter does.
+      if (outputError.code === 'EPIPE' || outputError.code === 'ERR_STREAM_DESTROYED') return s;
+      throw new ImAttrsError('output', ExitCode.api, `cannot write the output: ${outputError.code ?? outputError.message}`, {
+        hint: sink
+          ? `the accounts not printed were saved: re-run them with --file ${settings.saveFailed}`
+          : 'use --save-failed <path> to keep the accounts that could not be printed',
+      });
+    }
     const hint = settings.saveFailed ? `re-run them with --file ${settings.saveFailed}` : 'use --save-failed <path> to collect them for a re-run';
     if (interrupted) {
       throw new InterruptedError(`interrupted: ${plural(s.itemsDone, 'account')} done, ${plural(s.itemsUndone + s.itemsFailed, 'account')} not done`, {
@@ -276,7 +416,8 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
     }
     return s;
   } finally {
-    job.finish?.();
+    finish();
+    await output.settle();
     // Already committed unless the run failed early; then say so if the accounts could not be saved.
     await sink?.commit().catch((error: Error) => rt.stderr(`im-attrs: ${error.message}`));
   }

@@ -1,0 +1,126 @@
+/**
+ * Issue 11, "no run loses an account": every account read ends printed or saved, exactly once,
+ * whatever stops the run (a signal with stdin idle, a bad input line, a broken stdout).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { runCli, seededIds, useEmulator, useTempDir } from '../helpers/cli.js';
+
+const files = useTempDir();
+
+/** The accounts of a JSON array printed by `get --json`. */
+function printedAccounts(stdout: string): string[] {
+  return (JSON.parse(stdout) as Array<{ To_Account: string }>).map((r) => r.To_Account);
+}
+
+function savedAccounts(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+describe('no account read is ever dropped', () => {
+  const app = useEmulator({ seedUsers: 300, rateLimit: 0 });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} with stdin open but idle ends the run: JSON closed, every account read printed or saved, exit 130`, async () => {
+      const ids = seededIds(1, 150);
+      const stdin = new PassThrough();
+      // 150 IDs and no end: 100 go out, 50 wait for more input that never comes.
+      stdin.write(`${ids.join('\n')}\n`);
+      const saved = path.join(files.dir, `idle-${signal}.txt`);
+      const result = await runCli(['get', '--json', '--rate', '0', '--save-failed', saved], {
+        env: app.env,
+        stdin,
+        onSignals: (signals) => {
+          const timer = setInterval(() => {
+            if (app.emulator.requests.length >= 1) {
+              clearInterval(timer);
+              setTimeout(() => signals.emit(signal), 50);
+            }
+          }, 2);
+        },
+      });
+      assert.equal(result.code, 130, result.stderr);
+      const printed = printedAccounts(result.stdout);
+      assert.deepEqual([...printed, ...savedAccounts(saved)], ids, 'printed + saved = input, in order, none twice');
+      assert.equal(printed.length, 100);
+    });
+  }
+
+  it('a NUL line ends the run with exit 2 after the good accounts before it are printed', async () => {
+    const ids = seededIds(1, 150);
+    const saved = path.join(files.dir, 'nul.txt');
+    const result = await runCli(['get', '--json', '--rate', '0', '--save-failed', saved], {
+      env: app.env,
+      stdin: Buffer.concat([Buffer.from(`${ids.join('\n')}\n`), Buffer.from('bad\0line\n'), Buffer.from('user000200\n')]),
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assert.deepEqual(printedAccounts(result.stdout), ids, 'the 150 good accounts read before the bad line are all printed');
+    assert.match(result.stderr, /im-attrs: line 151 of <stdin> contains a NUL byte; is this a binary file\?/);
+  });
+
+  it('an over-long line in the middle of a batch: the 99 good accounts before it are sent, not dropped', async () => {
+    const ids = seededIds(1, 99);
+    const result = await runCli(['get', '--json', '--rate', '0'], { env: app.env, stdin: `${ids.join('\n')}\n${'x'.repeat(5000)}\n` });
+    assert.equal(result.code, 2, result.stderr);
+    assert.deepEqual(printedAccounts(result.stdout), ids);
+  });
+
+  it('stdin that is a directory is a clear error, exit 2, and nothing is sent', async () => {
+    const dir = path.join(files.dir, 'a-dir');
+    mkdirSync(dir, { recursive: true });
+    const result = await runCli(['get', '--file', dir], { env: app.env });
+    assert.deepEqual(result, { code: 2, stdout: '', stderr: `im-attrs: cannot read account IDs from ${dir}: it is a directory\n` });
+    assert.equal(app.emulator.requests.length, 0);
+  });
+
+  it('a stdout write error other than a closed pipe is a clear error, exit 1, with the unprinted accounts saved', async () => {
+    const ids = seededIds(1, 250);
+    const saved = path.join(files.dir, 'enospc.txt');
+    let written = '';
+    let writes = 0;
+    // Takes the first batch, then fails like a full disk.
+    const stdout = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        writes++;
+        if (written.split('\n').length > 100) return cb(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+        written += chunk.toString();
+        cb();
+      },
+    });
+    const result = await runCli(['get', '-o', 'ndjson', '--rate', '0', '--concurrency', '1', '--save-failed', saved], {
+      env: app.env,
+      stdin: ids.join('\n'),
+      stdout,
+    });
+    assert.ok(writes > 0);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /im-attrs: cannot write the output: ENOSPC/);
+    const printed = written.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { To_Account: string }).To_Account);
+    assert.deepEqual([...printed, ...savedAccounts(saved)].sort(), ids, 'printed + saved = input, none twice');
+  });
+
+  it('a closed pipe (EPIPE) stops quietly with exit 0, and saves the unprinted accounts when --save-failed is given', async () => {
+    const ids = seededIds(1, 250);
+    const saved = path.join(files.dir, 'epipe.txt');
+    let written = '';
+    const stdout = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        if (written !== '') return cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+        written += chunk.toString();
+        cb();
+      },
+    });
+    const result = await runCli(['get', '-o', 'ndjson', '--rate', '0', '--concurrency', '1', '--save-failed', saved], {
+      env: app.env,
+      stdin: ids.join('\n'),
+      stdout,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /im-attrs:/);
+    const printed = written.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { To_Account: string }).To_Account);
+    assert.deepEqual([...printed, ...savedAccounts(saved)].sort(), ids, 'printed + saved = input, none twice');
+  });
+});

@@ -276,16 +276,9 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
     }
     const cleared = [...tp.names.keys()].filter((slot) => !next.has(slot));
     for (const slot of cleared) nextTypes.delete(slot);
-    if (cleared.length > 0) {
-      // A cleared slot drops its values (as in all_member_push). O(users), but only on this rare
-      // admin call; a later attribute in the same slot must not inherit old values.
-      for (const [account, values] of tp.attrs) {
-        if (!cleared.some((slot) => slot in values)) continue;
-        const copy = { ...values };
-        for (const slot of cleared) delete copy[slot];
-        tp.attrs.set(account, Object.freeze(copy));
-      }
-    }
+    // A cleared slot drops its values (as in all_member_push), so that a later attribute in the
+    // same slot does not inherit them. O(written accounts), on this rare admin call only.
+    for (const slot of cleared) tp.clearSlot(slot);
     tp.names = next;
     tp.types = nextTypes;
     touched();
@@ -343,13 +336,12 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
         errors.push({ To_Account: account, ErrorCode: CODES.otherAccountType, ErrorInfo: 'A property can only be applicable to one account type' });
         continue;
       }
-      const copy = { ...(tp.attrs.get(account) ?? {}) };
+      const copy = { ...tp.rawAttrs(account) };
       for (const [slot, value] of slots) {
         if (value === undefined) delete copy[slot];
         else copy[slot] = value;
       }
-      if (Object.keys(copy).length === 0) tp.attrs.delete(account);
-      else tp.attrs.set(account, Object.freeze(copy));
+      tp.setRawAttrs(account, copy);
     }
     ctx.served(changes.length, changes.length - errors.length);
     touched();
@@ -457,7 +449,7 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
     }
     const rekeyed = rekeyCondition(condition, (name) => tp.slotOf(name));
     const consider = (account: string): void => {
-      if (matches(rekeyed, tp.attrs.get(account) ?? {}, tp.tagsOf(account))) out.push(account);
+      if (matches(rekeyed, tp.rawAttrs(account), tp.tagsOf(account))) out.push(account);
     };
     for (const account of state.users.keys()) consider(account);
     for (const account of tp.registrationIds) consider(account);

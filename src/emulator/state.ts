@@ -12,8 +12,12 @@
  * RegistrationIDs (TIMPush account type 1) are not IM accounts: they live in
  * `timpush.registrationIds`, never in `users`.
  *
- * Scale: benchmarks seed millions of users, so seeded tags and TIMPush attributes are shared,
- * frozen values (a few hundred distinct ones) replaced, never mutated, on change.
+ * Scale: benchmarks seed millions of users, so seeded tags and TIMPush attributes are not stored
+ * per user: they are computed from the account's seed number (a few hundred shared, frozen values)
+ * until something is written for that account, which then stores an override. Seeding therefore
+ * costs what it did before these stores existed. Where a `--data` file and `--seed-users` both
+ * give tags or TIMPush attributes to a seeded account, the file wins (all_member_push attributes:
+ * the seed wins, as before).
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -69,16 +73,33 @@ export function seedTags(i: number): string[] {
   return tags;
 }
 
+const EMPTY_TAGS: readonly string[] = Object.freeze([]);
+const EMPTY_ATTRS: Readonly<Record<string, string>> = Object.freeze({});
+const seedTagPool = new Map<number, readonly string[]>();
+
+/** seedTags(i), shared and frozen (it repeats every SEED_TAG_PERIOD). */
+function sharedSeedTags(i: number): readonly string[] {
+  let tags = seedTagPool.get(i % SEED_TAG_PERIOD);
+  if (!tags) seedTagPool.set(i % SEED_TAG_PERIOD, (tags = Object.freeze(seedTags(i))));
+  return tags;
+}
+
 /** The TIMPush family's store: its own names, account types, attributes and tags. */
 export class TimpushStore {
   /** slot → name */
   names: Map<string, string>;
   /** slot → account type allowed to carry it; a slot without an entry is type 0. */
   types = new Map<string, AccountType>();
-  /** account → slot → value; values are frozen and replaced on change (seeded ones are shared). */
+  /** Written attributes: account → slot → value, frozen, replaced on change; they override the seed. */
   readonly attrs = new Map<string, Readonly<Record<string, string>>>();
-  /** account → tags; frozen and replaced on change. */
+  /** Written tags: account → tags, frozen, replaced on change; they override the seed. */
   readonly tags = new Map<string, readonly string[]>();
+  /** The seed number of an account (0: not seeded), from the owning EmulatorState. */
+  private readonly seedOf: (account: string) => number;
+  /** Slots of the seeded attributes, fixed when seeding; slots cleared since are left out. */
+  private seedSlots: { sex?: string; city?: string; level?: string } = {};
+  private readonly clearedSeedSlots = new Set<string>();
+  private readonly seedAttrPool = new Map<number, Readonly<Record<string, string>>>();
   /** tag → how many accounts have it: its size is the app's distinct tag count (≤1,000). */
   readonly tagUsers = new Map<string, number>();
   /** tag → the account type that carries it ("A tag can only be applicable to one account type"). */
@@ -87,10 +108,67 @@ export class TimpushStore {
   /** Set by any change, so that `--data` files of apps that never used TIMPush stay as they were. */
   touched = false;
 
-  constructor(names: Readonly<Record<string, string>>) {
+  constructor(names: Readonly<Record<string, string>>, seedOf: (account: string) => number = () => 0) {
     this.names = new Map(Object.entries(names));
+    this.seedOf = seedOf;
   }
 
+  /** Called by EmulatorState.seed: fixes the seeded attribute slots and counts the seeded tags. */
+  seeded(count: number, skip: (i: number) => boolean): void {
+    this.seedSlots = { sex: this.slotOf('sex'), city: this.slotOf('city'), level: this.slotOf('level') };
+    this.seedAttrPool.clear();
+    const perClass = new Array<number>(SEED_TAG_PERIOD).fill(0);
+    for (let i = 1; i <= count; i++) if (!skip(i)) perClass[i % SEED_TAG_PERIOD]!++;
+    perClass.forEach((n, k) => {
+      if (n === 0) return;
+      for (const tag of sharedSeedTags(k === 0 ? SEED_TAG_PERIOD : k)) {
+        this.tagUsers.set(tag, (this.tagUsers.get(tag) ?? 0) + n);
+        if (!this.tagTypes.has(tag)) this.tagTypes.set(tag, 0);
+      }
+    });
+    if (count > 0) this.touched = true;
+  }
+
+  private seedAttrs(i: number): Readonly<Record<string, string>> {
+    let record = this.seedAttrPool.get(i % SEED_ATTR_PERIOD);
+    if (!record) {
+      const out: Record<string, string> = {};
+      const { sex, city, level } = this.seedSlots;
+      if (i % 7 !== 0) {
+        if (sex !== undefined) out[sex] = i % 2 === 0 ? 'F' : 'M';
+        if (city !== undefined) out[city] = SEED_CITIES[i % SEED_CITIES.length]!;
+        if (level !== undefined && i % 3 === 0) out[level] = SEED_LEVELS[i % SEED_LEVELS.length]!;
+      }
+      this.seedAttrPool.set(i % SEED_ATTR_PERIOD, (record = Object.freeze(out)));
+    }
+    if (this.clearedSeedSlots.size === 0) return record;
+    const copy = { ...record };
+    for (const slot of this.clearedSeedSlots) delete copy[slot];
+    return copy;
+  }
+
+  /** An account's attributes by slot: what was written, else its seeded ones. */
+  rawAttrs(account: string): Readonly<Record<string, string>> {
+    const written = this.attrs.get(account);
+    if (written) return written;
+    const i = this.seedOf(account);
+    return i ? this.seedAttrs(i) : EMPTY_ATTRS;
+  }
+
+  setRawAttrs(account: string, values: Record<string, string>): void {
+    this.attrs.set(account, Object.freeze(values));
+  }
+
+  /** Drops a cleared slot's values everywhere (written and seeded). */
+  clearSlot(slot: string): void {
+    this.clearedSeedSlots.add(slot);
+    for (const [account, values] of this.attrs) {
+      if (!(slot in values)) continue;
+      const copy = { ...values };
+      delete copy[slot];
+      this.attrs.set(account, Object.freeze(copy));
+    }
+  }
   slotOf(name: string): string | undefined {
     for (const [slot, n] of this.names) if (n === name) return slot;
     return undefined;
@@ -102,7 +180,7 @@ export class TimpushStore {
 
   /** An account's attributes by name, slots in order. */
   attrsOf(account: string): Record<string, string> {
-    const values = this.attrs.get(account) ?? {};
+    const values = this.rawAttrs(account);
     const out: Record<string, string> = {};
     for (const slot of Object.keys(values).sort((a, b) => Number(a) - Number(b))) {
       const name = this.names.get(slot);
@@ -112,12 +190,15 @@ export class TimpushStore {
   }
 
   tagsOf(account: string): readonly string[] {
-    return this.tags.get(account) ?? [];
+    const written = this.tags.get(account);
+    if (written) return written;
+    const i = this.seedOf(account);
+    return i ? sharedSeedTags(i) : EMPTY_TAGS;
   }
 
   /** Replaces an account's tags, keeping the app-wide distinct count and tag types right. */
   setTags(account: string, next: readonly string[], type: AccountType): void {
-    const before = this.tags.get(account) ?? [];
+    const before = this.tagsOf(account);
     for (const tag of before) {
       const left = (this.tagUsers.get(tag) ?? 1) - 1;
       if (left > 0) this.tagUsers.set(tag, left);
@@ -130,21 +211,28 @@ export class TimpushStore {
       this.tagUsers.set(tag, (this.tagUsers.get(tag) ?? 0) + 1);
       if (!this.tagTypes.has(tag)) this.tagTypes.set(tag, type);
     }
-    if (next.length === 0) this.tags.delete(account);
-    else this.tags.set(account, Object.isFrozen(next) ? next : Object.freeze([...next]));
+    // Always stored, empty too: an empty override hides the seeded tags.
+    this.tags.set(account, next.length === 0 ? EMPTY_TAGS : Object.isFrozen(next) ? next : Object.freeze([...next]));
   }
 
   /** Forgets an account (it is not imported any more). */
   forget(account: string): void {
     this.setTags(account, [], 0);
-    this.attrs.delete(account);
+    this.attrs.set(account, EMPTY_ATTRS);
   }
 
-  toJSON(): TimpushFile {
+  /** The TIMPush part of `--data`: attributes and tags of `accounts` (and RegistrationIDs) that have any. */
+  toJSON(accounts: Iterable<string>): TimpushFile {
     const users: Record<string, Record<string, string>> = {};
-    for (const account of this.attrs.keys()) users[account] = this.attrsOf(account);
     const tags: Record<string, string[]> = {};
-    for (const [account, list] of this.tags) tags[account] = [...list];
+    const add = (account: string): void => {
+      const attrs = this.attrsOf(account);
+      if (Object.keys(attrs).length > 0) users[account] = attrs;
+      const list = this.tagsOf(account);
+      if (list.length > 0) tags[account] = [...list];
+    };
+    for (const account of accounts) add(account);
+    for (const account of this.registrationIds) add(account);
     const out: TimpushFile = { attrNames: Object.fromEntries(this.names), attrTypes: Object.fromEntries(this.types), users, tags };
     if (this.registrationIds.size > 0) out.registrationIds = [...this.registrationIds];
     return out;
@@ -161,9 +249,21 @@ export class EmulatorState {
   /** The TIMPush family's separate store; it starts with the same attribute names, all type 0. */
   readonly timpush: TimpushStore;
 
+  /** Accounts user000001…user<seeded> got the seed's tags and TIMPush attributes (computed on read). */
+  private seededCount = 0;
+
   constructor(names: Readonly<Record<string, string>> = DEFAULT_ATTR_NAMES) {
     this.names = new Map(Object.entries(names));
-    this.timpush = new TimpushStore(names);
+    this.timpush = new TimpushStore(names, (account) => this.seedIndex(account));
+  }
+
+  /** The seed number of a seeded account ("user000042" → 42), else 0. */
+  seedIndex(account: string): number {
+    if (this.seededCount === 0 || !account.startsWith('user')) return 0;
+    const digits = account.slice(4);
+    const i = Number(digits);
+    if (!Number.isInteger(i) || i < 1 || i > this.seededCount || String(i).padStart(6, '0') !== digits) return 0;
+    return i;
   }
 
   isImported(account: string): boolean {
@@ -175,10 +275,10 @@ export class EmulatorState {
     if (!this.users.has(account)) this.users.set(account, new Map());
   }
 
-  /** Makes an account not imported: it loses its data in both families. */
+  /** Makes an account not imported: it loses its data in both families (empty overrides hide the seed). */
   unimport(account: string): void {
     this.users.delete(account);
-    this.tags.delete(account);
+    this.tags.set(account, EMPTY_TAGS);
     this.timpush.forget(account);
   }
 
@@ -190,12 +290,15 @@ export class EmulatorState {
   }
 
   tagsOf(account: string): readonly string[] {
-    return this.tags.get(account) ?? [];
+    const written = this.tags.get(account);
+    if (written) return written;
+    const i = this.seedIndex(account);
+    return i ? sharedSeedTags(i) : EMPTY_TAGS;
   }
 
+  /** Stores an account's tags; an empty list is stored too, to hide seeded tags. */
   setTags(account: string, next: readonly string[]): void {
-    if (next.length === 0) this.tags.delete(account);
-    else this.tags.set(account, Object.isFrozen(next) ? next : Object.freeze([...next]));
+    this.tags.set(account, next.length === 0 ? EMPTY_TAGS : Object.isFrozen(next) ? next : Object.freeze([...next]));
   }
 
   slotOf(name: string): string | undefined {
@@ -221,32 +324,12 @@ export class EmulatorState {
    * families get the same attributes and the tags of seedTags(i).
    */
   seed(count: number): void {
-    const tagPool = new Map<number, readonly string[]>();
-    const attrPool = new Map<number, Readonly<Record<string, string>>>();
+    // Tags and TIMPush attributes are computed on read (see the header); the seed only counts
+    // TIMPush's distinct tags. Accounts that already have written tags (from --data) keep them.
     const tp = this.timpush;
-    for (let i = 1; i <= count; i++) {
-      const account = `user${String(i).padStart(6, '0')}`;
-      let tags = tagPool.get(i % SEED_TAG_PERIOD);
-      if (!tags) tagPool.set(i % SEED_TAG_PERIOD, (tags = Object.freeze(seedTags(i))));
-      this.setTags(account, tags);
-      tp.setTags(account, tags, 0);
-      let attrs = attrPool.get(i % SEED_ATTR_PERIOD);
-      if (!attrs) {
-        const record: Record<string, string> = {};
-        if (i % 7 !== 0) {
-          const set = (name: string, value: string): void => {
-            const slot = tp.slotOf(name);
-            if (slot !== undefined) record[slot] = value;
-          };
-          set('sex', i % 2 === 0 ? 'F' : 'M');
-          set('city', SEED_CITIES[i % SEED_CITIES.length]!);
-          if (i % 3 === 0) set('level', SEED_LEVELS[i % SEED_LEVELS.length]!);
-        }
-        attrPool.set(i % SEED_ATTR_PERIOD, (attrs = Object.freeze(record)));
-      }
-      if (Object.keys(attrs).length > 0) tp.attrs.set(account, attrs);
-    }
-    if (count > 0) tp.touched = true;
+    const written = tp.tags.size > 0 ? (i: number): boolean => tp.tags.has(`user${String(i).padStart(6, '0')}`) : () => false;
+    this.seededCount = Math.max(this.seededCount, count);
+    tp.seeded(count, written);
     this.seedAttrs(count);
   }
 
@@ -272,11 +355,16 @@ export class EmulatorState {
     const users: StateFile['users'] = {};
     for (const account of this.users.keys()) users[account] = this.attrsOf(account) ?? {};
     const out: StateFile = { attrNames: Object.fromEntries(this.names), users };
-    if (this.tags.size > 0) {
-      out.tags = {};
-      for (const [account, list] of this.tags) out.tags[account] = [...list];
+    const tags: Record<string, string[]> = {};
+    let tagged = false;
+    for (const account of this.users.keys()) {
+      const list = this.tagsOf(account);
+      if (list.length === 0) continue;
+      tags[account] = [...list];
+      tagged = true;
     }
-    if (this.timpush.touched || this.timpush.attrs.size > 0 || this.timpush.tags.size > 0) out.timpush = this.timpush.toJSON();
+    if (tagged) out.tags = tags;
+    if (this.timpush.touched || this.timpush.attrs.size > 0 || this.timpush.tags.size > 0) out.timpush = this.timpush.toJSON(this.users.keys());
     return out;
   }
 

@@ -91,4 +91,17 @@ describe('emulator: all_member_push tags', () => {
     assert.equal(answer.body.ErrorCode, 90032);
     assert.deepEqual(app.emulator.state.tagsOf('user000002'), ['lang-es', 'cohort-2']);
   });
+
+  it('seeded tags stay removed: im_remove_all_tags, and an account made not imported then imported again', async () => {
+    const e = app.emulator;
+    assert.deepEqual((await post(e, 'all_member_push/im_remove_all_tags', { To_Account: ['user000001'] })).body, OK);
+    e.state.unimport('user000002');
+    assert.deepEqual((await post(e, 'all_member_push/im_add_tag', { UserTags: [{ To_Account: 'user000002', Tags: ['back'] }] })).body, OK);
+    assert.deepEqual((await post(e, 'all_member_push/im_get_tag', { To_Account: ['user000001', 'user000002'] })).body.UserTags, [
+      { To_Account: 'user000001', Tags: [] },
+      { To_Account: 'user000002', Tags: ['back'] },
+    ]);
+    assert.deepEqual(e.state.timpush.tagsOf('user000002'), []);
+    assert.deepEqual(e.state.timpush.attrsOf('user000002'), {});
+  });
 });

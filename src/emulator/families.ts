@@ -45,6 +45,10 @@ export const REVOKE_WINDOW_MS = 24 * 3600 * 1000;
 export const REVOKE_SPACING_MS = 1000;
 /** TIMPush push body at most 10 KB, else 90056 (EN/74196). */
 export const MAX_TIMPUSH_BODY_BYTES = 10 * 1024;
+/** timpush/batch: "1–500 accounts" per call (trtc.io/document/67553). */
+export const MAX_BATCH_ACCOUNTS = 500;
+/** timpush/batch DataId at most 64 bytes, else 90057 (trtc.io/document/67553). */
+export const MAX_DATA_ID_BYTES = 64;
 /** all_member_push_statistics: "up to 30 days", at most 5 TaskIDs (EN/71894). */
 export const STATS_MAX_SPAN_SECONDS = 30 * 24 * 3600;
 export const STATS_MAX_TASKS = 5;
@@ -78,12 +82,15 @@ const CODES = {
   revokeTooLate: 90052,
   revokeNeedsOfflinePushInfo: 90053,
   accountCheckInvalid: 70402,
+  dataIdTooLong: 90057,
 } as const;
 
 /** A push the emulator accepted, as `GET /_emulator/pushes` lists it. */
 export interface PushTask {
   TaskId: string;
   family: PushFamily;
+  /** `push`: im_push or timpush/push (a Condition); `batch`: timpush/batch (a list of accounts). */
+  kind: 'push' | 'batch';
   /** The Condition as sent; null when there was none. */
   condition: Condition | null;
   /** Every recipient account, in store order. */
@@ -482,6 +489,7 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
     const task: PushTask = {
       TaskId: taskId(family, at, body.MsgRandom as number),
       family,
+      kind: 'push',
       condition: condition ?? null,
       recipients: recipients(family, condition),
       createdAt: at,
@@ -498,7 +506,8 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
     if (lastRevokeAt !== undefined && at - lastRevokeAt < REVOKE_SPACING_MS) return fail(CODES.revokeTooFrequent, 'revoke is limited to 1 call per second');
     lastRevokeAt = at;
     if (typeof body.TaskId !== 'string') return fail(CODES.format, 'Invalid format of TaskId');
-    const task = ctx.tasks.find((t) => t.TaskId === body.TaskId && t.family === 'timpush');
+    // Only TIMPush condition pushes: whether batch or im_push TaskIds can be recalled is UNCONFIRMED.
+    const task = ctx.tasks.find((t) => t.TaskId === body.TaskId && t.family === 'timpush' && t.kind === 'push');
     if (!task) return fail(CODES.revokeBadTask, `invalid TaskId ${body.TaskId}`);
     if (task.revokedAt !== undefined) return fail(CODES.revokeAlready, `task ${task.TaskId} was already recalled`);
     if (at - task.createdAt > REVOKE_WINDOW_MS) return fail(CODES.revokeTooLate, `task ${task.TaskId} started more than 24 hours ago`);
@@ -516,7 +525,7 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) return fail(CODES.format, 'Invalid format of TaskID');
     if (ids.length > STATS_MAX_TASKS) return fail(CODES.format, `at most ${STATS_MAX_TASKS} TaskIDs`);
     const inRange = (t: PushTask): boolean => t.createdAt >= (startSec as number) * 1000 && t.createdAt < ((endSec as number) + 1) * 1000;
-    const timpushTasks = ctx.tasks.filter((t) => t.family === 'timpush');
+    const timpushTasks = ctx.tasks.filter((t) => t.family === 'timpush' && t.kind === 'push');
     const chosen = ids.length ? (ids as string[]).map((id) => timpushTasks.find((t) => t.TaskId === id)).filter((t): t is PushTask => t !== undefined) : timpushTasks.filter(inRange);
     // F14's shape. Plausible, deterministic funnel: 90% sent, 80% of those delivered, 10% clicked.
     const Results = chosen.map((t) => {
@@ -529,6 +538,34 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
     });
     // F14: this endpoint answers "sucess" in ErrorInfo on success (EN/71894).
     return { body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: 'sucess', Results } };
+  };
+
+  /**
+   * timpush/batch: a push to a list of 1–500 accounts (F12). Not subject to the daily push quota
+   * or the spacing between pushes (its page documents per-second limits only); not in statistics.
+   */
+  const batch: Handler = (body) => {
+    const refuse = (code: number, info: string): Answer => fail(code, info, { TaskId: '' });
+    const list = body.To_Account;
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BATCH_ACCOUNTS || list.some((a) => typeof a !== 'string' || a === '')) {
+      return refuse(CODES.format, `Invalid format of To_Account: 1 to ${MAX_BATCH_ACCOUNTS} accounts`);
+    }
+    const random = body.MsgRandom;
+    if (typeof random !== 'number' || !Number.isInteger(random) || random < 0 || random > 4_294_967_295) return refuse(CODES.format, 'Invalid format of MsgRandom');
+    if (body.DataId !== undefined && (typeof body.DataId !== 'string' || byteLength(body.DataId) > MAX_DATA_ID_BYTES)) {
+      return refuse(CODES.dataIdTooLong, `DataId is longer than ${MAX_DATA_ID_BYTES} bytes`);
+    }
+    const errors: ErrorItem[] = [];
+    const reached: string[] = [];
+    for (const account of new Set(list as string[])) {
+      if (timpushKnown(account)) reached.push(account);
+      else errors.push(notImported(account));
+    }
+    const at = ctx.now();
+    const TaskId = `batch_${taskId('timpush', at, random)}`;
+    ctx.tasks.push({ TaskId, family: 'timpush', kind: 'batch', condition: null, recipients: reached, createdAt: at, msgRandom: random });
+    ctx.served(list.length, reached.length);
+    return okWithErrors({ TaskId }, errors);
   };
 
   // ---- account_check (PUSH-FAMILY.md §5, F19) ----
@@ -563,6 +600,7 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
     'timpush/remove_tag': removeTag,
     'timpush/clear_all_tags': clearAllTags,
     'timpush/push': push('timpush'),
+    'timpush/batch': batch,
     'timpush/revoke': revoke,
     'timpush/all_member_push_statistics': statistics,
     'im_open_login_svc/account_check': accountCheck,
@@ -570,4 +608,8 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
 }
 
 /** Per-command call limits lower than the general one (calls/s): statistics 1/s (EN/71894). */
-export const COMMAND_RATE_LIMITS: Readonly<Record<string, number>> = { 'timpush/all_member_push_statistics': 1 };
+export const COMMAND_RATE_LIMITS: Readonly<Record<string, number>> = {
+  'timpush/all_member_push_statistics': 1,
+  // batch: Free 10/s, Standard 30/s, Advanced 40/s (trtc.io/document/67553); the emulator is Standard.
+  'timpush/batch': 30,
+};

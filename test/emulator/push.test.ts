@@ -86,6 +86,7 @@ describe('emulator: push recipients', () => {
     assert.deepEqual(listing.tasks.at(-1), {
       TaskId: answer.body.TaskId,
       family: 'timpush',
+      kind: 'push',
       condition: { TagsAnd: ['vip', 'beta'] },
       recipients: ['user000005', 'user000025', 'user000045'],
       createdAt: clock.ms,
@@ -263,4 +264,32 @@ describe('emulator: a 5,000-user seed has varied tags', () => {
     assert.equal(app.emulator.state.timpush.tagUsers.get('vip'), 910);
     assert.deepEqual(app.emulator.state.timpush.tagsOf('user004999'), app.emulator.state.tagsOf('user004999'));
   });
+});
+
+describe('emulator: timpush/batch', () => {
+  const clock = new TestClock();
+  const app = useEmulator({ seedUsers: 3, rateLimit: 0, now: clock.now });
+
+  it('pushes to the listed accounts, with 70107 for an unknown one (F12), and is listed as a batch task', async () => {
+    const answer = await post(app.emulator, 'timpush/batch', { From_Account: 'admin', To_Account: ['user000002', 'user', 'user000001'], MsgRandom: 9, OfflinePushInfo: { Title: 'hi' }, DataId: 'd'.repeat(64) });
+    assert.deepEqual(answer.body, { ...OK, TaskId: answer.body.TaskId, ErrorList: [{ To_Account: 'user', ErrorCode: 70107, ErrorInfo: 'account not imported' }] });
+    assert.match(answer.body.TaskId as string, /^batch_[0-9a-f]+_53724e00_[0-9a-f]+_9$/);
+    const task = app.emulator.pushes.at(-1)!;
+    assert.deepEqual([task.kind, task.recipients], ['batch', ['user000002', 'user000001']]);
+    // Not a condition push: no spacing against it, and revoke does not take it.
+    assert.equal((await post(app.emulator, 'timpush/push', { MsgRandom: 1 })).body.ErrorCode, 0);
+    assert.equal((await post(app.emulator, 'timpush/revoke', { TaskId: answer.body.TaskId, OfflinePushInfo: {} })).body.ErrorCode, 90049);
+  });
+
+  const invalid: Array<[string, Record<string, unknown>, number, string]> = [
+    ['no accounts', { To_Account: [], MsgRandom: 1 }, 90001, 'Invalid format of To_Account: 1 to 500 accounts'],
+    ['501 accounts', { To_Account: Array.from({ length: 501 }, (_, i) => `a${i}`), MsgRandom: 1 }, 90001, 'Invalid format of To_Account: 1 to 500 accounts'],
+    ['no MsgRandom (F12)', { To_Account: ['user000001'] }, 90001, 'Invalid format of MsgRandom'],
+    ['a 65-byte DataId', { To_Account: ['user000001'], MsgRandom: 1, DataId: 'd'.repeat(65) }, 90057, 'DataId is longer than 64 bytes'],
+  ];
+  for (const [name, body, code, info] of invalid) {
+    it(`refuses ${name} with ${code} and an empty TaskId`, async () => {
+      assert.deepEqual((await post(app.emulator, 'timpush/batch', body)).body, { ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info, TaskId: '' });
+    });
+  }
 });

@@ -19,7 +19,7 @@
  *   its own quota and spacing. TaskIds of im_push are not accepted by TIMPush revoke/statistics
  *   (UNCONFIRMED, PUSH-FAMILY.md §2.3): they answer 90049 / leave them out.
  */
-import { MAX_TAG_BYTES, matches, rekeyCondition, validatePushRequest, type Condition, type PushFamily } from '../push/condition.js';
+import { MAX_MSG_RANDOM, MAX_TAG_BYTES, matches, rekeyCondition, validatePushRequest, type Condition, type PushFamily } from '../push/condition.js';
 import { byteLength, fail, isPlainObject, ok, type Answer } from './answer.js';
 import type { AccountType, EmulatorState } from './state.js';
 
@@ -551,7 +551,7 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
       return refuse(CODES.format, `Invalid format of To_Account: 1 to ${MAX_BATCH_ACCOUNTS} accounts`);
     }
     const random = body.MsgRandom;
-    if (typeof random !== 'number' || !Number.isInteger(random) || random < 0 || random > 4_294_967_295) return refuse(CODES.format, 'Invalid format of MsgRandom');
+    if (typeof random !== 'number' || !Number.isInteger(random) || random < 0 || random > MAX_MSG_RANDOM) return refuse(CODES.format, 'Invalid format of MsgRandom');
     if (body.DataId !== undefined && (typeof body.DataId !== 'string' || byteLength(body.DataId) > MAX_DATA_ID_BYTES)) {
       return refuse(CODES.dataIdTooLong, `DataId is longer than ${MAX_DATA_ID_BYTES} bytes`);
     }

@@ -67,7 +67,7 @@ export function newEmulatorCommand(rt: Runtime): Command {
         '(im_get_attr_name, im_set_attr_name, im_get_attr, im_set_attr, im_remove_attr), tags (im_get_tag, ' +
         'im_add_tag, im_remove_tag, im_remove_all_tags) and im_push; the v4/timpush family (get_attr_name, ' +
         'set_attr_name, get_attr, set_attr, remove_attr, get_tag, add_tag, remove_tag, clear_all_tags, push, batch, ' +
-        'revoke, all_member_push_statistics); and im_open_login_svc/account_check. It prints its base URL ' +
+        'revoke, all_member_push_statistics, all_member_push_loss); and im_open_login_svc/account_check. It prints its base URL ' +
         'on stdout and serves until Ctrl-C or SIGTERM.',
     )
     .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))

@@ -51,6 +51,8 @@ export const MAX_BATCH_ACCOUNTS = 500;
 export const MAX_DATA_ID_BYTES = 64;
 /** all_member_push_statistics: "up to 30 days", at most 5 TaskIDs (EN/71894). */
 export const STATS_MAX_SPAN_SECONDS = 30 * 24 * 3600;
+/** all_member_push_loss: "up to 7 days", at most 5 TaskIDs (EN/71895). */
+export const LOSS_MAX_SPAN_SECONDS = 7 * 24 * 3600;
 export const STATS_MAX_TASKS = 5;
 /** UTC+8: the quota day (see the header). */
 const QUOTA_DAY_OFFSET_MS = 8 * 3600 * 1000;
@@ -516,27 +518,52 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
     return ok();
   };
 
-  const statistics: Handler = (body) => {
+  /** The TIMPush condition pushes a statistics/loss request asks for, or the Answer refusing it. */
+  function reportedTasks(body: Record<string, unknown>, maxSpan: number): PushTask[] | Answer {
     const endSec = body.EndTime ?? Math.floor(ctx.now() / 1000);
-    const startSec = body.StartTime ?? (endSec as number) - STATS_MAX_SPAN_SECONDS;
+    const startSec = body.StartTime ?? (endSec as number) - maxSpan;
     if (!Number.isInteger(startSec) || !Number.isInteger(endSec) || (endSec as number) < (startSec as number)) return fail(CODES.format, 'Invalid format of StartTime/EndTime');
-    if ((endSec as number) - (startSec as number) > STATS_MAX_SPAN_SECONDS) return fail(CODES.format, 'StartTime..EndTime spans more than 30 days');
+    if ((endSec as number) - (startSec as number) > maxSpan) return fail(CODES.format, `StartTime..EndTime spans more than ${maxSpan / 86400} days`);
     const ids = body.TaskID ?? [];
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) return fail(CODES.format, 'Invalid format of TaskID');
     if (ids.length > STATS_MAX_TASKS) return fail(CODES.format, `at most ${STATS_MAX_TASKS} TaskIDs`);
     const inRange = (t: PushTask): boolean => t.createdAt >= (startSec as number) * 1000 && t.createdAt < ((endSec as number) + 1) * 1000;
     const timpushTasks = ctx.tasks.filter((t) => t.family === 'timpush' && t.kind === 'push');
-    const chosen = ids.length ? (ids as string[]).map((id) => timpushTasks.find((t) => t.TaskId === id)).filter((t): t is PushTask => t !== undefined) : timpushTasks.filter(inRange);
-    // F14's shape. Plausible, deterministic funnel: 90% sent, 80% of those delivered, 10% clicked.
-    const Results = chosen.map((t) => {
-      const TotalCount = t.recipients.length;
-      const SentCount = Math.floor(TotalCount * 0.9);
-      const DeliveredCount = Math.floor(SentCount * 0.8);
-      const ClickCount = Math.floor(DeliveredCount / 10);
-      const counts = { TotalCount, SentCount, DeliveredCount, ClickCount };
+    if (ids.length === 0) return timpushTasks.filter(inRange);
+    return (ids as string[]).map((id) => timpushTasks.find((t) => t.TaskId === id)).filter((t): t is PushTask => t !== undefined);
+  }
+
+  /** A plausible, deterministic funnel for a task: 90% sent, 80% of those delivered, 10% clicked. */
+  function funnel(t: PushTask): { TotalCount: number; SentCount: number; DeliveredCount: number; ClickCount: number } {
+    const TotalCount = t.recipients.length;
+    const SentCount = Math.floor(TotalCount * 0.9);
+    const DeliveredCount = Math.floor(SentCount * 0.8);
+    return { TotalCount, SentCount, DeliveredCount, ClickCount: Math.floor(DeliveredCount / 10) };
+  }
+
+  const statistics: Handler = (body) => {
+    const tasks = reportedTasks(body, STATS_MAX_SPAN_SECONDS);
+    if (!Array.isArray(tasks)) return tasks;
+    const Results = tasks.map((t) => {
+      const counts = funnel(t);
       return { TaskID: t.TaskId, ...counts, PlatformStatistics: [{ EventType: 1, PushPlatform: 1, ...counts }] };
     });
     // F14: this endpoint answers "sucess" in ErrorInfo on success (EN/71894).
+    return { body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: 'sucess', Results } };
+  };
+
+  /** F15's shape; the losses are the funnel's gaps (ErrCode is a string there, as in the sample). */
+  const loss: Handler = (body) => {
+    const tasks = reportedTasks(body, LOSS_MAX_SPAN_SECONDS);
+    if (!Array.isArray(tasks)) return tasks;
+    const Results = tasks.map((t) => {
+      const { TotalCount, SentCount, DeliveredCount } = funnel(t);
+      return {
+        TaskID: t.TaskId,
+        ReadyToSendLoss: [{ ErrCode: '-2', ErrCount: TotalCount - SentCount, ErrInfo: 'token not uploaded' }],
+        PostSendDeliveredLoss: [{ ErrCode: '1', ErrCount: SentCount - DeliveredCount, ErrInfo: 'regid_invalid' }],
+      };
+    });
     return { body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: 'sucess', Results } };
   };
 
@@ -603,6 +630,7 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
     'timpush/batch': batch,
     'timpush/revoke': revoke,
     'timpush/all_member_push_statistics': statistics,
+    'timpush/all_member_push_loss': loss,
     'im_open_login_svc/account_check': accountCheck,
   };
 }
@@ -610,6 +638,7 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
 /** Per-command call limits lower than the general one (calls/s): statistics 1/s (EN/71894). */
 export const COMMAND_RATE_LIMITS: Readonly<Record<string, number>> = {
   'timpush/all_member_push_statistics': 1,
+  'timpush/all_member_push_loss': 1,
   // batch: Free 10/s, Standard 30/s, Advanced 40/s (trtc.io/document/67553); the emulator is Standard.
   'timpush/batch': 30,
 };

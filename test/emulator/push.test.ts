@@ -226,6 +226,25 @@ describe('emulator: timpush revoke and statistics', () => {
     assert.deepEqual(all.body.Results.map((r: { TaskID: string }) => r.TaskID), [id]);
   });
 
+  it('all_member_push_loss answers F15\'s shape with the funnel\'s gaps', async () => {
+    const id = await push({ Condition: { TagsOr: ['lang-en'] } });
+    assert.deepEqual((await post(app.emulator, 'timpush/all_member_push_loss', { TaskID: [id] })).body, {
+      ActionStatus: 'OK',
+      ErrorCode: 0,
+      ErrorInfo: 'sucess',
+      Results: [
+        {
+          TaskID: id,
+          ReadyToSendLoss: [{ ErrCode: '-2', ErrCount: 1, ErrInfo: 'token not uploaded' }],
+          PostSendDeliveredLoss: [{ ErrCode: '1', ErrCount: 1, ErrInfo: 'regid_invalid' }],
+        },
+      ],
+    });
+    assert.equal((await post(app.emulator, 'timpush/all_member_push_loss', {})).body.ErrorCode, 60007, 'one call a second (EN/71895)');
+    clock.advance(1000);
+    assert.equal((await post(app.emulator, 'timpush/all_member_push_loss', { StartTime: 0, EndTime: 7 * 86400 + 1 })).body.ErrorInfo, 'StartTime..EndTime spans more than 7 days');
+  });
+
   const invalid: Array<[string, Record<string, unknown>]> = [
     ['6 TaskIDs', { TaskID: ['a', 'b', 'c', 'd', 'e', 'f'] }],
     ['a span over 30 days', { StartTime: 0, EndTime: 30 * 86400 + 1 }],

@@ -253,15 +253,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     tasks: pushes,
   });
 
-  /** The command a path names, as logged: im_get_attr, timpush/get_attr, …; '' when unknown. */
-  function commandOf(pathname: string): string {
-    if (pathname.startsWith(SERVICE_PREFIX)) return pathname.slice(SERVICE_PREFIX.length);
+  /**
+   * The command a path names, as logged (im_get_attr, timpush/get_attr, …; an unknown
+   * all_member_push command keeps its name, any other unknown path is ''), and whether it is
+   * served. A command is served only under its own service: /v4/all_member_push/timpush/push
+   * and /v4/im_get_tag are not.
+   */
+  function route(pathname: string): { command: string; known: boolean } {
+    if (pathname.startsWith(SERVICE_PREFIX)) {
+      const command = pathname.slice(SERVICE_PREFIX.length);
+      if (command.includes('/')) return { command: '', known: false }; // not to be counted as timpush/…
+      return { command, known: (COMMANDS as readonly string[]).includes(command) || Object.hasOwn(familyHandlers, command) };
+    }
     const rel = pathname.startsWith(API_PREFIX) ? pathname.slice(API_PREFIX.length) : '';
-    return Object.hasOwn(familyHandlers, rel) ? rel : '';
-  }
-
-  function isCommand(command: string): boolean {
-    return (COMMANDS as readonly string[]).includes(command) || Object.hasOwn(familyHandlers, command);
+    const known = rel.includes('/') && Object.hasOwn(familyHandlers, rel);
+    return { command: known ? rel : '', known };
   }
 
   function handle(command: Command, body: Record<string, unknown>): Answer {
@@ -430,7 +436,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       } catch {
         // kept as text in the log; answered with 90001 below
       }
-      const command = commandOf(url.pathname);
+      const { command, known } = route(url.pathname);
       const entry: LoggedRequest = { command, path: url.pathname, query, body, receivedAt, outcome: '' };
       log(entry);
       stats.requests[command || url.pathname] = (stats.requests[command || url.pathname] ?? 0) + 1;
@@ -447,7 +453,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         }, delay());
       };
 
-      if (req.method !== 'POST' || !isCommand(command)) {
+      if (req.method !== 'POST' || !known) {
         return send({ status: 404, body: { ActionStatus: 'FAIL', ErrorCode: 60002, ErrorInfo: `no such command: ${url.pathname}` } });
       }
       if (overRate(command, receivedAt)) {

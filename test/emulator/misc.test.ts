@@ -36,11 +36,19 @@ describe('emulator: account_check', () => {
     });
   }
 
-  it('answers 404 / 60002 for an unknown command of a known service, logged without a command', async () => {
-    const answer = await post(app.emulator, 'timpush/no_such', {});
-    assert.equal(answer.status, 404);
-    assert.deepEqual(answer.body, { ActionStatus: 'FAIL', ErrorCode: 60002, ErrorInfo: 'no such command: /v4/timpush/no_such' });
-    assert.deepEqual(app.emulator.stats().requests, { '/v4/timpush/no_such': 1 });
+  it('answers 404 / 60002 for an unknown command, and for a command under another service', async () => {
+    for (const path of ['timpush/no_such', 'im_get_tag', 'all_member_push/timpush/get_tag', 'timpush/im_get_tag', 'all_member_push/nope']) {
+      const answer = await post(app.emulator, path, { To_Account: ['user000001'] });
+      assert.equal(answer.status, 404, path);
+      assert.deepEqual(answer.body, { ActionStatus: 'FAIL', ErrorCode: 60002, ErrorInfo: `no such command: /v4/${path}` });
+    }
+    assert.deepEqual(app.emulator.stats().requests, {
+      '/v4/timpush/no_such': 1,
+      '/v4/im_get_tag': 1,
+      '/v4/all_member_push/timpush/get_tag': 1,
+      '/v4/timpush/im_get_tag': 1,
+      nope: 1,
+    });
   });
 
   it('counts the new endpoints in /_emulator/stats (requests, batch sizes, errors)', async () => {

@@ -243,7 +243,7 @@ export function createFamilyHandlers(ctx: FamilyContext): Record<string, Handler
   const imRemoveAllTags: Handler = (body) => {
     const accounts = accountList(body, 'To_Account');
     if (!Array.isArray(accounts)) return accounts;
-    for (const account of accounts) state.setTags(account, []);
+    for (const account of accounts) if (state.isImported(account)) state.setTags(account, []);
     ctx.served(accounts.length, accounts.length);
     ctx.changed();
     return ok();

@@ -81,6 +81,11 @@ export interface EmulatorOptions {
   latencyInMs?: number;
   /** Random ± added to latencyInMs (seeded by faultSeed). */
   jitterInMs?: number;
+  /**
+   * How the inbound delay waits: setTimeout by default. Tests pass their own to hold requests
+   * "on the wire" and release them when they choose, with no wall-clock waiting.
+   */
+  scheduleInbound?: (serve: () => void, ms: number) => void;
   /** Default strict. */
   envelope?: EnvelopeMode;
   /** Pushes a day per family (im_push, timpush/push); default 100 (EN/37166). */
@@ -424,7 +429,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     req.on('end', () => {
       const wait = options.latencyInMs || options.jitterInMs ? inboundDelay() : 0;
       // Without an inbound delay the request is handled at once, exactly as before the option.
-      if (wait > 0) setTimeout(() => void (res.destroyed || serve(now())), wait);
+      if (wait > 0) (options.scheduleInbound ?? setTimeout)(() => void (res.destroyed || serve(now())), wait);
       else serve(receivedAt);
     });
     const serve = (receivedAt: number): void => {

@@ -105,15 +105,26 @@ describe('emulator: --envelope', () => {
 });
 
 describe('emulator: --latency-in', () => {
-  it('holds a request before the rate limiter and the log see it', async () => {
-    // 250 ms in: the log is read while the request is still on its way in.
-    const e = await startTestEmulator({ latencyInMs: 250, rateLimit: 0 });
+  it('holds a request before the rate limiter and the log see it, for a seeded ± jitter', async () => {
+    const held: Array<{ serve: () => void; ms: number }> = [];
+    const clock = { ms: 1_000_000 };
+    const e = await startTestEmulator({ latencyInMs: 40, jitterInMs: 20, rateLimit: 1, now: () => clock.ms, scheduleInbound: (serve, ms) => held.push({ serve, ms }) });
     try {
-      const call = post(e, 'all_member_push/im_get_attr_name', {});
-      assert.deepEqual(await getJson(e, 'requests'), []);
-      assert.equal((await call).body.ErrorCode, 0);
-      assert.deepEqual(requestLog(e), [['im_get_attr_name', {}]]);
-      assert.deepEqual(e.stats().peakWindow, { im_get_attr_name: 1 });
+      const first = post(e, 'all_member_push/im_get_attr_name', {});
+      const second = post(e, 'all_member_push/im_get_attr_name', {});
+      while (held.length < 2) await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(await getJson(e, 'requests'), [], 'nothing reached the emulator yet');
+      // The seeded jitter: the same numbers on every run with the default --fault-seed.
+      assert.deepEqual(held.map((h) => Math.round(h.ms * 1000) / 1000), [56.945, 33.322]);
+      // Released one second apart, both pass a 1/s limiter: it counts arrivals, not sends.
+      clock.ms += 40;
+      held[1]!.serve();
+      clock.ms += 1000;
+      held[0]!.serve();
+      assert.equal((await first).body.ErrorCode, 0);
+      assert.equal((await second).body.ErrorCode, 0);
+      assert.deepEqual(e.requests.map((r) => r.receivedAt), [1_000_040, 1_001_040]);
+      assert.equal(e.stats().rejectedForRate, 0);
     } finally {
       await e.close();
     }

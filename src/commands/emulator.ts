@@ -38,6 +38,7 @@ export interface EmulatorCommandOptions {
   pushQuota: string;
   notImported?: string;
   registrationIds?: string;
+  sharedPushStores?: boolean;
 }
 
 const EXAMPLES = `
@@ -77,6 +78,7 @@ export function newEmulatorCommand(rt: Runtime): Command {
     .option('--data <file.json>', 'load state from this file and save every change to it (atomically)')
     .option('--seed-users <n>', 'create N deterministic users user000001… with a few attributes and tags (in both families)')
     .option('--not-imported <ids-file>', 'make these accounts (one per line) not imported: no data, 70107 on timpush, NotImported in account_check')
+    .option('--shared-push-stores', 'let v4/timpush read and write the all_member_push attributes and tags (default: separate stores; unconfirmed which is real)')
     .option('--registration-ids <ids-file>', 'make these accounts (one per line) TIMPush RegistrationIDs (account type 1), not IM accounts')
     .option('--secret-key-file <path>', 'verify every UserSig with this secret key ("-" reads stdin; default: IMADMIN_SECRET_KEY); without one only presence is checked')
     .addOption(new Option('--latency <ms>', 'delay before each answer').default('0'))
@@ -141,6 +143,7 @@ export async function emulatorRun(rt: Runtime, options: EmulatorCommandOptions):
     pushQuota: parseIntOption('--push-quota', options.pushQuota, 0, 1_000_000),
     notImported,
     registrationIds,
+    sharedStores: options.sharedPushStores === true,
     // A long-running emulator keeps the last requests only, so a benchmark cannot fill memory.
     logLimit: 10_000,
   }).catch((error: NodeJS.ErrnoException) => {

@@ -90,6 +90,11 @@ export interface EmulatorOptions {
   envelope?: EnvelopeMode;
   /** Pushes a day per family (im_push, timpush/push); default 100 (EN/37166). */
   pushQuota?: number;
+  /**
+   * TIMPush reads and writes the all_member_push attributes and tags instead of a store of its
+   * own (whether Tencent shares them is UNCONFIRMED, so the default keeps them apart).
+   */
+  sharedStores?: boolean;
   /** Accounts that are not imported, applied after --data and --seed-users. */
   notImported?: string[];
   /** Accounts of TIMPush account type 1 (RegistrationIDs), applied after notImported. */
@@ -175,6 +180,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const shuffleRandom = seededRandom((options.faultSeed ?? 1) + 1);
   const state = options.dataFile ? EmulatorState.load(options.dataFile) : new EmulatorState(options.attrNames ?? DEFAULT_ATTR_NAMES);
   if (options.attrNames && options.dataFile) state.names = new Map(Object.entries(options.attrNames));
+  if (options.sharedStores) state.shareStores();
   if (options.seedUsers) state.seed(options.seedUsers);
   for (const account of options.notImported ?? []) state.unimport(account);
   for (const account of options.registrationIds ?? []) state.markRegistrationId(account);

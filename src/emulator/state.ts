@@ -8,7 +8,8 @@
  * Accounts: the keys of `users` are the app's imported accounts (account_check answers from
  * them). The all_member_push attribute and tag stores hang off those accounts; the TIMPush family
  * (`v4/timpush/*`) has a store of its own (`timpush`), because whether Tencent shares one store
- * between the two families is UNCONFIRMED (PUSH-FAMILY.md §3): a client must not rely on either.
+ * between the two families is UNCONFIRMED (PUSH-FAMILY.md §3): a client must not rely on either,
+ * and `--shared-push-stores` (shareStores()) runs the other reading, one store for both.
  * RegistrationIDs (TIMPush account type 1) are not IM accounts: they live in
  * `timpush.registrationIds`, never in `users`.
  *
@@ -86,8 +87,7 @@ function sharedSeedTags(i: number): readonly string[] {
 
 /** The TIMPush family's store: its own names, account types, attributes and tags. */
 export class TimpushStore {
-  /** slot → name */
-  names: Map<string, string>;
+  private ownNames: Map<string, string>;
   /** slot → account type allowed to carry it; a slot without an entry is type 0. */
   types = new Map<string, AccountType>();
   /** Written attributes: account → slot → value, frozen, replaced on change; they override the seed. */
@@ -109,8 +109,17 @@ export class TimpushStore {
   touched = false;
 
   constructor(names: Readonly<Record<string, string>>, seedOf: (account: string) => number = () => 0) {
-    this.names = new Map(Object.entries(names));
+    this.ownNames = new Map(Object.entries(names));
     this.seedOf = seedOf;
+  }
+
+  /** slot → name */
+  get names(): Map<string, string> {
+    return this.ownNames;
+  }
+
+  set names(next: Map<string, string>) {
+    this.ownNames = next;
   }
 
   /** Called by EmulatorState.seed: fixes the seeded attribute slots and counts the seeded tags. */
@@ -198,7 +207,12 @@ export class TimpushStore {
 
   /** Replaces an account's tags, keeping the app-wide distinct count and tag types right. */
   setTags(account: string, next: readonly string[], type: AccountType): void {
-    const before = this.tagsOf(account);
+    this.recount(this.tagsOf(account), next, type);
+    this.storeTags(account, next);
+  }
+
+  /** Moves the app-wide tag counts from an account's `before` tags to its `next` ones. */
+  recount(before: readonly string[], next: readonly string[], type: AccountType): void {
     for (const tag of before) {
       const left = (this.tagUsers.get(tag) ?? 1) - 1;
       if (left > 0) this.tagUsers.set(tag, left);
@@ -211,7 +225,10 @@ export class TimpushStore {
       this.tagUsers.set(tag, (this.tagUsers.get(tag) ?? 0) + 1);
       if (!this.tagTypes.has(tag)) this.tagTypes.set(tag, type);
     }
-    // Always stored, empty too: an empty override hides the seeded tags.
+  }
+
+  /** Stores tags without counting. Always stored, empty too: an empty override hides the seeded tags. */
+  protected storeTags(account: string, next: readonly string[]): void {
     this.tags.set(account, next.length === 0 ? EMPTY_TAGS : Object.isFrozen(next) ? next : Object.freeze([...next]));
   }
 
@@ -247,7 +264,9 @@ export class EmulatorState {
   /** all_member_push tags: account → tags, frozen and replaced on change (seeded ones are shared). */
   readonly tags = new Map<string, readonly string[]>();
   /** The TIMPush family's separate store; it starts with the same attribute names, all type 0. */
-  readonly timpush: TimpushStore;
+  timpush: TimpushStore;
+  /** Set by shareStores(): the two families read and write one store. */
+  private shared = false;
 
   /** Accounts user000001…user<seeded> got the seed's tags and TIMPush attributes (computed on read). */
   private seededCount = 0;
@@ -277,8 +296,8 @@ export class EmulatorState {
 
   /** Makes an account not imported: it loses its data in both families (empty overrides hide the seed). */
   unimport(account: string): void {
+    this.setTags(account, EMPTY_TAGS);
     this.users.delete(account);
-    this.tags.set(account, EMPTY_TAGS);
     this.timpush.forget(account);
   }
 
@@ -298,7 +317,35 @@ export class EmulatorState {
 
   /** Stores an account's tags; an empty list is stored too, to hide seeded tags. */
   setTags(account: string, next: readonly string[]): void {
+    // Shared stores: TIMPush's app-wide tag count must see all_member_push writes too.
+    if (this.shared) this.timpush.recount(this.tagsOf(account), next, 0);
+    this.storeTags(account, next);
+  }
+
+  /** Stores tags without counting (SharedTimpushStore counts itself). */
+  storeTags(account: string, next: readonly string[]): void {
     this.tags.set(account, next.length === 0 ? EMPTY_TAGS : Object.isFrozen(next) ? next : Object.freeze([...next]));
+  }
+
+  /**
+   * `--shared-push-stores`: from now on TIMPush reads and writes the all_member_push attributes,
+   * names and tags (RegistrationIDs, which are not IM accounts, keep TIMPush's own). Call before
+   * seeding. The TIMPush tag counts are rebuilt once here: O(accounts), at start-up only.
+   */
+  shareStores(): void {
+    if (this.shared) return;
+    const old = this.timpush;
+    const store = new SharedTimpushStore(this, (account) => this.seedIndex(account));
+    store.types = old.types;
+    for (const id of old.registrationIds) {
+      store.registrationIds.add(id);
+      store.setRawAttrs(id, { ...old.rawAttrs(id) });
+      store.setTags(id, old.tagsOf(id), 1);
+    }
+    for (const account of this.users.keys()) store.recount([], this.tagsOf(account), 0);
+    store.touched = old.touched;
+    this.timpush = store;
+    this.shared = true;
   }
 
   slotOf(name: string): string | undefined {
@@ -327,7 +374,8 @@ export class EmulatorState {
     // Tags and TIMPush attributes are computed on read (see the header); the seed only counts
     // TIMPush's distinct tags. Accounts that already have written tags (from --data) keep them.
     const tp = this.timpush;
-    const written = tp.tags.size > 0 ? (i: number): boolean => tp.tags.has(`user${String(i).padStart(6, '0')}`) : () => false;
+    const writtenTags = this.shared ? this.tags : tp.tags;
+    const written = writtenTags.size > 0 ? (i: number): boolean => writtenTags.has(`user${String(i).padStart(6, '0')}`) : () => false;
     this.seededCount = Math.max(this.seededCount, count);
     tp.seeded(count, written);
     this.seedAttrs(count);
@@ -425,5 +473,51 @@ export class EmulatorState {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(this.toJSON(), null, 2)}\n`);
     renameSync(tmp, file);
+  }
+}
+
+/**
+ * The TIMPush store of `--shared-push-stores`: a view of the all_member_push store for IM
+ * accounts, TimpushStore's own maps for RegistrationIDs only. It keeps the app-wide tag counts.
+ */
+class SharedTimpushStore extends TimpushStore {
+  constructor(
+    private readonly amp: EmulatorState,
+    seedOf: (account: string) => number,
+  ) {
+    super({}, seedOf);
+  }
+
+  override get names(): Map<string, string> {
+    return this.amp.names;
+  }
+
+  override set names(next: Map<string, string>) {
+    this.amp.names = next;
+  }
+
+  override rawAttrs(account: string): Readonly<Record<string, string>> {
+    if (this.registrationIds.has(account)) return super.rawAttrs(account);
+    return Object.fromEntries(this.amp.users.get(account) ?? []);
+  }
+
+  override setRawAttrs(account: string, values: Record<string, string>): void {
+    if (this.registrationIds.has(account)) return super.setRawAttrs(account, values);
+    if (!this.amp.users.has(account)) return; // not imported: nothing to hang attributes on
+    this.amp.users.set(account, new Map(Object.entries(values).sort(([a], [b]) => Number(a) - Number(b))));
+  }
+
+  override clearSlot(slot: string): void {
+    super.clearSlot(slot);
+    for (const values of this.amp.users.values()) values.delete(slot);
+  }
+
+  override tagsOf(account: string): readonly string[] {
+    return this.registrationIds.has(account) ? super.tagsOf(account) : this.amp.tagsOf(account);
+  }
+
+  protected override storeTags(account: string, next: readonly string[]): void {
+    if (this.registrationIds.has(account)) super.storeTags(account, next);
+    else this.amp.storeTags(account, next);
   }
 }

@@ -204,3 +204,31 @@ describe('emulator: v4/timpush tags', () => {
     ]);
   });
 });
+
+describe('emulator: --shared-push-stores', () => {
+  const app = useEmulator({ seedUsers: 5, rateLimit: 0, sharedStores: true, registrationIds: [REG] }, { perTest: true });
+
+  it('TIMPush and all_member_push read and write the same attributes and tags', async () => {
+    const e = app.emulator;
+    assert.deepEqual((await post(e, 'timpush/set_attr', { UserAttrs: [{ To_Account: 'user000001', Attrs: { city: 'Paris' } }] })).body, OK);
+    assert.deepEqual((await post(e, 'all_member_push/im_get_attr', { To_Account: ['user000001'] })).body.UserAttrs, [{ To_Account: 'user000001', Attrs: { sex: 'M', city: 'Paris' } }]);
+    assert.deepEqual((await post(e, 'all_member_push/im_add_tag', { UserTags: [{ To_Account: 'user000002', Tags: ['from-amp'] }] })).body, OK);
+    assert.deepEqual((await post(e, 'timpush/get_tag', { To_Account: ['user000002'] })).body.UserTags, [{ To_Account: 'user000002', Tags: ['lang-es', 'cohort-2', 'from-amp'] }]);
+    assert.deepEqual((await post(e, 'timpush/set_attr_name', { AttrNames: { '3': 'vip' } })).body, OK);
+    assert.deepEqual((await post(e, 'all_member_push/im_get_attr_name', {})).body.AttrNames, { '0': 'sex', '1': 'city', '2': 'level', '3': 'vip' });
+    assert.deepEqual((await post(e, 'timpush/push', { MsgRandom: 1, Condition: { TagsOr: ['from-amp'] } })).body.ErrorCode, 0);
+    assert.deepEqual(e.pushes.at(-1)!.recipients, ['user000002']);
+  });
+
+  it('keeps the app-wide tag count across both families, and RegistrationIDs in TIMPush only', async () => {
+    const e = app.emulator;
+    const before = e.state.timpush.tagUsers.size;
+    assert.deepEqual((await post(e, 'all_member_push/im_add_tag', { UserTags: [{ To_Account: 'user000003', Tags: ['amp-new'] }] })).body, OK);
+    assert.equal(e.state.timpush.tagUsers.size, before + 1);
+    assert.deepEqual((await post(e, 'all_member_push/im_remove_all_tags', { To_Account: ['user000003'] })).body, OK);
+    assert.equal(e.state.timpush.tagUsers.get('amp-new'), undefined);
+    assert.deepEqual((await post(e, 'timpush/add_tag', { UserTags: [{ To_Account: REG, Tags: ['device'] }] })).body, OK);
+    assert.deepEqual(e.state.timpush.tagsOf(REG), ['device']);
+    assert.equal(e.state.isImported(REG), false);
+  });
+});

@@ -4,7 +4,10 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { readAccounts } from '../accounts.js';
 import { UsageError } from '../errors.js';
+import { DEFAULT_PUSH_QUOTA } from '../emulator/families.js';
+import { CONDITION_READINGS } from '../push/condition.js';
 import {
   DEFAULT_EMULATOR_IDENTIFIER,
   DEFAULT_EMULATOR_RATE_LIMIT,
@@ -29,6 +32,13 @@ export interface EmulatorCommandOptions {
   rateLimit: string;
   fail?: string[];
   faultSeed: string;
+  latencyIn: string;
+  jitterIn: string;
+  envelope: string;
+  pushQuota: string;
+  notImported?: string;
+  registrationIds?: string;
+  sharedPushStores?: boolean;
 }
 
 const EXAMPLES = `
@@ -42,15 +52,23 @@ Then point im-attrs at it:
     IMADMIN_IDENTIFIER=${DEFAULT_EMULATOR_IDENTIFIER} IMADMIN_SECRET_KEY=… im-attrs get user000001
 
 GET /_emulator/stats answers request counts, the busiest one-second window, rate rejections and
-faults injected; GET /_emulator/requests the request log (UserSig redacted).
+faults injected; GET /_emulator/requests the request log (UserSig redacted); GET /_emulator/pushes
+every accepted push (TaskId, family, condition, time) with its full list of recipients.
+
+The all_member_push and v4/timpush families keep separate attribute and tag stores (whether
+Tencent shares them is unconfirmed). Push conditions are read as follows where the docs are silent:
+${CONDITION_READINGS.map((r) => `  - ${r}`).join('\n')}
 `;
 
 export function newEmulatorCommand(rt: Runtime): Command {
   const command = new Command('emulator')
     .summary('run a local emulator of the REST API, for demos, scripts and tests')
     .description(
-      'Run a local emulator of the Chat REST API push-attribute commands (im_get_attr_name, ' +
-        'im_set_attr_name, im_get_attr, im_set_attr, im_remove_attr) on loopback. It prints its base URL ' +
+      'Run a local emulator of the Chat REST API push commands on loopback: all_member_push attributes ' +
+        '(im_get_attr_name, im_set_attr_name, im_get_attr, im_set_attr, im_remove_attr), tags (im_get_tag, ' +
+        'im_add_tag, im_remove_tag, im_remove_all_tags) and im_push; the v4/timpush family (get_attr_name, ' +
+        'set_attr_name, get_attr, set_attr, remove_attr, get_tag, add_tag, remove_tag, clear_all_tags, push, batch, ' +
+        'revoke, all_member_push_statistics, all_member_push_loss); and im_open_login_svc/account_check. It prints its base URL ' +
         'on stdout and serves until Ctrl-C or SIGTERM.',
     )
     .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))
@@ -58,13 +76,20 @@ export function newEmulatorCommand(rt: Runtime): Command {
     .addOption(new Option('--sdkappid <n>', 'the SDKAppID it answers for').default(String(DEFAULT_EMULATOR_SDKAPPID)))
     .addOption(new Option('--identifier <admin>', 'the administrator account').default(DEFAULT_EMULATOR_IDENTIFIER))
     .option('--data <file.json>', 'load state from this file and save every change to it (atomically)')
-    .option('--seed-users <n>', 'create N deterministic users user000001… with a few attributes')
+    .option('--seed-users <n>', 'create N deterministic users user000001… with a few attributes and tags (in both families)')
+    .option('--not-imported <ids-file>', 'make these accounts (one per line) not imported: no data, 70107 on timpush, NotImported in account_check')
+    .option('--shared-push-stores', 'let v4/timpush read and write the all_member_push attributes and tags (default: separate stores; unconfirmed which is real)')
+    .option('--registration-ids <ids-file>', 'make these accounts (one per line) TIMPush RegistrationIDs (account type 1), not IM accounts')
     .option('--secret-key-file <path>', 'verify every UserSig with this secret key ("-" reads stdin; default: IMADMIN_SECRET_KEY); without one only presence is checked')
     .addOption(new Option('--latency <ms>', 'delay before each answer').default('0'))
     .addOption(new Option('--jitter <ms>', 'random ± added to the latency').default('0'))
+    .addOption(new Option('--latency-in <ms>', 'delay before a request reaches the rate limiter (network on the way in)').default('0'))
+    .addOption(new Option('--jitter-in <ms>', 'random ± added to --latency-in').default('0'))
+    .addOption(new Option('--envelope <mode>', 'strict: every answer has ActionStatus, ErrorCode, ErrorInfo; loose: some omit ActionStatus or ErrorInfo, some successes say "sucess" (seeded by --fault-seed)').choices(['strict', 'loose']).default('strict'))
+    .addOption(new Option('--push-quota <n>', 'pushes a day per family (im_push, timpush/push)').default(String(DEFAULT_PUSH_QUOTA)))
     .addOption(new Option('--rate-limit <calls/s>', 'per command, over any one-second window; 0 = off').default(String(DEFAULT_EMULATOR_RATE_LIMIT)))
     .option('--fail <what:fraction>', 'inject faults: an error code (91000), http502, http503, reset, timeout or garbage (repeatable)', collect)
-    .addOption(new Option('--fault-seed <n>', 'seed for reproducible faults and jitter').default('1'));
+    .addOption(new Option('--fault-seed <n>', 'seed for reproducible faults, jitter and loose envelopes').default('1'));
   command.addHelpText('after', EXAMPLES);
   command.action(async (options: EmulatorCommandOptions) => {
     await emulatorRun(rt, options);
@@ -87,6 +112,14 @@ export async function emulatorRun(rt: Runtime, options: EmulatorCommandOptions):
     secretKey = deps.env.IMADMIN_SECRET_KEY.trim();
   }
   rt.secrets.add(secretKey);
+  const idsOf = async (file: string | undefined): Promise<string[] | undefined> => {
+    if (file === undefined) return undefined;
+    const ids: string[] = [];
+    for await (const id of readAccounts([{ kind: 'file', path: path.resolve(deps.cwd, file) }])) ids.push(id);
+    return ids;
+  };
+  const notImported = await idsOf(options.notImported);
+  const registrationIds = await idsOf(options.registrationIds);
   // --sdkappid and --identifier are also global options, and commander hands a value given after
   // `emulator` to the program: take it from there when it was given.
   const sdkappid = rt.options.sdkappid ?? options.sdkappid;
@@ -104,6 +137,13 @@ export async function emulatorRun(rt: Runtime, options: EmulatorCommandOptions):
     rateLimit: parseIntOption('--rate-limit', options.rateLimit, 0, 1_000_000),
     faults,
     faultSeed: parseIntOption('--fault-seed', options.faultSeed, 0, 2 ** 31),
+    latencyInMs: parseIntOption('--latency-in', options.latencyIn, 0, 60_000),
+    jitterInMs: parseIntOption('--jitter-in', options.jitterIn, 0, 60_000),
+    envelope: options.envelope === 'loose' ? 'loose' : 'strict',
+    pushQuota: parseIntOption('--push-quota', options.pushQuota, 0, 1_000_000),
+    notImported,
+    registrationIds,
+    sharedStores: options.sharedPushStores === true,
     // A long-running emulator keeps the last requests only, so a benchmark cannot fill memory.
     logLimit: 10_000,
   }).catch((error: NodeJS.ErrnoException) => {

@@ -10,10 +10,17 @@
  * - `im_set_attr` on an unknown account imports it;
  * - `im_set_attr_name` merges the slots it is given into the existing ones ("" clears a slot);
  * - rate-limited calls are answered with 60007 and are not served.
+ *
+ * Beyond the attribute commands it serves all_member_push tags and im_push, the TIMPush family
+ * (`v4/timpush/*`) with a store of its own, and account_check: see families.ts for their limits,
+ * codes and choices, and src/push/condition.ts for push targeting. Accepted pushes are listed,
+ * with every recipient, at `GET /_emulator/pushes`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verify } from '../usersig.js';
+import { byteLength, fail, ok, type Answer } from './answer.js';
+import { COMMAND_RATE_LIMITS, createFamilyHandlers, DEFAULT_PUSH_QUOTA, type PushTask } from './families.js';
 import { DEFAULT_ATTR_NAMES, EmulatorState } from './state.js';
 
 export const DEFAULT_EMULATOR_SDKAPPID = 1400000000;
@@ -25,8 +32,17 @@ const MAX_BYTES = 50;
 const MAX_SLOTS = 10;
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const SERVICE_PREFIX = '/v4/all_member_push/';
+/** Other services are logged as `<service>/<command>` (e.g. timpush/get_attr): unambiguous. */
+const API_PREFIX = '/v4/';
 const COMMANDS = ['im_get_attr_name', 'im_set_attr_name', 'im_get_attr', 'im_set_attr', 'im_remove_attr'] as const;
 type Command = (typeof COMMANDS)[number];
+
+/**
+ * `strict`: every answer has ActionStatus, ErrorCode and ErrorInfo (the documented samples).
+ * `loose`: like the real service sometimes is (PUSH-FAMILY.md, Corrections §5): some answers
+ * have no ActionStatus, some successes carry a non-empty ErrorInfo ("sucess") or none at all.
+ */
+export type EnvelopeMode = 'strict' | 'loose';
 
 export type FaultKind = 'http502' | 'http503' | 'reset' | 'timeout' | 'garbage' | `code:${number}`;
 
@@ -56,8 +72,33 @@ export interface EmulatorOptions {
   shuffle?: boolean;
   /** Keep at most this many request log entries (oldest dropped). Default: all. */
   logLimit?: number;
-  /** Unix milliseconds, for UserSig expiry checks. */
+  /**
+   * Unix milliseconds: the emulator's clock, for UserSig expiry, the rate limiter, push spacing,
+   * the daily push quota and revoke windows. Tests inject one to move time without sleeping.
+   */
   now?: () => number;
+  /** Delay (ms) before a request reaches the rate limiter, modelling the network on the way in. */
+  latencyInMs?: number;
+  /** Random ± added to latencyInMs (seeded by faultSeed). */
+  jitterInMs?: number;
+  /**
+   * How the inbound delay waits: setTimeout by default. Tests pass their own to hold requests
+   * "on the wire" and release them when they choose, with no wall-clock waiting.
+   */
+  scheduleInbound?: (serve: () => void, ms: number) => void;
+  /** Default strict. */
+  envelope?: EnvelopeMode;
+  /** Pushes a day per family (im_push, timpush/push); default 100 (EN/37166). */
+  pushQuota?: number;
+  /**
+   * TIMPush reads and writes the all_member_push attributes and tags instead of a store of its
+   * own (whether Tencent shares them is UNCONFIRMED, so the default keeps them apart).
+   */
+  sharedStores?: boolean;
+  /** Accounts that are not imported, applied after --data and --seed-users. */
+  notImported?: string[];
+  /** Accounts of TIMPush account type 1 (RegistrationIDs), applied after notImported. */
+  registrationIds?: string[];
 }
 
 export interface LoggedRequest {
@@ -91,6 +132,8 @@ export interface Emulator {
   port: number;
   state: EmulatorState;
   requests: LoggedRequest[];
+  /** Every accepted push of both families, oldest first (also at GET /_emulator/pushes). */
+  pushes: PushTask[];
   stats(): EmulatorStats;
   /** Forgets the request log and counters (not the data). */
   resetLog(): void;
@@ -109,21 +152,22 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-function byteLength(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
+/** The JSON shape of GET /_emulator/pushes. */
+export interface PushListing {
+  tasks: Array<PushTask & { time: string; recipientCount: number }>;
 }
 
-interface Answer {
-  status?: number;
-  body: Record<string, unknown>;
-}
-
-function fail(code: number, info: string, extra: Record<string, unknown> = {}): Answer {
-  return { body: { ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info, ...extra } };
-}
-
-function ok(extra: Record<string, unknown> = {}): Answer {
-  return { body: { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...extra } };
+/** Loose envelopes: one of four variants per answer, from a seeded PRNG (see EnvelopeMode). */
+function loosen(body: Record<string, unknown>, roll: number): Record<string, unknown> {
+  const { ActionStatus: _status, ...rest } = body;
+  if (roll < 0.25) return rest;
+  if (body.ErrorCode !== 0) return body;
+  if (roll < 0.5) return { ...body, ErrorInfo: 'sucess' };
+  if (roll < 0.75) {
+    const { ErrorInfo: _dropped, ...noInfo } = body;
+    return noInfo;
+  }
+  return body;
 }
 
 /** Starts the emulator; resolves once it listens. */
@@ -136,7 +180,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const shuffleRandom = seededRandom((options.faultSeed ?? 1) + 1);
   const state = options.dataFile ? EmulatorState.load(options.dataFile) : new EmulatorState(options.attrNames ?? DEFAULT_ATTR_NAMES);
   if (options.attrNames && options.dataFile) state.names = new Map(Object.entries(options.attrNames));
+  if (options.sharedStores) state.shareStores();
   if (options.seedUsers) state.seed(options.seedUsers);
+  for (const account of options.notImported ?? []) state.unimport(account);
+  for (const account of options.registrationIds ?? []) state.markRegistrationId(account);
+  // Separate PRNGs for the newer options, so that existing --fault-seed runs stay identical.
+  const envelopeRandom = seededRandom((options.faultSeed ?? 1) + 2);
+  const inboundRandom = seededRandom((options.faultSeed ?? 1) + 3);
+  const pushes: PushTask[] = [];
 
   const requests: LoggedRequest[] = [];
   const receipts = new Map<string, number[]>();
@@ -159,13 +210,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   /** Records a receipt and says whether it is over the per-command limit. */
   function overRate(command: string, at: number): boolean {
+    const limit = rateLimit > 0 ? Math.min(rateLimit, COMMAND_RATE_LIMITS[command] ?? rateLimit) : 0;
     let list = receipts.get(command);
     if (!list) receipts.set(command, (list = []));
     while (list.length > 0 && at - list[0]! >= 1000) list.shift();
     list.push(at);
     stats.peakWindow[command] = Math.max(stats.peakWindow[command] ?? 0, list.length);
     stats.maxCallsPerSecond = Math.max(stats.maxCallsPerSecond, list.length);
-    return rateLimit > 0 && list.length > rateLimit;
+    return limit > 0 && list.length > limit;
   }
 
   function checkAuth(query: Record<string, string>): Answer | undefined {
@@ -197,6 +249,36 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (!Array.isArray(list)) return fail(90001, `${field} must be an array`);
     if (list.length > MAX_ACCOUNTS) return fail(90018, `too many accounts: ${list.length} > ${MAX_ACCOUNTS}`);
     return list as string[];
+  }
+
+  const familyHandlers = createFamilyHandlers({
+    state,
+    sdkAppId,
+    now,
+    changed: scheduleSave,
+    served: (batch, accounts) => {
+      stats.largestBatch = Math.max(stats.largestBatch, batch);
+      stats.accountsServed += accounts;
+    },
+    pushQuota: options.pushQuota ?? DEFAULT_PUSH_QUOTA,
+    tasks: pushes,
+  });
+
+  /**
+   * The command a path names, as logged (im_get_attr, timpush/get_attr, …; an unknown
+   * all_member_push command keeps its name, any other unknown path is ''), and whether it is
+   * served. A command is served only under its own service: /v4/all_member_push/timpush/push
+   * and /v4/im_get_tag are not.
+   */
+  function route(pathname: string): { command: string; known: boolean } {
+    if (pathname.startsWith(SERVICE_PREFIX)) {
+      const command = pathname.slice(SERVICE_PREFIX.length);
+      if (command.includes('/')) return { command: '', known: false }; // not to be counted as timpush/…
+      return { command, known: (COMMANDS as readonly string[]).includes(command) || Object.hasOwn(familyHandlers, command) };
+    }
+    const rel = pathname.startsWith(API_PREFIX) ? pathname.slice(API_PREFIX.length) : '';
+    const known = rel.includes('/') && Object.hasOwn(familyHandlers, rel);
+    return { command: known ? rel : '', known };
   }
 
   function handle(command: Command, body: Record<string, unknown>): Answer {
@@ -305,6 +387,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return undefined;
   }
 
+  function inboundDelay(): number {
+    const base = options.latencyInMs ?? 0;
+    const jitter = options.jitterInMs ?? 0;
+    return Math.max(0, base + (jitter ? (inboundRandom() * 2 - 1) * jitter : 0));
+  }
+
   function delay(): number {
     const base = options.latencyMs ?? 0;
     const jitter = options.jitterMs ?? 0;
@@ -329,6 +417,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       res.end(JSON.stringify(requests.map((r) => ({ ...r, query: { ...r.query, ...(r.query.usersig ? { usersig: '<redacted>' } : {}) } }))));
       return;
     }
+    if (req.method === 'GET' && url.pathname === '/_emulator/pushes') {
+      const listing: PushListing = { tasks: pushes.map((t) => ({ ...t, time: new Date(t.createdAt).toISOString(), recipientCount: t.recipients.length })) };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(listing));
+      return;
+    }
     concurrent++;
     stats.maxConcurrent = Math.max(stats.maxConcurrent, concurrent);
     res.once('close', () => concurrent--);
@@ -339,6 +433,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
     req.on('end', () => {
+      const wait = options.latencyInMs || options.jitterInMs ? inboundDelay() : 0;
+      // Without an inbound delay the request is handled at once, exactly as before the option.
+      if (wait > 0) (options.scheduleInbound ?? setTimeout)(() => void (res.destroyed || serve(now())), wait);
+      else serve(receivedAt);
+    });
+    const serve = (receivedAt: number): void => {
       const query = Object.fromEntries(url.searchParams);
       const text = Buffer.concat(chunks).toString('utf8');
       let body: unknown = text;
@@ -347,7 +447,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       } catch {
         // kept as text in the log; answered with 90001 below
       }
-      const command = url.pathname.startsWith(SERVICE_PREFIX) ? url.pathname.slice(SERVICE_PREFIX.length) : '';
+      const { command, known } = route(url.pathname);
       const entry: LoggedRequest = { command, path: url.pathname, query, body, receivedAt, outcome: '' };
       log(entry);
       stats.requests[command || url.pathname] = (stats.requests[command || url.pathname] ?? 0) + 1;
@@ -355,7 +455,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const send = (answer: Answer): void => {
         entry.outcome = answer.status && answer.status !== 200 ? `http${answer.status}` : String(answer.body.ErrorCode);
         if (answer.body.ErrorCode) stats.errors[String(answer.body.ErrorCode)] = (stats.errors[String(answer.body.ErrorCode)] ?? 0) + 1;
-        const payload = JSON.stringify(answer.body);
+        const envelope = (options.envelope ?? 'strict') === 'loose' && (answer.status ?? 200) === 200 ? loosen(answer.body, envelopeRandom()) : answer.body;
+        const payload = JSON.stringify(envelope);
         setTimeout(() => {
           if (res.destroyed) return;
           res.writeHead(answer.status ?? 200, { 'content-type': 'application/json; charset=utf-8' });
@@ -363,7 +464,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         }, delay());
       };
 
-      if (req.method !== 'POST' || !(COMMANDS as readonly string[]).includes(command)) {
+      if (req.method !== 'POST' || !known) {
         return send({ status: 404, body: { ActionStatus: 'FAIL', ErrorCode: 60002, ErrorInfo: `no such command: ${url.pathname}` } });
       }
       if (overRate(command, receivedAt)) {
@@ -400,8 +501,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const auth = checkAuth(query);
       if (auth) return send(auth);
       if (typeof body !== 'object' || body === null || Array.isArray(body)) return send(fail(90001, 'the request body is not valid JSON'));
-      send(handle(command as Command, body as Record<string, unknown>));
-    });
+      const family = familyHandlers[command];
+      send(family ? family(body as Record<string, unknown>, size) : handle(command as Command, body as Record<string, unknown>));
+    };
   });
   server.keepAliveTimeout = 30_000;
 
@@ -417,6 +519,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     port: address.port,
     state,
     requests,
+    pushes,
     stats: () => stats,
     resetLog: () => {
       requests.length = 0;

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { createTestSignals } from '../../src/deps.js';
 import { createTestIO } from '../../src/io.js';
 import { main } from '../../src/main.js';
-import { runCli, TEST_SECRET_KEY } from '../helpers/cli.js';
+import { runCli, TEST_SECRET_KEY, useTempDir } from '../helpers/cli.js';
 
 /** Runs `im-attrs emulator <args>` in-process until `use(url)` is done, then sends SIGINT. */
 async function withEmulatorCommand(args: string[], use: (url: string) => Promise<void>): Promise<{ code: number; stderr: string }> {
@@ -48,5 +48,46 @@ describe('im-attrs emulator', () => {
       result.stderr,
       'im-attrs: --fail "bogus:0.5": unknown fault "bogus"; use an error code (91000, 70169, …), http502, http503, reset, timeout or garbage\n',
     );
+  });
+
+  const files = useTempDir();
+
+  it('--not-imported and --registration-ids read one account per line; --envelope loose loosens answers', async () => {
+    const notImported = files.write('not-imported.txt', 'user000002\n\n  user000003  \n');
+    const registrationIds = files.write('reg.txt', 'reg-1\n');
+    const args = ['--seed-users', '3', '--not-imported', notImported, '--registration-ids', registrationIds, '--envelope', 'loose', '--fault-seed', '1'];
+    const result = await withEmulatorCommand(args, async (url) => {
+      const query = 'sdkappid=1400000000&identifier=administrator&usersig=presence-only&random=1&contenttype=json';
+      const check = await fetch(`${url}/v4/im_open_login_svc/account_check?${query}`, {
+        method: 'POST',
+        body: JSON.stringify({ CheckItem: [{ UserID: 'user000001' }, { UserID: 'user000002' }, { UserID: 'user000003' }, { UserID: 'reg-1' }] }),
+      });
+      // Seed 1's first loose answer has no ErrorInfo, its second no ActionStatus (misc.test.ts pins more).
+      assert.deepEqual(await check.json(), {
+        ActionStatus: 'OK',
+        ErrorCode: 0,
+        ResultItem: [
+          { UserID: 'user000001', ResultCode: 0, ResultInfo: '', AccountStatus: 'Imported' },
+          { UserID: 'user000002', ResultCode: 0, ResultInfo: '', AccountStatus: 'NotImported' },
+          { UserID: 'user000003', ResultCode: 0, ResultInfo: '', AccountStatus: 'NotImported' },
+          { UserID: 'reg-1', ResultCode: 0, ResultInfo: '', AccountStatus: 'NotImported' },
+        ],
+      });
+      const tags = await fetch(`${url}/v4/timpush/get_tag?${query}`, { method: 'POST', body: JSON.stringify({ To_Account: ['reg-1', 'user000002'] }) });
+      assert.deepEqual(await tags.json(), {
+        ErrorCode: 0,
+        ErrorInfo: '',
+        UserTags: [{ To_Account: 'reg-1', Tags: [] }],
+        ErrorList: [{ To_Account: 'user000002', ErrorCode: 70107, ErrorInfo: 'account not imported' }],
+      });
+    });
+    assert.equal(result.code, 0);
+    assert.match(result.stderr, /^emulator: SDKAppID 1400000000, administrator "administrator", 1 users,/);
+  });
+
+  it('refuses an unknown --envelope with a usage error', async () => {
+    const result = await runCli(['emulator', '--envelope', 'sloppy']);
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, "im-attrs: option '--envelope <mode>' argument 'sloppy' is invalid. Allowed choices are strict, loose.\n");
   });
 });

@@ -66,7 +66,7 @@ const table: Record<number, CodeInfo> = {
   90010: { action: 'batch', meaning: 'the message is not in the documented format' },
   90018: { action: 'batch', meaning: 'too many accounts in one request' },
   90020: { action: 'batch', meaning: 'a tag is longer than 50 bytes' },
-  90022: { action: 'batch', meaning: 'invalid push condition' },
+  90022: { action: 'batch', meaning: 'the same tag is listed twice in the push condition (TagsOr, TagsAnd, TagsNot)' },
   90024: { action: 'throttle', meaning: 'pushes less than a second apart', hint: 'leave more than one second between pushes' },
   90026: { action: 'batch', meaning: 'MsgLifeTime is longer than 7 days (604800 s)' },
   90030: { action: 'batch', meaning: 'an attribute value is empty or longer than 50 bytes' },
@@ -75,7 +75,7 @@ const table: Record<number, CodeInfo> = {
   90034: { action: 'batch', meaning: 'a tag is longer than 50 bytes' },
   90035: { action: 'batch', meaning: 'the attribute or tag belongs to another account type (UserID vs RegistrationID)' },
   90039: { action: 'batch', meaning: 'attribute and tag conditions cannot be mixed in one push' },
-  90040: { action: 'batch', meaning: 'invalid push condition' },
+  90040: { action: 'batch', meaning: 'an empty tag in the push condition' },
   90044: { action: 'batch', meaning: 'MsgLifeTime is not an integer' },
   90045: {
     action: 'config',

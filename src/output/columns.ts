@@ -2,7 +2,8 @@
  * Shared by the column formats (tsv, csv, table): pick a record's cells in column order and
  * report, once each, the attribute names that have no column.
  */
-import type { AttrRecord } from './types.js';
+import { joinTagsCell, TAGS_COLUMN } from '../model.js';
+import { ATTRS_ONLY, type AttrRecord, type RecordFields } from './types.js';
 
 /**
  * The value of attribute `name`, or undefined when unset. Own properties only: an attribute
@@ -19,20 +20,34 @@ export class ColumnPicker {
   readonly #reported = new Set<string>();
   readonly #onUnknown: ((name: string) => void) | undefined;
 
-  constructor(columns: readonly string[], onUnknown: ((name: string) => void) | undefined) {
-    this.columns = columns;
-    this.#known = new Set(columns);
+  readonly #tags: boolean;
+  readonly #attrs: boolean;
+
+  constructor(columns: readonly string[], onUnknown: ((name: string) => void) | undefined, fields: RecordFields = ATTRS_ONLY) {
+    this.columns = fields.attrs ? columns : [];
+    this.#known = new Set(this.columns);
     this.#onUnknown = onUnknown;
+    this.#tags = fields.tags;
+    this.#attrs = fields.attrs;
   }
 
-  /** The attribute cells of `record` in column order; undefined where unset. */
+  /** The header cells after the account column: the attribute columns, then `tags` when printed. */
+  get header(): string[] {
+    return this.#tags ? [...this.columns, TAGS_COLUMN] : [...this.columns];
+  }
+
+  /** The cells of `record` after the account, in header order; undefined where unset. */
   cells(record: AttrRecord): (string | undefined)[] {
-    for (const name of Object.keys(record.Attrs)) {
-      if (!this.#known.has(name) && !this.#reported.has(name)) {
-        this.#reported.add(name);
-        this.#onUnknown?.(name);
+    if (this.#attrs) {
+      for (const name of Object.keys(record.Attrs)) {
+        if (!this.#known.has(name) && !this.#reported.has(name)) {
+          this.#reported.add(name);
+          this.#onUnknown?.(name);
+        }
       }
     }
-    return this.columns.map((name) => attrValue(record.Attrs, name));
+    const cells = this.columns.map((name) => attrValue(record.Attrs, name));
+    if (this.#tags) cells.push(joinTagsCell(record.Tags ?? []));
+    return cells;
   }
 }

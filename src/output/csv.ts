@@ -31,8 +31,8 @@ export class CsvWriter implements RecordWriter {
 
   constructor(options: WriterOptions & { columns: readonly string[] }) {
     this.#out = options.out;
-    this.#picker = new ColumnPicker(options.columns, options.onUnknownColumn);
-    this.#out.write(formatCsvLine([ACCOUNT_COLUMN, ...options.columns]));
+    this.#picker = new ColumnPicker(options.columns, options.onUnknownColumn, options.fields);
+    this.#out.write(formatCsvLine([ACCOUNT_COLUMN, ...this.#picker.header]));
   }
 
   write(record: AttrRecord): void {

@@ -10,8 +10,8 @@ import { TableWriter } from './table.js';
 import { TsvWriter } from './tsv.js';
 import { OUTPUT_FORMATS, type OutputFormat, type RecordWriter, type WriterOptions } from './types.js';
 
-export { ACCOUNT_COLUMN, OUTPUT_FORMATS } from './types.js';
-export type { AttrRecord, OutputFormat, RecordWriter, WriterOptions } from './types.js';
+export { ACCOUNT_COLUMN, ATTRS_ONLY, OUTPUT_FORMATS, TAGS_COLUMN } from './types.js';
+export type { AttrRecord, OutputFormat, RecordFields, RecordWriter, WriterOptions } from './types.js';
 export { CsvParser, escapeCsvField, formatCsvLine, parseCsv } from './csv.js';
 export type { CsvParserOptions, CsvRow } from './csv.js';
 export { escapeTsvField, formatTsvLine, parseTsvLine, unescapeTsvField } from './tsv.js';
@@ -33,12 +33,12 @@ export function createWriter(format: OutputFormat, options: WriterOptions): Reco
     case 'tsv':
     case 'csv': {
       const { columns } = options;
-      if (columns === undefined) {
+      if (columns === undefined && options.fields?.attrs !== false) {
         throw new UsageError(`${format} output needs the attribute columns up front`, {
           hint: 'name the attributes to print, or use table, json or ndjson output',
         });
       }
-      return format === 'tsv' ? new TsvWriter({ ...options, columns }) : new CsvWriter({ ...options, columns });
+      return format === 'tsv' ? new TsvWriter({ ...options, columns: columns ?? [] }) : new CsvWriter({ ...options, columns: columns ?? [] });
     }
     default: {
       const unknown: never = format;

@@ -8,20 +8,22 @@
  *     ]
  */
 import { recordJson } from './ndjson.js';
-import type { AttrRecord, RecordWriter, WriterOptions } from './types.js';
+import { ATTRS_ONLY, type AttrRecord, type RecordFields, type RecordWriter, type WriterOptions } from './types.js';
 
 export class JsonWriter implements RecordWriter {
   readonly #out: NodeJS.WritableStream;
+  readonly #fields: RecordFields;
   #count = 0;
   #ended = false;
 
   constructor(options: WriterOptions) {
     this.#out = options.out;
+    this.#fields = options.fields ?? ATTRS_ONLY;
   }
 
   write(record: AttrRecord): void {
     if (this.#ended) throw new Error('json writer: write() after end()');
-    this.#out.write((this.#count === 0 ? '[\n  ' : ',\n  ') + recordJson(record));
+    this.#out.write((this.#count === 0 ? '[\n  ' : ',\n  ') + recordJson(record, this.#fields));
     this.#count++;
   }
 

@@ -4,8 +4,8 @@
  */
 import { createRequire } from 'node:module';
 import type CliTable from 'cli-table3';
-import { attrValue, ColumnPicker } from './columns.js';
-import { ACCOUNT_COLUMN, type AttrRecord, type RecordWriter, type WriterOptions } from './types.js';
+import { ColumnPicker } from './columns.js';
+import { ACCOUNT_COLUMN, ATTRS_ONLY, type AttrRecord, type RecordFields, type RecordWriter, type WriterOptions } from './types.js';
 
 const require = createRequire(import.meta.url);
 
@@ -32,12 +32,14 @@ export class TableWriter implements RecordWriter {
   readonly #out: NodeJS.WritableStream;
   readonly #picker: ColumnPicker | undefined;
   readonly #records: AttrRecord[] = [];
+  readonly #fields: RecordFields;
   #ended = false;
 
   constructor(options: WriterOptions) {
     this.#out = options.out;
+    this.#fields = options.fields ?? ATTRS_ONLY;
     this.#picker =
-      options.columns === undefined ? undefined : new ColumnPicker(options.columns, options.onUnknownColumn);
+      options.columns === undefined ? undefined : new ColumnPicker(options.columns, options.onUnknownColumn, this.#fields);
   }
 
   write(record: AttrRecord): void {
@@ -48,17 +50,14 @@ export class TableWriter implements RecordWriter {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    const columns = this.#picker?.columns ?? unionOfNames(this.#records);
+    const picker = this.#picker ?? new ColumnPicker(this.#fields.attrs ? unionOfNames(this.#records) : [], undefined, this.#fields);
     const Table = loadTable();
     const table = new Table({
-      head: [ACCOUNT_COLUMN, ...columns].map(displayCell),
+      head: [ACCOUNT_COLUMN, ...picker.header].map(displayCell),
       style: { head: [], border: [] },
     });
     for (const record of this.#records) {
-      const cells = this.#picker
-        ? this.#picker.cells(record)
-        : columns.map((name) => attrValue(record.Attrs, name));
-      table.push([record.To_Account, ...cells.map((v) => v ?? '')].map(displayCell));
+      table.push([record.To_Account, ...picker.cells(record).map((v) => v ?? '')].map(displayCell));
     }
     this.#out.write(table.toString() + '\n');
   }

@@ -47,8 +47,8 @@ export class TsvWriter implements RecordWriter {
 
   constructor(options: WriterOptions & { columns: readonly string[] }) {
     this.#out = options.out;
-    this.#picker = new ColumnPicker(options.columns, options.onUnknownColumn);
-    this.#out.write(formatTsvLine([ACCOUNT_COLUMN, ...options.columns]));
+    this.#picker = new ColumnPicker(options.columns, options.onUnknownColumn, options.fields);
+    this.#out.write(formatTsvLine([ACCOUNT_COLUMN, ...this.#picker.header]));
   }
 
   write(record: AttrRecord): void {

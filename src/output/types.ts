@@ -6,7 +6,7 @@
 import type { AttrRecord } from '../model.js';
 
 export type { AttrRecord } from '../model.js';
-export { ACCOUNT_COLUMN } from '../model.js';
+export { ACCOUNT_COLUMN, TAGS_COLUMN } from '../model.js';
 
 /** The output formats, in the order `--help` lists them. */
 export const OUTPUT_FORMATS = ['table', 'tsv', 'csv', 'json', 'ndjson'] as const satisfies readonly string[];
@@ -38,4 +38,19 @@ export interface WriterOptions {
    * explicit columns), so the caller can warn. The value is left out of the output.
    */
   onUnknownColumn?: (name: string) => void;
+  /**
+   * What a record carries (default: attributes only). `tags` adds the `Tags` array to json/ndjson
+   * and a last `tags` column to tsv/csv/table (joinTagsCell); `attrs: false` leaves out `Attrs`
+   * (json/ndjson print `{"To_Account","Tags"}`, as the get-tags endpoints name them).
+   */
+  fields?: RecordFields | undefined;
 }
+
+/** Which parts of a record a writer prints. */
+export interface RecordFields {
+  attrs: boolean;
+  tags: boolean;
+}
+
+/** Attributes only: what `get` prints without --tags. */
+export const ATTRS_ONLY: RecordFields = { attrs: true, tags: false };

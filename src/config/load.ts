@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { describeType } from '../util/fs.js';
 import type { Deps } from '../deps.js';
 
 export const MODULE_NAME = 'imadmin';
@@ -133,15 +134,6 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** Extensions of config files that are code: they load only from the user's own folder or --config. */
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
-
-/** What a file type is called in an error. */
-function describeType(stat: Stats): string {
-  if (stat.isFIFO()) return 'a FIFO';
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
-  if (stat.isSocket()) return 'a socket';
-  if (stat.isDirectory()) return 'a directory';
-  return 'not a regular file';
-}
 
 /**
  * The bytes of a config file, read without following it anywhere it could hang or grow: opened

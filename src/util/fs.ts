@@ -1,4 +1,5 @@
 /** File-system errors in words, shared by every reader and writer of files. */
+import type { Stats } from 'node:fs';
 
 /** Why a file could not be read, in words, from Node's error code. */
 const FS_REASONS: Readonly<Record<string, string>> = {
@@ -18,3 +19,12 @@ export function fsReason(error: unknown): string {
   return (typeof code === 'string' ? FS_REASONS[code] : undefined) ?? (error instanceof Error ? error.message : String(error));
 }
 
+
+/** What a file that is not a regular file is, for an error ("a FIFO", "a device"). */
+export function describeType(stat: Stats): string {
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isDirectory()) return 'a directory';
+  return 'not a regular file';
+}

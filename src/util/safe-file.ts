@@ -11,6 +11,7 @@ import { fstatSync, lstatSync, realpathSync, statSync, type Stats } from 'node:f
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { describeType } from './fs.js';
 
 /** A file the run reads: refused as a target. */
 export interface FileIdentity {
@@ -18,15 +19,6 @@ export interface FileIdentity {
   ino: number;
   /** How the input was named, for the error. */
   label: string;
-}
-
-/** What a file type is called in an error. */
-function describeType(stat: Stats): string {
-  if (stat.isFIFO()) return 'a FIFO';
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
-  if (stat.isSocket()) return 'a socket';
-  if (stat.isDirectory()) return 'a directory';
-  return 'not a regular file';
 }
 
 /**

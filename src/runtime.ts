@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { Chalk } from 'chalk';
-import { ImClient, staticCredentials, type Credentials } from './api/client.js';
+import { DEFAULT_TIMEOUT_MS, ImClient, staticCredentials, type Credentials } from './api/client.js';
 import { operationFor, parseApiFamily, type FamilyOperations, type OperationName } from './api/families.js';
 import { API_FAMILIES, DEFAULT_API_FAMILY, type ApiFamily } from './api/operation.js';
 import { loadConfigFile } from './config/load.js';
@@ -223,7 +223,7 @@ export class Runtime {
         throw new ConfigError(`--ca ${caPath} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
       }
     }
-    return { baseUrl, backupBaseUrl, sdkAppId, identifier, credentials, timeoutMs: timeoutMs ?? 10_000, ca, target };
+    return { baseUrl, backupBaseUrl, sdkAppId, identifier, credentials, timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS, ca, target };
   }
 
   /**

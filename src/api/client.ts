@@ -1,6 +1,7 @@
 /**
- * The REST client: one POST per call, the envelope of ../shared/reference/API.md section 1, and a
- * typed error for everything that is not `ActionStatus: "OK"` with `ErrorCode: 0`.
+ * The REST client: one POST per call (`call(operation, input)`: any descriptor of operation.ts),
+ * the envelope of ../shared/reference/API.md section 1, and a typed error for everything whose
+ * `ErrorCode` is not 0 (envelope.ts: success is decided on the code alone).
  * It makes exactly one attempt per call (two when the primary domain is unreachable and the
  * region has a backup): retries, pacing and back-off live in `policy.ts` and the batch engine, so
  * that every attempt is visible to the pacer. It never prints; debug lines go to the `debug`

@@ -24,7 +24,7 @@ import {
 } from '../records.js';
 import type { Runtime } from '../runtime.js';
 import { plural } from '../util/text.js';
-import { addEngineOptions, callSingle, runJob, type EngineSettings } from './runner.js';
+import { addEngineOptions, callSingle, checkSaveFailed, runJob, type EngineSettings } from './runner.js';
 
 /**
  * Bad records listed one by one on stderr before the rest are only counted (unless --verbose):
@@ -84,6 +84,8 @@ export function recordInputSpecs(rt: Runtime, stdinArg: boolean, files: readonly
 
 /** The app's attribute names (one call, paced and retried); refuses an app that has none. */
 export async function fetchAppNames(rt: Runtime, settings: EngineSettings, client: ImClient, pacer: Pacer): Promise<AppNames> {
+  // A bad --save-failed target is refused before this first request, not after it.
+  checkSaveFailed(rt, settings);
   const names = namesInSlotOrder(await callSingle(rt, settings, client, pacer, await rt.operation('getAttrNames'), undefined));
   if (names.length === 0) {
     throw new UsageError('the app has no attribute names yet, so no attribute can be set or removed', {

@@ -25,7 +25,7 @@ import type { BatchOperation, Operation } from '../api/operation.js';
 import { callOnce, DEFAULT_CONCURRENCY, runBatches, StopSwitch, type BatchReport, type EngineStats } from '../engine.js';
 import { ApiError, ExitCode, ImAttrsError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
 import { parseIntOption, type Runtime } from '../runtime.js';
-import { inputIdentities, SafeFile } from '../util/safe-file.js';
+import { checkTarget, inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural } from '../util/text.js';
 
 /** Engine flags as commander parses them (strings until checked). */
@@ -162,6 +162,16 @@ function retryOptions(settings: EngineSettings): { retries: number; baseMs: numb
 function openSaveFailed(rt: Runtime, settings: EngineSettings): Promise<SafeFile> {
   return SafeFile.open(path.resolve(rt.deps.cwd, settings.saveFailed!), '--save-failed', inputIdentities(rt.deps.cwd, settings.inputFiles, rt.deps.io.stdin));
 }
+
+/**
+ * Checks --save-failed now (not an input, not a FIFO or device), for commands that make a call
+ * before the runner opens it (set and remove fetch the attribute names first): a bad target is
+ * refused before any request, --dry-run included.
+ */
+export function checkSaveFailed(rt: Runtime, settings: EngineSettings): void {
+  if (settings.saveFailed) checkTarget(path.resolve(rt.deps.cwd, settings.saveFailed), '--save-failed', inputIdentities(rt.deps.cwd, settings.inputFiles, rt.deps.io.stdin));
+}
+
 
 /** The core shared by reads and writes: signals, spinner, engine, failure lines. */
 async function drive<I, R>(
@@ -438,17 +448,25 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
     const out = rt.deps.io.stdout;
     const batchSize = Math.min(settings.batchSize, op.maxItems);
     let batch: I[] = [];
+    const inBatch = new Set<string>();
     let requests = 0;
     let accounts = 0;
+    let lastAccount: string | undefined;
     const flush = (): void => {
       if (batch.length === 0) return;
       requests++;
-      accounts += batch.length;
       out.write(`${op.command} request ${requests} (${plural(batch.length, 'account')})\n`);
       for (const item of batch) out.write(`  ${JSON.stringify(itemBody(item))}\n`);
       batch = [];
+      inBatch.clear();
     };
     for await (const item of job.items) {
+      const account = op.accountOf(item);
+      if (account !== lastAccount) accounts++;
+      lastAccount = account;
+      // As the engine chunks: parts of one account's request (a per-item cap) go in separate calls.
+      if (op.split && inBatch.has(account)) flush();
+      inBatch.add(account);
       batch.push(item);
       if (batch.length >= batchSize) flush();
     }
@@ -460,18 +478,23 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
   }
 
   const saveFile = settings.saveFailed ? await openSaveFailed(rt, settings) : undefined;
-  // Items handed to the engine and not yet confirmed: at the end, the failed and the unsent.
-  const outstanding = new Map<string, I>();
+  // Items handed to the engine and not yet confirmed, by identity (an account split into parts by a
+  // per-item cap is several items), each with whether it went out in a request: at the end, the
+  // attempted ones failed and the others were never sent. Confirmed items leave, so memory stays
+  // with what is in flight or failed.
+  const outstanding = new Map<I, { attempted: boolean }>();
+  // Accounts read (the parts of one account are consecutive): updated = read − failed − unsent.
+  let accountsRead = 0;
+  let lastAccount: string | undefined;
   async function* tracked(): AsyncGenerator<I> {
     for await (const item of job.items) {
-      outstanding.set(op.accountOf(item), item);
+      const account = op.accountOf(item);
+      if (account !== lastAccount) accountsRead++;
+      lastAccount = account;
+      outstanding.set(item, { attempted: false });
       yield item;
     }
   }
-  // Accounts that went out in at least one request: the outstanding ones failed; the others were
-  // never sent. Confirmed accounts leave both, so memory stays with what is in flight or failed.
-  const attempted = new Set<string>();
-  let updated = 0;
   let failure: unknown;
   let stats: EngineStats | undefined;
   try {
@@ -482,13 +505,8 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
         ...job,
         items: tracked(),
         onResults: async (results) => {
-          updated += results.length;
-          // A write's results are its items (writeOutcome).
-          for (const result of results) {
-            const account = op.accountOf(result as unknown as I);
-            outstanding.delete(account);
-            attempted.delete(account);
-          }
+          // A write's results are its items, the same objects (writeOutcome).
+          for (const result of results) outstanding.delete(result as unknown as I);
           await job.onResults?.(results);
         },
       },
@@ -496,7 +514,10 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
         // The records of what was not updated are written whole at the end.
         save: async () => undefined,
         onSent: (items) => {
-          for (const item of items) attempted.add(op.accountOf(item));
+          for (const item of items) {
+            const state = outstanding.get(item);
+            if (state) state.attempted = true;
+          }
         },
       },
     );
@@ -519,15 +540,21 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
   } finally {
     job.finish?.();
   }
-  let failed = 0;
-  for (const account of outstanding.keys()) if (attempted.has(account)) failed++;
-  const unsent = outstanding.size - failed;
+  // Counted in accounts: one failed part fails its account, which is then not "not sent" too.
+  const failedAccounts = new Set<string>();
+  const unsentAccounts = new Set<string>();
+  for (const [item, state] of outstanding) (state.attempted ? failedAccounts : unsentAccounts).add(op.accountOf(item));
+  for (const account of failedAccounts) unsentAccounts.delete(account);
+  const failed = failedAccounts.size;
+  const unsent = unsentAccounts.size;
+  const updated = accountsRead - failed - unsent;
   const { bad, empty } = skipped();
   rt.info(`${verb}: ${plural(updated, 'account')} updated, ${bad} skipped (bad input)${emptyNote(empty)}, ${failed} failed${unsent ? `, ${unsent} not sent` : ''}`);
   const rerun = saveFile ? `im-attrs ${verb} --file ${settings.saveFailed}` : undefined;
   if (saveFile) {
     try {
-      await saveFile.commit([...outstanding.values()].map((item) => `${JSON.stringify(itemBody(item))}\n`));
+      // Each part not done, so that a re-run sends exactly what did not happen.
+      await saveFile.commit([...outstanding.keys()].map((item) => `${JSON.stringify(itemBody(item))}\n`));
     } catch (error) {
       if (error instanceof UsageError) throw error;
       throw new UsageError(`--save-failed ${saveFile.path} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);

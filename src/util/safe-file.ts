@@ -53,7 +53,7 @@ export function inputIdentities(cwd: string, files: readonly string[] | undefine
  * Where a target really is: its own path, or the file a symlink points to (written through, so
  * a dotfiles symlink stays a symlink). Throws for a target that is not a regular file or is an input.
  */
-function checkTarget(file: string, flag: string, inputs: readonly FileIdentity[]): string {
+export function checkTarget(file: string, flag: string, inputs: readonly FileIdentity[]): string {
   let stat: Stats;
   try {
     lstatSync(file);

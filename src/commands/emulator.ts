@@ -26,6 +26,8 @@ export interface EmulatorCommandOptions {
   secretKeyFile?: string;
   latency: string;
   jitter: string;
+  latencyIn: string;
+  jitterIn: string;
   rateLimit: string;
   fail?: string[];
   faultSeed: string;
@@ -62,6 +64,8 @@ export function newEmulatorCommand(rt: Runtime): Command {
     .option('--secret-key-file <path>', 'verify every UserSig with this secret key ("-" reads stdin; default: IMADMIN_SECRET_KEY); without one only presence is checked')
     .addOption(new Option('--latency <ms>', 'delay before each answer').default('0'))
     .addOption(new Option('--jitter <ms>', 'random ± added to the latency').default('0'))
+    .addOption(new Option('--latency-in <ms>', 'delay on the way in, before the rate limit counts the call').default('0'))
+    .addOption(new Option('--jitter-in <ms>', 'random ± added to --latency-in').default('0'))
     .addOption(new Option('--rate-limit <calls/s>', 'per command, over any one-second window; 0 = off').default(String(DEFAULT_EMULATOR_RATE_LIMIT)))
     .option('--fail <what:fraction>', 'inject faults: an error code (91000), http502, http503, reset, timeout or garbage (repeatable)', collect)
     .addOption(new Option('--fault-seed <n>', 'seed for reproducible faults and jitter').default('1'));
@@ -101,6 +105,8 @@ export async function emulatorRun(rt: Runtime, options: EmulatorCommandOptions):
     secretKey,
     latencyMs: parseIntOption('--latency', options.latency, 0, 60_000),
     jitterMs: parseIntOption('--jitter', options.jitter, 0, 60_000),
+    latencyInMs: parseIntOption('--latency-in', options.latencyIn, 0, 60_000),
+    jitterInMs: parseIntOption('--jitter-in', options.jitterIn, 0, 60_000),
     rateLimit: parseIntOption('--rate-limit', options.rateLimit, 0, 1_000_000),
     faults,
     faultSeed: parseIntOption('--fault-seed', options.faultSeed, 0, 2 ** 31),

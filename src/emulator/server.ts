@@ -48,6 +48,12 @@ export interface EmulatorOptions {
   attrNames?: Record<string, string>;
   latencyMs?: number;
   jitterMs?: number;
+  /**
+   * Delay (± jitter) on the way in, before the rate limiter counts the call: the network between
+   * client and limiter, which reorders and bunches a paced stream. Default 0.
+   */
+  latencyInMs?: number;
+  jitterInMs?: number;
   /** Calls per second per command; 0 turns the limit off. */
   rateLimit?: number;
   faults?: Fault[];
@@ -311,12 +317,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return Math.max(0, base + (jitter ? (random() * 2 - 1) * jitter : 0));
   }
 
+  const randomIn = seededRandom((options.faultSeed ?? 1) + 2);
+  function delayIn(): number {
+    const base = options.latencyInMs ?? 0;
+    const jitter = options.jitterInMs ?? 0;
+    return Math.max(0, base + (jitter ? (randomIn() * 2 - 1) * jitter : 0));
+  }
+
   function log(entry: LoggedRequest): void {
     requests.push(entry);
     if (options.logLimit !== undefined && requests.length > options.logLimit) requests.shift();
   }
 
   const server = http.createServer((req, res) => {
+    const inbound = options.latencyInMs || options.jitterInMs ? delayIn() : 0;
+    if (inbound > 0) {
+      req.pause();
+      setTimeout(() => serve(req, res), inbound);
+    } else serve(req, res);
+  });
+  function serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    req.resume();
     const receivedAt = now();
     const url = new URL(req.url ?? '/', 'http://emulator');
     if (req.method === 'GET' && url.pathname === '/_emulator/stats') {
@@ -402,7 +423,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (typeof body !== 'object' || body === null || Array.isArray(body)) return send(fail(90001, 'the request body is not valid JSON'));
       send(handle(command as Command, body as Record<string, unknown>));
     });
-  });
+  }
   server.keepAliveTimeout = 30_000;
 
   await new Promise<void>((resolve, reject) => {

@@ -163,14 +163,43 @@ class Slots {
   }
 }
 
+/**
+ * A source that can also hand over its items many at a time (accounts.ts's AccountStream): then
+ * a batch costs one await per chunk of input, not one per item.
+ */
+export interface ChunkedSource<I> extends AsyncIterable<I> {
+  chunks(): AsyncIterable<I[]>;
+}
+
+function isChunked<I>(source: AsyncIterable<I>): source is ChunkedSource<I> {
+  return typeof (source as Partial<ChunkedSource<I>>).chunks === 'function';
+}
+
 async function* chunk<I>(source: AsyncIterable<I>, size: number, stats: EngineStats): AsyncGenerator<I[]> {
   let batch: I[] = [];
-  for await (const item of source) {
-    stats.itemsRead++;
-    batch.push(item);
-    if (batch.length >= size) {
-      yield batch;
-      batch = [];
+  if (isChunked(source)) {
+    for await (const items of source.chunks()) {
+      stats.itemsRead += items.length;
+      let at = 0;
+      while (at < items.length) {
+        const take = Math.min(size - batch.length, items.length - at);
+        if (take === size) batch = items.slice(at, at + take);
+        else for (let i = at; i < at + take; i++) batch.push(items[i]!);
+        at += take;
+        if (batch.length >= size) {
+          yield batch;
+          batch = [];
+        }
+      }
+    }
+  } else {
+    for await (const item of source) {
+      stats.itemsRead++;
+      batch.push(item);
+      if (batch.length >= size) {
+        yield batch;
+        batch = [];
+      }
     }
   }
   if (batch.length > 0) yield batch;

@@ -7,7 +7,8 @@ import type { AttrRecord, RecordWriter, WriterOptions } from './types.js';
  * round-trips.
  */
 export function recordJson(record: AttrRecord): string {
-  return JSON.stringify({ To_Account: record.To_Account, Attrs: record.Attrs });
+  // The text JSON.stringify gives { To_Account, Attrs }, without making that object.
+  return `{"To_Account":${JSON.stringify(record.To_Account)},"Attrs":${JSON.stringify(record.Attrs)}}`;
 }
 
 export class NdjsonWriter implements RecordWriter {
@@ -21,6 +22,13 @@ export class NdjsonWriter implements RecordWriter {
   write(record: AttrRecord): void {
     if (this.#ended) throw new Error('ndjson writer: write() after end()');
     this.#out.write(recordJson(record) + '\n');
+  }
+
+  writeAll(records: readonly AttrRecord[]): void {
+    if (this.#ended) throw new Error('ndjson writer: write() after end()');
+    let text = '';
+    for (const record of records) text += recordJson(record) + '\n';
+    if (text !== '') this.#out.write(text);
   }
 
   end(): void {

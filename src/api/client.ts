@@ -145,7 +145,7 @@ export class ImClient {
   private async transport(): Promise<{ got: Got; agents: NonNullable<ImClient['agents']> }> {
     if (!this.got || !this.agents) {
       const [{ default: got }, https] = await Promise.all([import('got'), import('node:https')]);
-      const agentOptions = { keepAlive: true, maxSockets: this.options.maxSockets ?? 64 };
+      const agentOptions = { keepAlive: true, maxSockets: this.options.maxSockets ?? 100 };
       const proxy = this.proxy ? await createProxyAgent(this.proxy, { ...agentOptions, ca: this.options.ca }) : undefined;
       // Another call may have got here first while this one awaited the imports.
       if (!this.got || !this.agents) {
@@ -165,7 +165,7 @@ export class ImClient {
   private async plainTransport(): Promise<{ http: typeof http; agent: http.Agent }> {
     if (!this.plain) {
       const { default: nodeHttp } = await import('node:http');
-      this.plain ??= { http: nodeHttp, agent: new nodeHttp.Agent({ keepAlive: true, maxSockets: this.options.maxSockets ?? 64 }) };
+      this.plain ??= { http: nodeHttp, agent: new nodeHttp.Agent({ keepAlive: true, maxSockets: this.options.maxSockets ?? 100 }) };
     }
     return this.plain;
   }

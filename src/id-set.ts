@@ -13,7 +13,9 @@
  *   log and compare every byte. So two different IDs are never taken for one another, however
  *   their hashes collide: an ID is dropped as a duplicate only when its bytes equal an earlier
  *   one's.
- * - Growing the table re-reads the log in order (one sequential pass), so no hash is kept.
+ * - Growing the table re-reads the log in order (one sequential pass), so no hash is kept, and
+ *   the table grows in place (a resizable ArrayBuffer: address space reserved, memory committed
+ *   as it is used), so the old table and the new one are never held at once.
  *
  * Memory: 5 bytes a slot, 6.7 to 13 bytes an ID (10,000,000 IDs: 84 MB), plus the in-memory
  * part of the log.
@@ -28,6 +30,23 @@ const PAGE_BYTES = 1 << 20;
 export const LOG_MEMORY_BYTES = 32 << 20;
 
 const INITIAL_SLOTS = 1 << 12;
+
+/** Slots the in-place table can reach (address space only: 1.25 GiB reserved, not used). */
+const MAX_INPLACE_SLOTS = 1 << 28;
+
+interface ResizableBuffer extends ArrayBuffer {
+  resize(byteLength: number): void;
+}
+
+/** A resizable ArrayBuffer (ES2024), or undefined where the runtime has none. */
+function resizable(byteLength: number, maxByteLength: number): ResizableBuffer | undefined {
+  try {
+    const buffer = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ResizableBuffer)(byteLength, { maxByteLength });
+    return typeof buffer.resize === 'function' ? buffer : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Longest ID the log can hold: two length bytes of 15 bits. */
 const MAX_ID_BYTES = 0x7fff;
@@ -51,8 +70,10 @@ export class IdSet {
   size = 0;
   #slots = INITIAL_SLOTS;
   /** Log offset + 1 of the ID in each slot; 0 = empty. */
-  #offsets: Uint32Array | Float64Array = new Uint32Array(INITIAL_SLOTS);
-  #tags = new Uint8Array(INITIAL_SLOTS);
+  #offsetBuffer = resizable(INITIAL_SLOTS * 4, MAX_INPLACE_SLOTS * 4);
+  #tagBuffer = resizable(INITIAL_SLOTS, MAX_INPLACE_SLOTS);
+  #offsets: Uint32Array<ArrayBufferLike> | Float64Array<ArrayBufferLike> = this.#offsetBuffer ? new Uint32Array(this.#offsetBuffer, 0, INITIAL_SLOTS) : new Uint32Array(INITIAL_SLOTS);
+  #tags: Uint8Array<ArrayBufferLike> = this.#tagBuffer ? new Uint8Array(this.#tagBuffer, 0, INITIAL_SLOTS) : new Uint8Array(INITIAL_SLOTS);
   /** Pages of the log still in memory; index = page number (undefined once written to the file). */
   readonly #pages: Array<Buffer | undefined> = [];
   /** Bytes used in the last page. */
@@ -117,6 +138,8 @@ export class IdSet {
       this.#leftover = undefined;
     }
     this.#pages.length = 0;
+    this.#offsetBuffer = undefined;
+    this.#tagBuffer = undefined;
     this.#offsets = new Uint32Array(INITIAL_SLOTS);
     this.#tags = new Uint8Array(INITIAL_SLOTS);
     this.#slots = INITIAL_SLOTS;
@@ -201,8 +224,20 @@ export class IdSet {
     const logBytes = this.#pages.length * PAGE_BYTES;
     this.#offsets = new Uint32Array(0);
     this.#tags = new Uint8Array(0);
-    const offsets = logBytes + 2 * PAGE_BYTES >= 0xffffffff ? new Float64Array(slots) : new Uint32Array(slots);
-    const tags = new Uint8Array(slots);
+    const wide = logBytes + 2 * PAGE_BYTES >= 0xffffffff;
+    let offsets: Uint32Array<ArrayBufferLike> | Float64Array<ArrayBufferLike>;
+    let tags: Uint8Array<ArrayBufferLike>;
+    if (!wide && slots <= MAX_INPLACE_SLOTS && this.#offsetBuffer && this.#tagBuffer) {
+      this.#offsetBuffer.resize(slots * 4);
+      this.#tagBuffer.resize(slots);
+      offsets = new Uint32Array(this.#offsetBuffer, 0, slots).fill(0);
+      tags = new Uint8Array(this.#tagBuffer, 0, slots);
+    } else {
+      this.#offsetBuffer = undefined;
+      this.#tagBuffer = undefined;
+      offsets = wide ? new Float64Array(slots) : new Uint32Array(slots);
+      tags = new Uint8Array(slots);
+    }
     const mask = slots - 1;
     const buffer = this.#filed > 0 ? Buffer.allocUnsafe(PAGE_BYTES) : undefined;
     for (let pageIndex = 0; pageIndex < this.#pages.length; pageIndex++) {

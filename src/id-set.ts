@@ -101,7 +101,15 @@ export class IdSet {
       if (Buffer.byteLength(id, 'utf8') > MAX_ID_BYTES) return true;
       scratch = this.#scratch = Buffer.allocUnsafe(id.length * 3);
     }
-    const n = scratch.write(id, 0, 'utf8');
+    // ASCII (nearly every account ID) is copied in JS: a native Buffer.write per short ID cost
+    // more than the rest of the lookup.
+    let n = 0;
+    for (; n < id.length; n++) {
+      const c = id.charCodeAt(n);
+      if (c >= 0x80) break;
+      scratch[n] = c;
+    }
+    if (n < id.length) n = scratch.write(id, 0, 'utf8');
     const h = fnv1a(scratch, 0, n);
     const tag = tagOf(h);
     const mask = this.#slots - 1;

@@ -21,10 +21,17 @@ import { sleep, type Pacer } from './api/pacer.js';
 import { ApiError, ImAttrsError } from './errors.js';
 
 /**
- * Requests in flight by default: enough to reach the 100 calls/s limit with 300 ms round trips
- * (100 calls/s × 0.3 s = 30). More only queues behind the pacer.
+ * Requests in flight unpaced (--rate 0), when nothing is known of the round trip: enough to keep
+ * a loopback server busy. Paced runs size themselves (autoConcurrency).
  */
 export const DEFAULT_CONCURRENCY = 30;
+
+/**
+ * The most requests a paced run keeps in flight on its own: a whole window of the documented
+ * limit at once, which is what a run's first second needs (no round trip has been measured yet).
+ * The pacer then sizes it down from the round trips (Pacer.concurrency).
+ */
+export const MAX_AUTO_CONCURRENCY = 100;
 
 /** Batches failing one after another (after their retries) before the run gives up. */
 export const MAX_FAILED_BATCHES_IN_A_ROW = 5;
@@ -121,7 +128,13 @@ export interface EngineOptions<I, R> {
   /** Called when a retry is scheduled (for --verbose). */
   onRetry?: ((info: { index: number; attempt: number; reason: string; delayMs: number }) => void) | undefined;
   batchSize: number;
+  /** Requests in flight; with autoConcurrency, the most. */
   concurrency: number;
+  /**
+   * Size the requests in flight from the measured round trips (the pacer's rate × round trip,
+   * with headroom), never above `concurrency`. For a --concurrency the user did not give.
+   */
+  autoConcurrency?: boolean | undefined;
   pacer: Pacer;
   retry: RetryOptions;
   /** With per-item caps split into parts: the account of an item, so that no call carries two parts of one account. */
@@ -145,9 +158,11 @@ export interface EngineOutcome {
 
 class Slots {
   private free: number;
+  private size: number;
   private readonly queue: Array<() => void> = [];
   constructor(size: number) {
     this.free = size;
+    this.size = size;
   }
   async acquire(): Promise<void> {
     if (this.free > 0) {
@@ -157,14 +172,39 @@ class Slots {
     await new Promise<void>((resolve) => this.queue.push(resolve));
   }
   release(): void {
-    const next = this.queue.shift();
-    if (next) next();
-    else this.free++;
+    this.free++;
+    if (this.free > 0 && this.queue.length > 0) {
+      this.free--;
+      this.queue.shift()!();
+    }
   }
+  /** Changes the number of slots; a smaller size takes effect as held slots are released. */
+  resize(size: number): void {
+    this.free += size - this.size;
+    this.size = size;
+    while (this.free > 0 && this.queue.length > 0) {
+      this.free--;
+      this.queue.shift()!();
+    }
+  }
+
   /** Wakes every waiter (on stop); they re-check the stop flag. */
   releaseAll(): void {
     for (const next of this.queue.splice(0)) next();
   }
+}
+
+/**
+/**
+ * A source that can also hand over its items many at a time (accounts.ts's AccountStream): then
+ * a batch costs one await per chunk of input, not one per item.
+ */
+export interface ChunkedSource<I> extends AsyncIterable<I> {
+  chunks(): AsyncIterable<I[]>;
+}
+
+function isChunked<I>(source: AsyncIterable<I>): source is ChunkedSource<I> {
+  return typeof (source as Partial<ChunkedSource<I>>).chunks === 'function';
 }
 
 /**
@@ -177,22 +217,39 @@ async function* chunk<I>(source: AsyncIterable<I>, size: number, stats: EngineSt
   let batch: I[] = [];
   const keys = new Set<string>();
   try {
-    for await (const item of source) {
-      stats.itemsRead++;
-      if (keyOf) {
-        const key = keyOf(item);
-        if (keys.has(key)) {
+    if (isChunked(source) && !keyOf) {
+      for await (const items of source.chunks()) {
+        stats.itemsRead += items.length;
+        let at = 0;
+        while (at < items.length) {
+          const take = Math.min(size - batch.length, items.length - at);
+          if (take === size) batch = items.slice(at, at + take);
+          else for (let i = at; i < at + take; i++) batch.push(items[i]!);
+          at += take;
+          if (batch.length >= size) {
+            yield batch;
+            batch = [];
+          }
+        }
+      }
+    } else {
+      for await (const item of source) {
+        stats.itemsRead++;
+        if (keyOf) {
+          const key = keyOf(item);
+          if (keys.has(key)) {
+            yield batch;
+            batch = [];
+            keys.clear();
+          }
+          keys.add(key);
+        }
+        batch.push(item);
+        if (batch.length >= size) {
           yield batch;
           batch = [];
           keys.clear();
         }
-        keys.add(key);
-      }
-      batch.push(item);
-      if (batch.length >= size) {
-        yield batch;
-        batch = [];
-        keys.clear();
       }
     }
   } catch (error) {
@@ -281,14 +338,20 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
         let outcome: SendResult<I, R> | undefined;
         let failure: unknown;
+        let sentAt: number | undefined;
         try {
-          outcome = await options.send(items, stop.signal, sent);
+          outcome = await options.send(items, stop.signal, () => {
+            sentAt = now();
+            sent();
+          });
         } catch (error) {
           failure = error;
         } finally {
           stats.inFlight--;
         }
         if (outcome) {
+          if (sentAt !== undefined) options.pacer.observe(now() - sentAt);
+          if (options.autoConcurrency) inflight.resize(options.pacer.concurrency(concurrency));
           failedInARow = 0;
           return void (await finish(index, { report: { index, items, results: outcome.results, failures: outcome.failures, attempts: attempt } }));
         }
@@ -449,8 +512,11 @@ function afterFailure(
     renewal.renewed = true;
     return { kind: 'renew' };
   }
-  if (verdict.action === 'throttle') options.pacer.throttle();
-  if (shouldRetry(verdict, attempt, options.retry, options.retrySafe ?? true)) return { kind: 'retry', delayMs: backoffMs(attempt, options.retry) };
+  // A rate rejection widens the pacer's guard and waits out its window, instead of backing off.
+  const windowWait = verdict.action === 'throttle' ? options.pacer.throttle() : 0;
+  if (shouldRetry(verdict, attempt, options.retry, options.retrySafe ?? true)) {
+    return { kind: 'retry', delayMs: windowWait > 0 ? windowWait : backoffMs(attempt, options.retry) };
+  }
   return { kind: 'give-up' };
 }
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Pacer, WINDOW_MS } from '../src/api/pacer.js';
+import { CONCURRENCY_HEADROOM, MAX_GUARD_MS, Pacer, WINDOW_GUARD_MS, WINDOW_MS } from '../src/api/pacer.js';
 import type { Emulator, EmulatorOptions, EmulatorStats } from '../src/emulator/server.js';
 import { emulatorEnv, runCli, seededIds, startTestEmulator, tempDir } from './helpers/cli.js';
 
@@ -258,19 +258,30 @@ describe('Pacer', () => {
     }
   });
 
-  it('cuts its rate to 70 % on a throttle and climbs back a tenth of the limit per quiet second', async () => {
+  it('keeps its rate on a throttle, widens its guard once per window, and has the call wait out its window', async () => {
     let now = 0;
     const pacer = new Pacer({ rate: 100, now: () => now });
-    pacer.throttle();
-    assert.equal(pacer.currentRate, 70);
-    pacer.throttle(); // within the same window: ignored
-    assert.equal(pacer.currentRate, 70);
-    now += 2000;
-    await pacer.acquire();
-    assert.equal(pacer.currentRate, 90);
-    now += 10_000;
-    await pacer.acquire();
+    for (const rtt of [100, 150, 200, 250, 300]) pacer.observe(rtt);
+    assert.equal(pacer.guardMs, WINDOW_GUARD_MS);
+    // Twice the guard, or half the round-trip spread seen (200 ms), whichever is larger.
+    assert.equal(pacer.throttle(), WINDOW_MS + 100);
     assert.equal(pacer.currentRate, 100);
+    assert.equal(pacer.throttle(), WINDOW_MS + 100); // within the same window: the same observation
+    now += WINDOW_MS;
+    assert.equal(pacer.throttle(), WINDOW_MS + 200);
+    now += WINDOW_MS;
+    assert.equal(pacer.throttle(), WINDOW_MS + MAX_GUARD_MS);
+    assert.equal(pacer.throttles, 3);
+  });
+
+  it('sizes the requests in flight from the round trips: rate × high round trip × headroom, capped', () => {
+    const pacer = new Pacer({ rate: 100 });
+    assert.equal(pacer.concurrency(100), 100); // nothing measured yet: a whole window at once
+    for (let i = 0; i < 64; i++) pacer.observe(60 + (i % 31));
+    assert.equal(pacer.concurrency(100), Math.ceil((100 * 87 * CONCURRENCY_HEADROOM) / WINDOW_MS));
+    for (let i = 0; i < 64; i++) pacer.observe(900);
+    assert.equal(pacer.concurrency(100), 100);
+    assert.equal(new Pacer({ rate: 0 }).concurrency(30), 30);
   });
 
   it('does not pace at all with rate 0', async () => {

@@ -97,6 +97,13 @@ export interface CallOptions {
   onSent?: (() => void) | undefined;
 }
 
+/** What came back from one POST, before it is judged. */
+interface RawAnswer {
+  status: number;
+  text: string;
+  location: string | undefined;
+}
+
 /** Network errors that came from the proxy rather than the API host: no backup domain for them. */
 const proxyFailures = new WeakSet<Error>();
 
@@ -114,7 +121,8 @@ export class ImClient {
   readonly options: ClientOptions;
   private baseUrl: string;
   private got: Got | undefined;
-  private agents: { http: http.Agent; https: https.Agent; proxy: https.Agent | undefined } | undefined;
+  private agents: { https: https.Agent; proxy: https.Agent | undefined } | undefined;
+  private plain: { http: typeof http; agent: http.Agent } | undefined;
   private readonly proxy: ProxySettings | undefined;
   private switchedToBackup = false;
   /** Every UserSig sent so far (one, or a few after renewals): redacted, in part too, from server-supplied text. */
@@ -133,19 +141,19 @@ export class ImClient {
   }
 
   /**
-   * got and the keep-alive agents (plain, TLS, proxy tunnel), made on the first request: loading
-   * the network stack costs more start-up time than everything `--help` needs.
+   * got and the keep-alive agents (TLS, proxy tunnel), made on the first https request: got loads
+   * node:tls, node:https and http2-wrapper as it is imported, which costs more start-up time than
+   * everything `--help` needs and is never used for a plain-http loopback endpoint.
    */
   private async transport(): Promise<{ got: Got; agents: NonNullable<ImClient['agents']> }> {
     if (!this.got || !this.agents) {
-      const [{ default: got }, http, https] = await Promise.all([import('got'), import('node:http'), import('node:https')]);
-      const agentOptions = { keepAlive: true, maxSockets: this.options.maxSockets ?? 64 };
+      const [{ default: got }, https] = await Promise.all([import('got'), import('node:https')]);
+      const agentOptions = { keepAlive: true, maxSockets: this.options.maxSockets ?? 100 };
       const proxy = this.proxy ? await createProxyAgent(this.proxy, { ...agentOptions, ca: this.options.ca }) : undefined;
       // Another call may have got here first while this one awaited the imports.
       if (!this.got || !this.agents) {
         this.got = got;
         this.agents = {
-          http: new http.Agent(agentOptions),
           https: new https.Agent({ ...agentOptions, ca: this.options.ca, rejectUnauthorized: true }),
           proxy,
         };
@@ -156,9 +164,18 @@ export class ImClient {
     return { got: this.got, agents: this.agents };
   }
 
+  /** node:http and its keep-alive agent, for plain http (loopback only: checkBaseUrl). */
+  private async plainTransport(): Promise<{ http: typeof http; agent: http.Agent }> {
+    if (!this.plain) {
+      const { default: nodeHttp } = await import('node:http');
+      this.plain ??= { http: nodeHttp, agent: new nodeHttp.Agent({ keepAlive: true, maxSockets: this.options.maxSockets ?? 100 }) };
+    }
+    return this.plain;
+  }
+
   /** Closes kept-alive sockets so the process can exit. */
   close(): void {
-    this.agents?.http.destroy();
+    this.plain?.agent.destroy();
     this.agents?.https.destroy();
     this.agents?.proxy?.destroy();
   }
@@ -245,7 +262,6 @@ export class ImClient {
   }
 
   private async attempt(baseUrl: string, apiPath: string, body: object, options: CallOptions): Promise<Envelope> {
-    const { got, agents } = await this.transport();
     const command = apiPath.slice(apiPath.lastIndexOf('/') + 1);
     const url = this.url(apiPath, baseUrl);
     const host = new URL(baseUrl).host;
@@ -256,57 +272,15 @@ export class ImClient {
     let status: number;
     let text: string;
     let location: string | undefined;
-    let tooLarge = false;
+    const cap = { tooLarge: false };
     try {
-      const request = got.post(url, {
-        body: payload,
-        headers: { 'content-type': 'application/json', 'user-agent': this.options.userAgent },
-        timeout: { request: timeoutMs },
-        retry: { limit: 0 },
-        followRedirect: false,
-        throwHttpErrors: false,
-        // No gzip: a batch is a few kilobytes, and got stops reporting download progress once the
-        // inflated size passes the compressed Content-Length, so a small gzip body could inflate
-        // without bound behind the cap's back.
-        decompress: false,
-        responseType: 'text',
-        agent: { http: agents.http, https: viaProxy ? agents.proxy! : agents.https },
-        https: { rejectUnauthorized: true, ...(this.options.ca === undefined ? {} : { certificateAuthority: this.options.ca }) },
-        ...(this.options.lookup ? { dnsLookup: this.options.lookup } : {}),
-        signal: options.signal,
-      });
-      if (options.onSent) {
-        const onSent = options.onSent;
-        request.on('uploadProgress', (progress: { percent: number }) => {
-          if (progress.percent === 1) onSent();
-        });
-      }
-      // got's own 'response' event comes only once the body is in: watch the native request's.
-      request.on('request', (native: http.ClientRequest) => {
-        native.once('response', (response: http.IncomingMessage) => {
-          if (Number(response.headers['content-length']) > MAX_RESPONSE_BYTES) {
-            tooLarge = true;
-            request.cancel('response too large');
-          }
-        });
-      });
-      request.on('downloadProgress', (progress: { transferred: number }) => {
-        if (progress.transferred > MAX_RESPONSE_BYTES) {
-          tooLarge = true;
-          request.cancel('response too large');
-        }
-      });
-      const response = await request;
-      status = response.statusCode;
-      // A body with a Content-Encoding (never asked for) stays a Buffer: read it as it is.
-      const raw: unknown = response.body;
-      text = typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
-      const header = response.headers.location;
-      location = Array.isArray(header) ? header[0] : header;
+      ({ status, text, location } = baseUrl.startsWith('http:')
+        ? await this.sendPlain(url, payload, timeoutMs, options, cap)
+        : await this.sendGot(url, payload, timeoutMs, viaProxy, options, cap));
     } catch (error) {
       const err = error as Error & { code?: string };
       const elapsed = Date.now() - started;
-      if (tooLarge && !options.signal?.aborted) {
+      if (cap.tooLarge && !options.signal?.aborted) {
         this.traceRequest(url, command, `refused: response over ${MAX_RESPONSE_BYTES} bytes`, elapsed);
         throw new ApiError(`${command}: the response is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB; refused (${host})`, {
           hint: 'is `endpoint` really the Chat REST API?',
@@ -338,6 +312,122 @@ export class ImClient {
       });
     }
     return envelope;
+  }
+
+  /** One POST through got (https: TLS, the proxy tunnel, a private CA). */
+  private async sendGot(
+    url: string,
+    payload: string,
+    timeoutMs: number,
+    viaProxy: boolean,
+    options: CallOptions,
+    cap: { tooLarge: boolean },
+  ): Promise<RawAnswer> {
+    const { got, agents } = await this.transport();
+    const request = got.post(url, {
+      body: payload,
+      headers: { 'content-type': 'application/json', 'user-agent': this.options.userAgent },
+      timeout: { request: timeoutMs },
+      retry: { limit: 0 },
+      followRedirect: false,
+      throwHttpErrors: false,
+      // No gzip: a batch is a few kilobytes, and got stops reporting download progress once the
+      // inflated size passes the compressed Content-Length, so a small gzip body could inflate
+      // without bound behind the cap's back.
+      decompress: false,
+      responseType: 'text',
+      agent: { https: viaProxy ? agents.proxy! : agents.https },
+      https: { rejectUnauthorized: true, ...(this.options.ca === undefined ? {} : { certificateAuthority: this.options.ca }) },
+      ...(this.options.lookup ? { dnsLookup: this.options.lookup } : {}),
+      signal: options.signal,
+    });
+    if (options.onSent) {
+      const onSent = options.onSent;
+      request.on('uploadProgress', (progress: { percent: number }) => {
+        if (progress.percent === 1) onSent();
+      });
+    }
+    // got's own 'response' event comes only once the body is in: watch the native request's.
+    request.on('request', (native: http.ClientRequest) => {
+      native.once('response', (response: http.IncomingMessage) => {
+        if (Number(response.headers['content-length']) > MAX_RESPONSE_BYTES) {
+          cap.tooLarge = true;
+          request.cancel('response too large');
+        }
+      });
+    });
+    request.on('downloadProgress', (progress: { transferred: number }) => {
+      if (progress.transferred > MAX_RESPONSE_BYTES) {
+        cap.tooLarge = true;
+        request.cancel('response too large');
+      }
+    });
+    const response = await request;
+    // A body with a Content-Encoding (never asked for) stays a Buffer: read it as it is.
+    const raw: unknown = response.body;
+    const header = response.headers.location;
+    return {
+      status: response.statusCode,
+      text: typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('utf8') : '',
+      location: Array.isArray(header) ? header[0] : header,
+    };
+  }
+
+  /**
+   * One POST over node:http, for plain http (only ever loopback: the emulator, a local gateway).
+   * The same contract as sendGot, without its per-request option merging, hooks and progress
+   * events: the unpaced benchmark spent a third of its CPU in got and Node's HTTP code. No
+   * redirect is followed (node:http never does), no gzip is asked for, the answer is capped.
+   */
+  private async sendPlain(url: string, payload: string, timeoutMs: number, options: CallOptions, cap: { tooLarge: boolean }): Promise<RawAnswer> {
+    const { http: nodeHttp, agent } = await this.plainTransport();
+    return new Promise<RawAnswer>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        reject(error);
+      };
+      const req = nodeHttp.request(url, {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': this.options.userAgent },
+        ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
+        signal: options.signal,
+      });
+      // got's timeout.request: the whole exchange, connection to last byte.
+      const timer = setTimeout(() => fail(Object.assign(new Error(`Timeout awaiting 'request' for ${timeoutMs}ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+      req.once('error', fail);
+      req.once('response', (response) => {
+        const header = response.headers.location;
+        const location = Array.isArray(header) ? header[0] : header;
+        if (Number(response.headers['content-length']) > MAX_RESPONSE_BYTES) {
+          cap.tooLarge = true;
+          return fail(new Error('response too large'));
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            cap.tooLarge = true;
+            fail(new Error('response too large'));
+          } else chunks.push(chunk);
+        });
+        response.once('error', fail);
+        response.once('aborted', () => fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
+        response.once('end', () => {
+          if (settled) return;
+          if (!response.complete) return fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+          settled = true;
+          clearTimeout(timer);
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks, size).toString('utf8'), location });
+        });
+      });
+      req.end(payload, options.onSent);
+    });
   }
 
   /** The typed error for a request that got no (complete) answer. */

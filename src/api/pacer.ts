@@ -1,9 +1,18 @@
 /**
  * Client-side pacing: at most `rate` request starts in any sliding one-second window, the way the
- * server counts (all_member_push allows 100 calls/s per app: API.md section 2). On a rate-limit
- * answer the pacer cuts its rate to THROTTLE_FACTOR of what it was and then climbs back by a tenth
- * of the limit per quiet second, like the AWS SDK's adaptive retry mode, so that a shared quota is
- * not hammered.
+ * server counts (all_member_push allows 100 calls/s per app: API.md section 2), each start dated
+ * from when its request really left (`sent`).
+ *
+ * Starts leave evenly spaced (1/rate apart, on a schedule). The server dates a call when it
+ * arrives, so a network whose delay varies on the way in can bunch calls we spaced a window
+ * apart. A guard added to each window keeps that tail out of the next one. It learns: from the
+ * start it covers half the spread of the round trips measured so far; a rate-limit answer
+ * widens it (twice the old guard, or half that spread, whichever is larger, up to MAX_GUARD_MS),
+ * the rejected call is sent again once its window has passed, and the rate itself is never cut:
+ * one stray 60007 used to take the whole run down to 70 % and back up a tenth a second.
+ *
+ * It also tells the engine how many requests to keep in flight: enough to send a window's calls
+ * within a fraction of the round trip (rate × round trip × CONCURRENCY_HEADROOM), up to a cap.
  */
 
 /** Documented limit of every all_member_push command (calls per second per app). */
@@ -13,19 +22,40 @@ export const API_RATE_LIMIT = 100;
 export const WINDOW_MS = 1000;
 
 /**
- * What a rate-limit answer leaves of the rate: 0.7, the multiplicative decrease of the AWS SDK's
- * adaptive mode (CUBIC's beta). Halving cost a fifth of a 100,000-account run for one stray 60007.
- */
-export const THROTTLE_FACTOR = 0.7;
-
-/**
- * The server counts a request when it gets round to handling it, and handles a burst one request
- * after another, so it sees the tail of a burst later than we sent it. A guard on each window keeps
- * that tail out of the next window. Measured with `npm run bench` (60 ± 30 ms latency, 100 calls/s
- * limit): 15 ms let 3–4 calls of 1,000 be rejected in some runs (each one also slows the pacer);
- * 25 ms gave none, at about 2 % of throughput.
+ * The guard a run starts with. Measured with `npm run bench` (60 ± 30 ms latency after the
+ * limiter, 100 calls/s limit): 15 ms let 3–4 calls of 1,000 be rejected in some runs; 25 ms none.
  */
 export const WINDOW_GUARD_MS = 25;
+
+/** The widest the guard grows: a quarter of the window. */
+export const MAX_GUARD_MS = 250;
+
+/**
+ * Requests in flight per call the round trip holds at the full rate: 2, so that a window's calls
+ * leave in the first half of it, close together, as the limiter on the far side expects them.
+ */
+export const CONCURRENCY_HEADROOM = 2;
+
+/**
+ * The least time between two starts, as a share of 1/rate: calls leave evenly, 10 ms apart at
+ * 100 calls/s. In bursts (the pacer before), a delay on the way in moved whole groups of calls
+ * into the next window: 19-55 calls rejected per 200,000-account run at 200 ± 100 ms with the
+ * jitter before the limiter, against 0-4 evenly spaced (`npm run bench`).
+ */
+const SPACING = 1;
+
+/**
+ * Share of the round-trip spread (95th minus 5th percentile) taken as the guard, before any
+ * rejection and after one: the way in is part of the round trip, and a half covers it when the
+ * two ways vary alike. Measured with `npm run bench` on a loaded machine (load 7-8, 200,000
+ * IDs): with a quarter, 200 ± 100 ms half before the limiter had 4-6 calls rejected and fell to
+ * 85.6-89.3 %; with a half, 0 rejected at 92.6 %, and 60 ± 30 ms gave 94.6 % with none.
+ */
+const EARLY_SHARE = 0.5;
+const SPREAD_SHARE = 0.5;
+
+/** Round trips remembered for the spread and the sizing. */
+const RTT_SAMPLES = 64;
 
 export interface PacerOptions {
   /** Calls per second; 0 disables pacing. */
@@ -51,34 +81,36 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export class Pacer {
   readonly rate: number;
-  private effective: number;
   private readonly starts: number[] = [];
   private readonly now: () => number;
   private readonly sleepFn: (ms: number, signal?: AbortSignal) => Promise<void>;
   private queue: Promise<void> = Promise.resolve();
   private lastThrottle = -Infinity;
-  private lastRecovery = -Infinity;
-  /** Times the pacer slowed down after a rate-limit answer. */
+  private nextStartAt = -Infinity;
+  private readonly rtts: number[] = [];
+  private rttNext = 0;
+  /** The guard in force now, in milliseconds. */
+  guardMs = WINDOW_GUARD_MS;
+  /** Rate-limit answers that widened the guard. */
   throttles = 0;
 
   constructor(options: PacerOptions) {
     this.rate = options.rate;
-    this.effective = options.rate;
     this.now = options.now ?? Date.now;
     this.sleepFn = options.sleep ?? sleep;
   }
 
-  /** The rate in force now (lower than `rate` after a throttle). */
+  /** The rate in force: always `rate` (a rejection widens the guard instead). */
   get currentRate(): number {
-    return this.effective;
+    return this.rate;
   }
 
   /**
    * Waits until one more start fits in the window, then records it. Callers are served in order.
    * Resolves with `sent`: call it when the request has actually left (its body is on the wire).
    * That moves the recorded start to the real send time: the first requests of a run spend tens
-   * of milliseconds on connection and TLS set-up, and a window counted from the moment they were
-   * allowed would let the server see them arrive inside the next second's window.
+   * of milliseconds on connection set-up, and a window counted from the moment they were allowed
+   * would let the server see them arrive inside the next second's window.
    */
   acquire(signal?: AbortSignal): Promise<() => void> {
     if (this.rate <= 0) return Promise.resolve(NOOP);
@@ -91,46 +123,85 @@ export class Pacer {
     for (;;) {
       if (signal?.aborted) return NOOP;
       const now = this.now();
-      this.recover(now);
-      const limit = Math.max(1, Math.floor(this.effective));
+      const limit = Math.max(1, Math.floor(this.rate));
+      const span = WINDOW_MS + this.guardMs;
       // Forget starts that left the window.
-      while (this.starts.length > 0 && now - this.starts[0]! >= WINDOW_MS + WINDOW_GUARD_MS) this.starts.shift();
-      if (this.starts.length < limit) {
+      while (this.starts.length > 0 && now - this.starts[0]! >= span) this.starts.shift();
+      // Starts spaced by at least SPACING of 1/rate: a burst that leaves at once arrives at once,
+      // and a delay on the way in then moves a whole group of calls into the next window.
+      // The spacing runs on a schedule, not from the last start, so that timers firing late do
+      // not slow the rate.
+      const spacing = (SPACING * WINDOW_MS) / this.rate;
+      if (this.starts.length < limit && now >= this.nextStartAt) {
+        this.nextStartAt = Math.max(this.nextStartAt, now - spacing) + spacing;
         this.starts.push(now);
         return () => this.moveStart(now);
       }
-      const oldestRelevant = this.starts[this.starts.length - limit]!;
-      await this.sleepFn(Math.max(1, oldestRelevant + WINDOW_MS + WINDOW_GUARD_MS - now), signal);
+      const windowWait = this.starts.length < limit ? 0 : this.starts[this.starts.length - limit]! + span - now;
+      await this.sleepFn(Math.max(1, Math.ceil(Math.max(windowWait, this.nextStartAt - now))), signal);
     }
   }
 
   /** Moves one recorded start from `recorded` to now, keeping the list sorted. */
   private moveStart(recorded: number): void {
-    const at = this.starts.indexOf(recorded);
+    const at = this.starts.lastIndexOf(recorded);
     if (at < 0) return;
-    this.starts.splice(at, 1);
     const now = Math.max(recorded, this.now());
+    if (now === recorded) return;
+    this.starts.splice(at, 1);
     let i = this.starts.length;
     while (i > 0 && this.starts[i - 1]! > now) i--;
     this.starts.splice(i, 0, now);
   }
 
-  /** The server said "too fast": cut the rate (at most once per window). */
-  throttle(): void {
-    if (this.rate <= 0) return;
-    const now = this.now();
-    if (now - this.lastThrottle < WINDOW_MS) return;
-    this.lastThrottle = now;
-    this.lastRecovery = now;
-    this.throttles++;
-    this.effective = Math.max(1, this.effective * THROTTLE_FACTOR);
+  /** One measured round trip (send to answer), in milliseconds. */
+  observe(rttMs: number): void {
+    if (this.rtts.length < RTT_SAMPLES) this.rtts.push(rttMs);
+    else this.rtts[this.rttNext] = rttMs;
+    this.rttNext = (this.rttNext + 1) % RTT_SAMPLES;
+    // Before any rejection: a share of the spread of the round trips, which bounds how much the
+    // way in can bunch calls (recomputed every few answers; it only grows).
+    if (this.rttNext % 16 === 0 && this.rtts.length >= 16) {
+      this.guardMs = Math.min(MAX_GUARD_MS, Math.max(this.guardMs, Math.round(this.rttSpread() * EARLY_SHARE)));
+    }
   }
 
-  private recover(now: number): void {
-    if (this.effective >= this.rate) return;
-    if (now - this.lastRecovery < WINDOW_MS) return;
-    const seconds = Math.floor((now - this.lastRecovery) / WINDOW_MS);
-    this.lastRecovery += seconds * WINDOW_MS;
-    this.effective = Math.min(this.rate, this.effective + (seconds * this.rate) / 10);
+  /** 95th minus 5th percentile of the round trips seen lately; 0 before two answers. */
+  private rttSpread(): number {
+    if (this.rtts.length < 2) return 0;
+    const sorted = this.sortedRtts();
+    return sorted[Math.floor(sorted.length * 0.95)]! - sorted[Math.floor(sorted.length * 0.05)]!;
+  }
+
+  /** The round trips seen lately, sorted; empty before the first answer. */
+  private sortedRtts(): number[] {
+    return [...this.rtts].sort((a, b) => a - b);
+  }
+
+  /**
+   * Requests to keep in flight: rate × (a high round trip) × CONCURRENCY_HEADROOM, at least 1,
+   * at most `max`; `max` until a round trip has been measured, or when unpaced.
+   */
+  concurrency(max: number): number {
+    if (this.rate <= 0 || this.rtts.length < 8) return max;
+    const sorted = this.sortedRtts();
+    const high = sorted[Math.floor(sorted.length * 0.9)]!;
+    return Math.max(1, Math.min(max, Math.ceil((this.rate * high * CONCURRENCY_HEADROOM) / WINDOW_MS)));
+  }
+
+  /**
+   * The server said "too fast": widen the guard (once per window; the calls rejected with this
+   * one saw the same thing) and return how long the rejected call waits: until its window has
+   * passed.
+   */
+  throttle(): number {
+    if (this.rate <= 0) return 0;
+    const now = this.now();
+    if (now - this.lastThrottle >= WINDOW_MS) {
+      this.lastThrottle = now;
+      this.throttles++;
+      this.guardMs = Math.min(MAX_GUARD_MS, Math.max(2 * this.guardMs, Math.round(this.rttSpread() * SPREAD_SHARE)));
+    }
+    return WINDOW_MS + this.guardMs;
   }
 }

@@ -125,7 +125,7 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
         });
       },
       onResults: (records) => {
-        for (const record of records) writer!.write(explicitColumns ? pick(record, explicitColumns) : record);
+        writer!.writeAll(explicitColumns ? records.map((record) => pick(record, explicitColumns)) : records);
       },
       // The output is always completed (the JSON array closed, the table rendered), even after an error.
       finish: () => writer?.end(),

@@ -22,7 +22,7 @@ import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_CAP_MS } from '..
 import type { ImClient } from '../api/client.js';
 import { MAX_ACCOUNTS_PER_CALL } from '../api/attrs.js';
 import type { BatchOperation, Operation } from '../api/operation.js';
-import { callOnce, DEFAULT_CONCURRENCY, runBatches, StopSwitch, type BatchReport, type EngineStats } from '../engine.js';
+import { callOnce, DEFAULT_CONCURRENCY, MAX_AUTO_CONCURRENCY, runBatches, StopSwitch, type BatchReport, type EngineStats } from '../engine.js';
 import { ApiError, ExitCode, ImAttrsError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
 import { parseIntOption, type Runtime } from '../runtime.js';
 import { checkTarget, inputIdentities, SafeFile } from '../util/safe-file.js';
@@ -31,7 +31,7 @@ import { plural } from '../util/text.js';
 /** Engine flags as commander parses them (strings until checked). */
 export interface EngineFlags {
   batchSize: string;
-  concurrency: string;
+  concurrency?: string | undefined;
   rate: string;
   retries: string;
   retryDelay: string;
@@ -44,6 +44,8 @@ export interface EngineFlags {
 export interface EngineSettings {
   batchSize: number;
   concurrency: number;
+  /** No --concurrency given: the engine sizes it from the round trips, up to `concurrency`. */
+  autoConcurrency?: boolean | undefined;
   rate: number;
   retries: number;
   retryDelayMs: number;
@@ -64,9 +66,7 @@ export function addEngineOptions(command: Command, save: { kind: SaveKind; verb?
   return command
     .addOption(new Option('--batch-size <n>', `accounts per request, 1-${MAX_ACCOUNTS_PER_CALL}`).default(String(MAX_ACCOUNTS_PER_CALL)))
     .addOption(
-      new Option('--concurrency <n>', 'requests in flight at once (30 reaches 100 calls/s at 300 ms round trips)').default(
-        String(DEFAULT_CONCURRENCY),
-      ),
+      new Option('--concurrency <n>', `requests in flight at once (default: sized from the round trips, at most ${MAX_AUTO_CONCURRENCY}; ${DEFAULT_CONCURRENCY} unpaced)`),
     )
     .addOption(
       new Option('--rate <calls/s>', 'most request starts in any one second; 0 = unpaced (emulator, private endpoints)').default(
@@ -88,7 +88,7 @@ export function addEngineOptions(command: Command, save: { kind: SaveKind; verb?
 export function engineSettings(flags: EngineFlags): EngineSettings {
   return {
     batchSize: parseIntOption('--batch-size', flags.batchSize, 1, MAX_ACCOUNTS_PER_CALL),
-    concurrency: parseIntOption('--concurrency', flags.concurrency, 1, 1000),
+    ...concurrencySetting(flags.concurrency, parseIntOption('--rate', flags.rate, 0, 100_000)),
     rate: parseIntOption('--rate', flags.rate, 0, 100_000),
     retries: parseIntOption('--retries', flags.retries, 0, 100),
     retryDelayMs: parseIntOption('--retry-delay', flags.retryDelay, 0, 600_000),
@@ -96,6 +96,13 @@ export function engineSettings(flags: EngineFlags): EngineSettings {
     saveFailed: flags.saveFailed,
     inputFiles: flags.file,
   };
+}
+
+/** An explicit --concurrency wins; without one, paced runs size themselves up to a window's calls. */
+function concurrencySetting(flag: string | undefined, rate: number): { concurrency: number; autoConcurrency: boolean } {
+  if (flag !== undefined) return { concurrency: parseIntOption('--concurrency', flag, 1, 1000), autoConcurrency: false };
+  if (rate <= 0) return { concurrency: DEFAULT_CONCURRENCY, autoConcurrency: false };
+  return { concurrency: Math.min(MAX_AUTO_CONCURRENCY, Math.max(DEFAULT_CONCURRENCY, rate)), autoConcurrency: true };
 }
 
 /** Input a write command read but will not send, for the summary and the exit status. */
@@ -232,6 +239,7 @@ async function drive<I, R>(
       batchSize: Math.min(settings.batchSize, op.maxItems),
       keyOf: op.split ? op.accountOf : undefined,
       concurrency: settings.concurrency,
+      autoConcurrency: settings.autoConcurrency,
       pacer: job.pacer,
       retry: retryOptions(settings),
       retrySafe: op.retrySafe,

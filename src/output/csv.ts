@@ -37,8 +37,19 @@ export class CsvWriter implements RecordWriter {
 
   write(record: AttrRecord): void {
     if (this.#ended) throw new Error('csv writer: write() after end()');
+    this.#out.write(this.#line(record));
+  }
+
+  writeAll(records: readonly AttrRecord[]): void {
+    if (this.#ended) throw new Error('csv writer: write() after end()');
+    let text = '';
+    for (const record of records) text += this.#line(record);
+    if (text !== '') this.#out.write(text);
+  }
+
+  #line(record: AttrRecord): string {
     const cells = this.#picker.cells(record).map((v) => v ?? '');
-    this.#out.write(formatCsvLine([record.To_Account, ...cells]));
+    return formatCsvLine([record.To_Account, ...cells]);
   }
 
   end(): void {

@@ -27,6 +27,16 @@ export class JsonWriter implements RecordWriter {
     this.#count++;
   }
 
+  writeAll(records: readonly AttrRecord[]): void {
+    if (this.#ended) throw new Error('json writer: write() after end()');
+    let text = '';
+    for (const record of records) {
+      text += (this.#count === 0 ? '[\n  ' : ',\n  ') + recordJson(record);
+      this.#count++;
+    }
+    if (text !== '') this.#out.write(text);
+  }
+
   end(): void {
     if (this.#ended) return;
     this.#ended = true;

@@ -7,7 +7,8 @@ import { ATTRS_ONLY, type AttrRecord, type RecordFields, type RecordWriter, type
  * string round-trips.
  */
 export function recordJson(record: AttrRecord, fields: RecordFields = ATTRS_ONLY): string {
-  if (!fields.tags) return JSON.stringify({ To_Account: record.To_Account, Attrs: record.Attrs });
+  // The text JSON.stringify gives { To_Account, Attrs }, without making that object.
+  if (!fields.tags) return `{"To_Account":${JSON.stringify(record.To_Account)},"Attrs":${JSON.stringify(record.Attrs)}}`;
   if (!fields.attrs) return JSON.stringify({ To_Account: record.To_Account, Tags: record.Tags ?? [] });
   return JSON.stringify({ To_Account: record.To_Account, Attrs: record.Attrs, Tags: record.Tags ?? [] });
 }
@@ -25,6 +26,13 @@ export class NdjsonWriter implements RecordWriter {
   write(record: AttrRecord): void {
     if (this.#ended) throw new Error('ndjson writer: write() after end()');
     this.#out.write(recordJson(record, this.#fields) + '\n');
+  }
+
+  writeAll(records: readonly AttrRecord[]): void {
+    if (this.#ended) throw new Error('ndjson writer: write() after end()');
+    let text = '';
+    for (const record of records) text += recordJson(record) + '\n';
+    if (text !== '') this.#out.write(text);
   }
 
   end(): void {

@@ -47,6 +47,10 @@ export class TableWriter implements RecordWriter {
     this.#records.push(record);
   }
 
+  writeAll(records: readonly AttrRecord[]): void {
+    for (const record of records) this.write(record);
+  }
+
   end(): void {
     if (this.#ended) return;
     this.#ended = true;

@@ -53,8 +53,19 @@ export class TsvWriter implements RecordWriter {
 
   write(record: AttrRecord): void {
     if (this.#ended) throw new Error('tsv writer: write() after end()');
+    this.#out.write(this.#line(record));
+  }
+
+  writeAll(records: readonly AttrRecord[]): void {
+    if (this.#ended) throw new Error('tsv writer: write() after end()');
+    let text = '';
+    for (const record of records) text += this.#line(record);
+    if (text !== '') this.#out.write(text);
+  }
+
+  #line(record: AttrRecord): string {
     const cells = this.#picker.cells(record).map((v) => v ?? '');
-    this.#out.write(formatTsvLine([record.To_Account, ...cells]));
+    return formatTsvLine([record.To_Account, ...cells]);
   }
 
   end(): void {

@@ -17,6 +17,11 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export interface RecordWriter {
   /** Write one record (records arrive in final order). */
   write(record: AttrRecord): void;
+  /**
+   * Write the records of one batch, in order: the same bytes as write() for each, in one
+   * out.write() (a write per record cost a tenth of an unpaced run's CPU).
+   */
+  writeAll(records: readonly AttrRecord[]): void;
   /** Finish: close the JSON array, render the table, etc. Idempotent. */
   end(): void;
 }

@@ -1,8 +1,14 @@
 /**
- * Loaded with `node --import` by the benchmark: writes the process's peak RSS (KiB) to
- * $BENCH_RSS_FILE at exit, so the CLI's own memory is measured without touching its code.
+ * Loaded with `node --import` by the benchmark: writes the process's peak RSS (KiB) and CPU time
+ * (user and system, microseconds) to $BENCH_RSS_FILE at exit, as JSON, so the CLI's own cost is
+ * measured without touching its code.
  */
 import { writeFileSync } from 'node:fs';
 
 const file = process.env.BENCH_RSS_FILE;
-if (file) process.on('exit', () => writeFileSync(file, String(process.resourceUsage().maxRSS)));
+if (file) {
+  process.on('exit', () => {
+    const usage = process.resourceUsage();
+    writeFileSync(file, JSON.stringify({ maxRSS: usage.maxRSS, user: usage.userCPUTime, system: usage.systemCPUTime }));
+  });
+}

@@ -22,7 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { readTextLines } from '../accounts.js';
 import { namesInSlotOrder } from '../api/attrs.js';
-import { Pacer } from '../api/pacer.js';
+import { API_RATE_LIMIT, Pacer } from '../api/pacer.js';
 import { classify } from '../api/policy.js';
 import { MAX_STATS_TASKS, PUSH_REPORT_RATE, PUSH_SPACING_MS, REVOKE_WINDOW_HOURS, type PushAnswer, type PushBody, type PushStats } from '../api/push.js';
 import type { Operation } from '../api/operation.js';
@@ -206,21 +206,27 @@ export async function pushSendRun(rt: Runtime, options: PushSendOptions): Promis
   const asking = !options.yes && !options.dryRun;
   const show = asking ? (line: string) => rt.stderr(line) : (line: string) => rt.info(line);
   const pretty = JSON.stringify(body, null, 2);
-  show(`push to: ${showCondition(condition)}`);
-  if (!options.dryRun) show(`request: POST ${op.path}\n${pretty}`);
+  const showRequest = (): void => {
+    show(`push to: ${showCondition(condition)}`);
+    if (!options.dryRun) show(`request: POST ${op.path}\n${pretty}`);
+  };
   if (asking && !rt.deps.io.stdinIsTTY) {
+    // Refused before any request: nothing is sent, not even the attribute-name check.
+    showRequest();
     throw new UsageError('push send needs confirmation, and stdin is not a terminal: nothing was sent', {
       hint: 'check the request above (and `im-attrs audience` for who it reaches), then pass --yes; or --dry-run',
     });
   }
   const client = await rt.client();
-  const pacer = new Pacer({ rate: PUSH_CALL_SETTINGS.rate });
+  // The name check and the push are different endpoints: no need to wait a second between them.
+  const pacer = new Pacer({ rate: API_RATE_LIMIT });
   try {
     const uses = attrUses(condition);
     if (uses.length > 0) {
       const names = namesInSlotOrder(await callSingle(rt, PUSH_CALL_SETTINGS, client, pacer, await rt.operation('getAttrNames'), undefined));
       checkAttrNames(uses, names);
     }
+    showRequest();
     if (options.dryRun) {
       rt.deps.io.stdout.write(`${pretty}\n`);
       rt.info(`push send --dry-run: POST ${op.path}; nothing was sent`);

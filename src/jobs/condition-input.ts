@@ -121,7 +121,7 @@ export function checkCondition(condition: Condition | undefined, family: ApiFami
   if (problems.length === 0) return;
   const tagsNot = problems.some((p) => p.message.includes('TagsNot is TIMPush only'));
   const lines = problems.map((p) => `${p.message} (the API would answer ${p.code})`);
-  throw new UsageError(`invalid condition: ${lines.length === 1 ? lines[0]! : `\n  ${lines.join('\n  ')}`}`, {
+  throw new UsageError(`invalid condition:${lines.length === 1 ? ` ${lines[0]!}` : `\n  ${lines.join('\n  ')}`}`, {
     hint: tagsNot ? 'TagsNot needs the TIMPush family: --api timpush' : 'see the condition rules in --help',
   });
 }

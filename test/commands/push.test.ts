@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FaultKind } from '../../src/emulator/server.js';
-import { runCli, useEmulator } from '../helpers/cli.js';
+import { runCli, useEmulator, useTempDir } from '../helpers/cli.js';
 import { TestClock } from '../helpers/emulator-api.js';
 
 const TEXT = (text: string) => [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }];
@@ -10,6 +10,7 @@ describe('im-attrs push send: guard-rails', () => {
   const clock = new TestClock();
   const app = useEmulator({ seedUsers: 30, rateLimit: 0, now: clock.now });
   const pushes = () => app.emulator.requests.filter((r) => r.command.endsWith('push'));
+  const files = useTempDir();
 
   it('without a terminal and without --yes sends nothing (no request at all) and exits 2, after printing the request', async () => {
     const result = await runCli(['push', 'send', '--tags-or', 'vip', '--text', 'hi'], { env: app.env });
@@ -84,6 +85,22 @@ describe('im-attrs push send: guard-rails', () => {
       'im-attrs: invalid push: Invalid format of MsgBody: a non-empty array of {MsgType, MsgContent} (the API would answer 90002)\nhint: give the message with --text or --msg-body FILE (im_push needs a MsgBody)\n',
     );
     assert.equal(app.emulator.requests.length, 0);
+  });
+
+  it('--msg-body sends the raw MsgBody array; --text with it is a contradiction; the --dry-run body feeds `audience --condition`', async () => {
+    const msgBody = [{ MsgType: 'TIMCustomElem', MsgContent: { Data: 'promo', Desc: 'Promo' } }];
+    const file = files.write('body.json', JSON.stringify(msgBody));
+    const dry = await runCli(['push', 'send', '--dry-run', '--msg-body', file, '--tags-or', 'vip'], { env: app.env });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual((JSON.parse(dry.stdout) as { MsgBody: unknown }).MsgBody, msgBody);
+    const both = await runCli(['push', 'send', '--dry-run', '--msg-body', file, '--text', 'x'], { env: app.env });
+    assert.equal(both.code, 2);
+    assert.equal(both.stderr, 'im-attrs: --text and --msg-body contradict each other\nhint: give one of them\n');
+    const request = files.write('request.json', dry.stdout);
+    const preview = await runCli(['audience', 'user000005', 'user000006', '--condition', request, '--count'], { env: app.env });
+    assert.equal(preview.code, 0, preview.stderr);
+    assert.equal(preview.stdout, '1\n');
+    assert.equal(pushes().length, 0);
   });
 
   it('a push refused as less than a second after the last one (90024: nothing sent) is waited out and sent again', async () => {

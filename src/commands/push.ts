@@ -23,6 +23,7 @@ import { Command } from 'commander';
 import { readTextLines } from '../accounts.js';
 import { namesInSlotOrder } from '../api/attrs.js';
 import { API_RATE_LIMIT, Pacer } from '../api/pacer.js';
+import { codeInfo } from '../api/codes.js';
 import { classify } from '../api/policy.js';
 import { MAX_STATS_TASKS, PUSH_REPORT_RATE, PUSH_SPACING_MS, REVOKE_WINDOW_HOURS, type PushAnswer, type PushBody, type PushStats } from '../api/push.js';
 import type { Operation } from '../api/operation.js';
@@ -271,10 +272,17 @@ async function sendOnce(
 
 /** The error of a failed push: as is when the server refused it or never got it, PushMaybeSentError otherwise. */
 function maybeSent(error: unknown, apiPath: string): unknown {
-  // An error code is the server's refusal; auth/config errors (TLS, 407) never reached the API.
-  if (!(error instanceof ImAttrsError) || (error instanceof ApiError && error.apiCode !== undefined) || error.code === 'auth' || error.code === 'config' || error.code === 'usage') {
-    return error;
+  // An error code is the server's refusal: say so, with the code's hint (90047 quota, 90045 not enabled, …).
+  if (error instanceof ApiError && error.apiCode !== undefined) {
+    return new ApiError(`${error.message} (refused: nothing was sent)`, {
+      hint: error.hint ?? codeInfo(error.apiCode).hint,
+      apiCode: error.apiCode,
+      errorInfo: error.errorInfo,
+      cause: error,
+    });
   }
+  // Auth/config errors (TLS, a proxy's 407) never reached the API.
+  if (!(error instanceof ImAttrsError) || error.code === 'auth' || error.code === 'config' || error.code === 'usage') return error;
   if (classify(error).notSent) return error;
   return new PushMaybeSentError(`${(error as Error).message}: the push may have been sent (${apiPath}); it was not sent again`, {
     hint: 'check the push report before pushing again: `im-attrs --api timpush push stats` (TIMPush) or the Chat console',

@@ -142,6 +142,19 @@ describe('im-attrs push send: a push that may have reached the server is never s
   }
 });
 
+describe('im-attrs push send: a refusal is not "may have been sent"', () => {
+  const app = useEmulator({ seedUsers: 5, rateLimit: 0, pushQuota: 0 });
+  it('90047 (daily quota used up): the server refused it; exit 1 with the hint, one request, not retried', async () => {
+    const result = await runCli(['push', 'send', '--yes', '--text', 'hi'], { env: app.env });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /\nim-attrs: im_push: error 90047: the daily push limit \(0\) is reached \(refused: nothing was sent\)\nhint: the quota \(100 pushes a day by default, 10 on TIMPush Free\) resets daily; more can be bought in the console\n$/,
+    );
+    assert.equal(app.emulator.requests.length, 1);
+  });
+});
+
 describe('im-attrs push revoke and push stats (TIMPush)', () => {
   const clock = new TestClock();
   const app = useEmulator({ seedUsers: 40, rateLimit: 0, now: clock.now });

@@ -34,7 +34,7 @@ export function addConditionOptions(command: Command): Command {
     .option('--tags-and <tag>', 'accounts with every one of these tags (repeatable; TagsAnd)', collect)
     .option('--tags-or <tag>', 'accounts with at least one of these tags (repeatable; TagsOr)', collect)
     .option('--tags-not <tag>', 'TIMPush only: leave out accounts with any of these tags (repeatable; TagsNot)', collect)
-    .option('--condition <file>', 'the Condition as the push API takes it, a JSON object (instead of the flags above)');
+    .option('--condition <file>', 'the Condition as the push API takes it, a JSON object, or a whole request body (`push send --dry-run`) (instead of the flags above)');
 }
 
 /** The `--help` block on conditions: the rules checked locally and the readings where the docs are silent. */
@@ -102,9 +102,9 @@ export function readConditionFile(file: string): Condition {
       hint: 'give the Condition object as the push API takes it, e.g. {"AttrsAnd":{"city":"Paris"}}',
     });
   }
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'Condition' in value && Object.keys(value).some((k) => k === 'MsgRandom' || k === 'MsgBody')) {
-    // A whole push body (`push send --dry-run` output): its Condition is what is meant.
-    value = (value as { Condition: unknown }).Condition;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).some((k) => k === 'MsgRandom' || k === 'MsgBody')) {
+    // A whole push body (`push send --dry-run` output): its Condition is what is meant ({}: none, every account).
+    value = (value as { Condition?: unknown }).Condition ?? {};
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UsageError(`--condition ${file} must hold a JSON object (the push API's Condition)`, { hint: 'e.g. {"TagsOr":["vip","beta"]}' });

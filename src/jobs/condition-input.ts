@@ -44,7 +44,22 @@ Condition (checked before any request; a condition the API would refuse is exit 
   a tag is 1-50 bytes (90040, 90020); a tag may not be in both TagsOr and TagsAnd (90022);
   attribute names must be the app's (\`im-attrs names\`; 90033); TagsNot is TIMPush only.
   Readings where Tencent's documentation is silent (the emulator's push reads them the same way):
-${CONDITION_READINGS.map((r) => `  - ${r}`).join('\n')}`;
+${CONDITION_READINGS.map((r) => wrap(r, 96, '  - ', '    ')).join('\n')}`;
+
+/** Wraps `text` at `width` columns, the first line after `first`, the others after `rest`. */
+function wrap(text: string, width: number, first: string, rest: string): string {
+  const lines: string[] = [];
+  let line = first;
+  for (const word of text.split(' ')) {
+    if (line.length + word.length > width && line.trim() !== '-' && line !== rest) {
+      lines.push(line.trimEnd());
+      line = rest;
+    }
+    line += `${word} `;
+  }
+  lines.push(line.trimEnd());
+  return lines.join('\n');
+}
 
 function pairs(flag: string, values: readonly string[] | undefined): Record<string, string> | undefined {
   if (!values?.length) return undefined;

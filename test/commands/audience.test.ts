@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli, seededIds, useEmulator, useTempDir } from '../helpers/cli.js';
 import { TestClock } from '../helpers/emulator-api.js';
+import { CONDITION_READINGS } from '../../src/push/condition.js';
 
 const ROSTER = 5000;
 
@@ -238,5 +239,18 @@ describe('audience and push send refuse every documented Condition error locally
     assert.equal(both.code, 2);
     assert.equal(both.stderr, 'im-attrs: --condition and the --attrs-*/--tags-* flags contradict each other\nhint: give the whole condition in the file, or only flags\n');
     assert.equal(app.emulator.requests.length, 0);
+  });
+});
+
+describe('audience and push send --help', () => {
+  it('print every reading of src/push/condition.ts (the one the emulator\'s push uses), and stay within 100 columns', async () => {
+    for (const command of [['audience'], ['push', 'send']]) {
+      const help = await runCli([...command, '--help']);
+      assert.equal(help.code, 0);
+      const flat = help.stdout.replace(/\s+/g, ' ');
+      for (const reading of CONDITION_READINGS) assert.ok(flat.includes(reading), `${command.join(' ')} --help lacks: ${reading}`);
+      const wide = help.stdout.split('\n').filter((line) => line.length > 100 && !line.startsWith('  $ '));
+      assert.deepEqual(wide, []);
+    }
   });
 });

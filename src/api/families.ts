@@ -13,10 +13,11 @@
 import { ConfigError } from '../errors.js';
 import { attrOperations, type AttrOperations } from './attrs.js';
 import { API_FAMILIES, type ApiFamily } from './operation.js';
+import { pushOperations, type PushOperations } from './push.js';
 import { tagOperations, type TagOperations } from './tags.js';
 
 /** Every operation a family may offer, by name. */
-export type FamilyOperations = AttrOperations & TagOperations;
+export type FamilyOperations = AttrOperations & TagOperations & PushOperations;
 export type OperationName = keyof FamilyOperations;
 
 /** URL prefix of each family (PUSH-FAMILY.md sections 1 and 3). */
@@ -49,6 +50,9 @@ export const FAMILIES: Readonly<Record<ApiFamily, Partial<FamilyOperations>>> = 
       },
       { replace: false },
     ),
+    // PUSH-FAMILY.md §2: im_push; no revoke or report endpoint in this family. account_check
+    // (§5, v4/im_open_login_svc/account_check) is outside both prefixes and in both tables.
+    ...pushOperations('all_member_push', { push: `${allMemberPush}/im_push` }),
   },
   // PUSH-FAMILY.md section 3: the same operations, per-account ErrorList, AttrTypes, Replace.
   timpush: {
@@ -73,6 +77,11 @@ export const FAMILIES: Readonly<Record<ApiFamily, Partial<FamilyOperations>>> = 
       },
       { replace: true },
     ),
+    ...pushOperations('timpush', {
+      push: `${timpush}/push`,
+      revoke: `${timpush}/revoke`,
+      statistics: `${timpush}/all_member_push_statistics`,
+    }),
   },
 };
 

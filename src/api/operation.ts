@@ -86,6 +86,24 @@ export interface BatchOperation<I, R> extends Operation<readonly I[], BatchOutco
    * successive calls.
    */
   split?(item: I): I[];
+  /**
+   * A composite: an operation whose one call is several requests over the same accounts (the
+   * attributes and the tags of a batch, for `audience`). The runner sends it with `send` instead of
+   * `client.call(op, items)`; `send` calls `onSent` once its first request is on the wire. The
+   * requests are reads of different endpoints, each under its own 100 calls/s limit, so one pacer
+   * slot per batch keeps every endpoint at the ceiling. Its path and body are the first request's.
+   */
+  send?(client: OperationClient, items: readonly I[], options: OperationCallOptions): Promise<BatchOutcome<I, R>>;
+}
+
+/** What a composite's `send` gets from the runner: the client's one generic `call` (api/client.ts). */
+export interface OperationClient {
+  call<In, Out>(op: Operation<In, Out>, input: In, options?: OperationCallOptions): Promise<Out>;
+}
+
+export interface OperationCallOptions {
+  signal?: AbortSignal | undefined;
+  onSent?: (() => void) | undefined;
 }
 
 /** Defines an operation, deriving `command` from the path. */

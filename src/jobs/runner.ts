@@ -234,7 +234,8 @@ async function drive<I, R>(
       source: job.items,
       send: async (items, signal, sent) => {
         hooks.onSent?.(items);
-        return job.client.call(op, items, { signal, onSent: sent });
+        // A composite (operation.ts `send`) makes its own requests through the same client.
+        return op.send ? op.send(job.client, items, { signal, onSent: sent }) : job.client.call(op, items, { signal, onSent: sent });
       },
       batchSize: Math.min(settings.batchSize, op.maxItems),
       keyOf: op.split ? op.accountOf : undefined,

@@ -1,0 +1,282 @@
+/**
+ * The push operations (PUSH-FAMILY.md §2 im_push, §3 timpush push / revoke /
+ * all_member_push_statistics, §5 account_check) and the composite read `audience` uses (the
+ * attributes and the tags of the same accounts in one runner call). Descriptors only: the family
+ * tables (families.ts) give them their paths; the runner and `ImClient.call` send them.
+ *
+ * account_check (`v4/im_open_login_svc/account_check`) is in neither family's URL prefix: it is the
+ * same endpoint for both, so both tables carry the one descriptor (`ACCOUNT_CHECK`).
+ */
+import { ApiError } from '../errors.js';
+import type { AttrRecord } from '../model.js';
+import { codeInfo } from './codes.js';
+import type { Envelope } from './envelope.js';
+import {
+  batchOperation,
+  operation,
+  type ApiFamily,
+  type BatchOperation,
+  type BatchOutcome,
+  type ItemFailure,
+  type Operation,
+  type ReadContext,
+} from './operation.js';
+import type { TagRecord } from './tags.js';
+
+/** account_check: "≤100/call" (CN/269/38417, EN/34956). */
+export const MAX_ACCOUNT_CHECK_ITEMS = 100;
+/** all_member_push_statistics: at most 5 TaskIDs per request (EN/71894). */
+export const MAX_STATS_TASKS = 5;
+/** all_member_push_statistics: 1 call/s (EN/71894); revoke: 1 call/s (EN/60571). */
+export const PUSH_REPORT_RATE = 1;
+/** "The interval between two pushes must be greater than one second" (EN/37166). */
+export const PUSH_SPACING_MS = 1000;
+/** Revoke "within 24 h of the task start" (EN/60571). */
+export const REVOKE_WINDOW_HOURS = 24;
+
+/** Error codes each push endpoint documents (PUSH-FAMILY.md §2.1, §3; EN/37166, EN/74196, EN/60571). */
+export const PUSH_OPERATION_CODES = {
+  imPush: [90001, 90002, 90005, 90007, 90009, 90010, 90020, 90022, 90024, 90026, 90032, 90033, 90039, 90040, 90045, 90047, 91000],
+  timpushPush: [90001, 90005, 90009, 90018, 90020, 90022, 90024, 90026, 90032, 90033, 90039, 90040, 90045, 90047, 90056, 91000],
+  revoke: [90001, 90009, 90049, 90050, 90051, 90052, 90053],
+  // EN/71894 lists no code table in our references: the family's common codes (UNCONFIRMED).
+  statistics: [90001, 90009, 91000],
+  // No code list in our references (PUSH-FAMILY.md §5); the emulator answers 70402 for a bad item.
+  accountCheck: [] as number[],
+} as const;
+
+const meaning = (code: number): string => codeInfo(code).meaning;
+
+function shapeError(command: string, what: string): ApiError {
+  return new ApiError(`${command}: unexpected response shape: ${what}`, {
+    hint: 'the server is not answering like the Chat REST API: check `endpoint`',
+  });
+}
+
+/** A push request body as the API takes it (validated by src/push/condition.ts before sending). */
+export type PushBody = Readonly<Record<string, unknown>>;
+
+/** What a push answered: its TaskId and the whole envelope (for --json). */
+export interface PushAnswer {
+  TaskId: string;
+  answer: Envelope;
+}
+
+/** One task's funnel from all_member_push_statistics (F14). */
+export interface PushStats {
+  TaskID: string;
+  TotalCount: number;
+  SentCount: number;
+  DeliveredCount: number;
+  ClickCount: number;
+  /** The entry as the server sent it (PlatformStatistics included), for --json. */
+  raw: Record<string, unknown>;
+}
+
+/** One account_check answer (F19). */
+export interface AccountStatus {
+  UserID: string;
+  AccountStatus: 'Imported' | 'NotImported';
+}
+
+/** The push operations of one family; account_check is in both. */
+export interface PushOperations {
+  push: Operation<PushBody, PushAnswer>;
+  /** TIMPush only: recall a push within 24 h. */
+  revokePush?: Operation<{ TaskId: string; OfflinePushInfo: Record<string, unknown> }, void>;
+  /** TIMPush only: total, sent, delivered, clicked per task; no TaskIDs = every task of the last 30 days. */
+  pushStatistics?: BatchOperation<string, PushStats>;
+  accountCheck: BatchOperation<string, AccountStatus>;
+}
+
+export type PushPaths = { push: string; revoke?: string; statistics?: string };
+
+/** Reads a push answer: a TaskId string is required (F4, F13's push). */
+function readPush(command: string, envelope: Envelope): PushAnswer {
+  if (typeof envelope.TaskId !== 'string' || envelope.TaskId === '') throw shapeError(command, 'no TaskId in a successful push answer');
+  return { TaskId: envelope.TaskId, answer: envelope };
+}
+
+const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+
+/** Reads statistics (F14): one result per task asked for; a task the server left out fails. No tasks asked: every result. */
+export function readStatistics(command: string, envelope: Envelope, tasks: readonly string[]): BatchOutcome<string, PushStats> {
+  const results = envelope.Results ?? [];
+  if (!Array.isArray(results)) throw shapeError(command, 'Results is not an array');
+  const byTask = new Map<string, PushStats>();
+  const all: PushStats[] = [];
+  for (const entry of results as unknown[]) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw shapeError(command, 'an entry of Results is not an object');
+    const raw = entry as Record<string, unknown>;
+    if (typeof raw.TaskID !== 'string') throw shapeError(command, 'an entry of Results has no TaskID string');
+    const stats: PushStats = {
+      TaskID: raw.TaskID,
+      TotalCount: count(raw.TotalCount),
+      SentCount: count(raw.SentCount),
+      DeliveredCount: count(raw.DeliveredCount),
+      ClickCount: count(raw.ClickCount),
+      raw,
+    };
+    all.push(stats);
+    if (!byTask.has(stats.TaskID)) byTask.set(stats.TaskID, stats);
+  }
+  if (tasks.length === 0) return { results: all, failures: [] };
+  const out: BatchOutcome<string, PushStats> = { results: [], failures: [] };
+  for (const task of tasks) {
+    const stats = byTask.get(task);
+    if (stats) out.results.push(stats);
+    else out.failures.push({ item: task, reason: 'no statistics for this TaskId (unknown, not a TIMPush condition push, or older than 30 days)' });
+  }
+  return out;
+}
+
+/** Reads account_check (F19), matched by UserID in request order; an account left out or with a ResultCode fails. */
+export function readAccountCheck(command: string, envelope: Envelope, accounts: readonly string[], ctx: ReadContext): BatchOutcome<string, AccountStatus> {
+  const items = envelope.ResultItem ?? [];
+  if (!Array.isArray(items)) throw shapeError(command, 'ResultItem is not an array');
+  const answers = new Map<string, { status?: AccountStatus['AccountStatus']; code?: number; info?: string }>();
+  for (const entry of items as unknown[]) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw shapeError(command, 'an entry of ResultItem is not an object');
+    const { UserID: id, ResultCode: code, ResultInfo: info, AccountStatus: status } = entry as Record<string, unknown>;
+    if (typeof id !== 'string' || answers.has(id)) continue;
+    const resultCode = typeof code === 'number' ? code : 0;
+    answers.set(id, {
+      status: status === 'Imported' || status === 'NotImported' ? status : undefined,
+      code: resultCode,
+      info: typeof info === 'string' && info ? ctx.clean(info) : undefined,
+    });
+  }
+  const out: BatchOutcome<string, AccountStatus> = { results: [], failures: [] };
+  for (const account of accounts) {
+    const answer = answers.get(account);
+    if (answer === undefined) out.failures.push({ item: account, reason: 'not in the response' });
+    else if (answer.code) out.failures.push({ item: account, code: answer.code, reason: `${answer.code} ${answer.info ?? meaning(answer.code)}` });
+    else if (answer.status === undefined) out.failures.push({ item: account, reason: 'unexpected response shape: no AccountStatus' });
+    else out.results.push({ UserID: account, AccountStatus: answer.status });
+  }
+  return out;
+}
+
+/** `v4/im_open_login_svc/account_check`: the same endpoint for both families (not under their prefixes). */
+export const ACCOUNT_CHECK_PATH = 'v4/im_open_login_svc/account_check';
+
+/** The account_check descriptor of a family's table. */
+export function accountCheckOperation(family: ApiFamily): BatchOperation<string, AccountStatus> {
+  return batchOperation({
+    family,
+    path: ACCOUNT_CHECK_PATH,
+    maxItems: MAX_ACCOUNT_CHECK_ITEMS,
+    retrySafe: true,
+    writes: false,
+    codes: PUSH_OPERATION_CODES.accountCheck,
+    accountOf: (account) => account,
+    body: (accounts) => ({ CheckItem: accounts.map((UserID) => ({ UserID })) }),
+    read: (envelope, accounts, ctx) => readAccountCheck('account_check', envelope, accounts, ctx),
+  });
+}
+
+/** The push operations over `paths` (revoke and statistics only where the family has them). */
+export function pushOperations(family: ApiFamily, paths: PushPaths): PushOperations {
+  const pushCommand = paths.push.slice(paths.push.lastIndexOf('/') + 1);
+  const ops: PushOperations = {
+    push: operation({
+      family,
+      path: paths.push,
+      // A push sent twice reaches every recipient twice (and MsgRandom dedupe is documented only
+      // "within a second" now, PUSH-FAMILY.md Corrections 10): never repeated once it may have
+      // reached the server. Refusals the server cannot have acted on (rate limits, a connection
+      // that never opened) are still retried: src/api/policy.ts shouldRetry.
+      retrySafe: false,
+      writes: true,
+      codes: family === 'timpush' ? PUSH_OPERATION_CODES.timpushPush : PUSH_OPERATION_CODES.imPush,
+      body: (request: PushBody) => request,
+      read: (envelope) => readPush(pushCommand, envelope),
+    }),
+    accountCheck: accountCheckOperation(family),
+  };
+  if (paths.revoke) {
+    ops.revokePush = operation({
+      family,
+      path: paths.revoke,
+      // Recalling twice leaves the push recalled (the second answer is 90050 "already recalled").
+      retrySafe: true,
+      writes: true,
+      codes: PUSH_OPERATION_CODES.revoke,
+      body: (input: { TaskId: string; OfflinePushInfo: Record<string, unknown> }) => ({ TaskId: input.TaskId, OfflinePushInfo: input.OfflinePushInfo }),
+      read: () => undefined,
+    });
+  }
+  if (paths.statistics) {
+    const command = paths.statistics.slice(paths.statistics.lastIndexOf('/') + 1);
+    ops.pushStatistics = batchOperation({
+      family,
+      path: paths.statistics,
+      maxItems: MAX_STATS_TASKS,
+      retrySafe: true,
+      writes: false,
+      codes: PUSH_OPERATION_CODES.statistics,
+      accountOf: (task) => task,
+      body: (tasks) => (tasks.length ? { TaskID: tasks } : {}),
+      read: (envelope, tasks) => readStatistics(command, envelope, tasks),
+    });
+  }
+  return ops;
+}
+
+/** What `audience` fetches for each account: attributes, tags, or both. */
+export interface TargetingNeeds {
+  attrs: boolean;
+  tags: boolean;
+}
+
+/**
+ * The read `audience` runs per batch: the attributes (get_attr), the tags (get_tag), or both, as
+ * one AttrRecord per account (`Tags` set when tags were fetched). With both, it is a composite
+ * (operation.ts `send`): two requests over the same accounts, and an account is a result only
+ * when both answered for it; otherwise it fails with the first reason (never "not matched").
+ */
+export function targetingOperation(
+  getAttrs: BatchOperation<string, AttrRecord>,
+  getTags: BatchOperation<string, TagRecord>,
+  needs: TargetingNeeds,
+): BatchOperation<string, AttrRecord> {
+  const tagRecord = (r: TagRecord): AttrRecord => ({ To_Account: r.To_Account, Attrs: {}, Tags: r.Tags });
+  if (!needs.tags) return getAttrs;
+  if (!needs.attrs) {
+    const { send: _unused, ...plain } = getTags;
+    return { ...plain, read: (envelope, accounts, ctx) => mapResults(getTags.read(envelope, accounts, ctx), tagRecord) };
+  }
+  return {
+    ...getAttrs,
+    command: `${getAttrs.command}+${getTags.command}`,
+    async send(client, accounts, options) {
+      // Both start at the batch's pacer slot: each endpoint's request starts then follow the
+      // pacer's schedule exactly (one after the other, the second would start a round trip
+      // later, bunch up, and overrun its own 100 calls/s window).
+      const [attrs, tags] = await Promise.all([client.call(getAttrs, accounts, options), client.call(getTags, accounts, { signal: options.signal })]);
+      return joinOutcomes(accounts, attrs, tags);
+    },
+  };
+}
+
+function mapResults<I, A, B>(outcome: BatchOutcome<I, A>, map: (a: A) => B): BatchOutcome<I, B> {
+  return { results: outcome.results.map(map), failures: outcome.failures };
+}
+
+/** Attributes and tags of the same accounts as one record each, in request order. */
+export function joinOutcomes(accounts: readonly string[], attrs: BatchOutcome<string, AttrRecord>, tags: BatchOutcome<string, TagRecord>): BatchOutcome<string, AttrRecord> {
+  const attrsOf = new Map(attrs.results.map((r) => [r.To_Account, r.Attrs]));
+  const tagsOf = new Map(tags.results.map((r) => [r.To_Account, r.Tags]));
+  const failed = new Map<string, ItemFailure<string>>();
+  for (const f of [...attrs.failures, ...tags.failures]) if (!failed.has(f.item)) failed.set(f.item, f);
+  const out: BatchOutcome<string, AttrRecord> = { results: [], failures: [] };
+  for (const account of accounts) {
+    const failure = failed.get(account);
+    const a = attrsOf.get(account);
+    const t = tagsOf.get(account);
+    if (failure) out.failures.push(failure);
+    else if (a === undefined || t === undefined) out.failures.push({ item: account, reason: 'not in the response' });
+    else out.results.push({ To_Account: account, Attrs: a, Tags: t });
+  }
+  return out;
+}

@@ -1,0 +1,348 @@
+/**
+ * `im-attrs push send|revoke|stats`: send the push `audience` previewed, recall it (TIMPush), and
+ * read its funnel (TIMPush all_member_push_statistics). PUSH-FAMILY.md §2 (im_push) and §3.
+ *
+ * A push goes to real people and counts against a small daily quota (100, 10 on TIMPush Free), so
+ * `push send` is guarded:
+ * - the condition and the exact request body are printed first; on a terminal it asks, without
+ *   one it needs --yes (else exit 2, nothing sent); --dry-run prints the body and sends nothing;
+ * - the condition and body are checked locally with the module the emulator's push uses, and
+ *   attribute names against the app's, before anything is sent;
+ * - a push is never sent again once the request may have reached the server (a timeout, a reset,
+ *   a 5xx, an unreadable answer): a second push would reach everyone twice. That failure says
+ *   "may have been sent" and how to check. Refusals the server cannot have acted on (a
+ *   connection that never opened, a rate-limit code) are retried by the policy (api/policy.ts),
+ *   and a 90024 "less than a second apart" is waited out (PUSH_SPACING_MS) and sent again;
+ * - one push per run, with a fresh MsgRandom each time.
+ */
+import { randomInt } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command } from 'commander';
+import { readTextLines } from '../accounts.js';
+import { namesInSlotOrder } from '../api/attrs.js';
+import { API_RATE_LIMIT, Pacer } from '../api/pacer.js';
+import { codeInfo } from '../api/codes.js';
+import { classify } from '../api/policy.js';
+import { MAX_STATS_TASKS, PUSH_REPORT_RATE, PUSH_SPACING_MS, REVOKE_WINDOW_HOURS, type PushAnswer, type PushBody, type PushStats } from '../api/push.js';
+import type { Operation } from '../api/operation.js';
+import { ApiError, ExitCode, ImAttrsError, PartialFailureError, UsageError } from '../errors.js';
+import { addConditionOptions, attrUses, checkAttrNames, checkCondition, CONDITION_HELP, conditionFromFlags, showCondition, type ConditionFlags } from '../jobs/condition-input.js';
+import { callSingle, engineSettings, type EngineSettings } from '../jobs/runner.js';
+import { MAX_MSG_LIFETIME_SECONDS, MAX_MSG_RANDOM, validatePushRequest } from '../push/condition.js';
+import type { Runtime } from '../runtime.js';
+import { formatTsvLine } from '../output/index.js';
+import { plural } from '../util/text.js';
+
+/** The engine's single-call policy for push calls: defaults, one at a time. */
+const PUSH_CALL_SETTINGS: EngineSettings = engineSettings({
+  batchSize: '1',
+  concurrency: '1',
+  rate: String(PUSH_REPORT_RATE),
+  retries: '5',
+  retryDelay: '250',
+  retryMaxDelay: '8000',
+});
+
+/** How often a push refused with 90024 (pushes less than a second apart: nothing sent) is waited out and sent again. */
+const SPACING_RETRIES = 2;
+
+/** A --msg-body file larger than TIMPush's whole-body limit (10 KB, 90056) is refused anyway; this is generous. */
+const MAX_MSG_BODY_FILE_BYTES = 64 * 1024;
+
+/** The exit status of a push that may have been sent (the API/network status: not 0, not a usage error). */
+export class PushMaybeSentError extends ImAttrsError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('push-maybe-sent', ExitCode.api, message, options);
+  }
+}
+
+export interface PushSendOptions extends ConditionFlags {
+  text?: string;
+  msgBody?: string;
+  lifetime?: string;
+  offlineTitle?: string;
+  offlineDesc?: string;
+  from?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+const SEND_EXAMPLES = `
+Examples:
+  $ im-attrs push send --attrs-and city=Paris --text "Bonjour Paris" --dry-run
+  $ im-attrs push send --condition paris.json --text "Bonjour Paris" --lifetime 1d --yes
+  $ im-attrs --api timpush push send --tags-or vip --tags-not churned --offline-title Sale --offline-desc "-20% today" --yes
+`;
+
+export function newPushCommand(rt: Runtime): Command {
+  const push = new Command('push')
+    .summary('send a push to every account matching a condition; recall it and read its statistics (TIMPush)')
+    .description(
+      'Send a push to all users matching a condition (im_push, or timpush/push with --api timpush), recall it and ' +
+        'read its statistics (TIMPush). Preview who it reaches first with `im-attrs audience`: the same condition ' +
+        'flags or --condition file.',
+    );
+
+  const send = new Command('send')
+    .summary('send a push to every account matching a condition (guarded: confirmation or --yes)')
+    .description(
+      'Send a push to every account matching the condition (no condition: every account). The condition and the ' +
+        'request body are printed first; on a terminal it asks for confirmation, without one it needs --yes. ' +
+        '--dry-run prints the body and sends nothing. A push is never sent again after the request may have ' +
+        'reached the server (timeout, reset, 5xx): then it says "may have been sent" and exits 1. Each run sends one ' +
+        'push with a fresh MsgRandom; the API wants more than a second between pushes and allows 100 a day (10 on ' +
+        'TIMPush Free). Prints the TaskId on stdout (--json: the whole answer).',
+    )
+    .option('--text <text>', 'the message: a text element (TIMTextElem)')
+    .option('--msg-body <file>', 'the message: a JSON file holding the raw MsgBody array (instead of --text)')
+    .option('--lifetime <duration>', 'offline storage (MsgLifeTime): seconds, or with s, m, h, d; at most 7d (default 0: online users only)')
+    .option('--offline-title <title>', 'offline push notification title (OfflinePushInfo.Title)')
+    .option('--offline-desc <text>', 'offline push notification text (OfflinePushInfo.Desc)')
+    .option('--from <account>', 'the sender account (From_Account)')
+    .option('-y, --yes', 'send without asking (needed when stdin is not a terminal)')
+    .option('--dry-run', 'print the request body on stdout and send nothing')
+    .option('--json', 'print the whole answer as JSON instead of the TaskId');
+  addConditionOptions(send);
+  send.addHelpText('after', `${CONDITION_HELP}\n${SEND_EXAMPLES}`);
+  send.action(async (options: PushSendOptions) => pushSendRun(rt, options));
+
+  const revoke = new Command('revoke')
+    .summary(`TIMPush: recall a push (within ${REVOKE_WINDOW_HOURS} h of its start)`)
+    .description(
+      `TIMPush only (--api timpush): recall a push within ${REVOKE_WINDOW_HOURS} hours of its start (timpush/revoke, at most 1 call/s). ` +
+        'OfflinePushInfo is sent with the recall (--offline-title/--offline-desc; {} when not given).',
+    )
+    .argument('<taskId>', 'the TaskId `push send` printed')
+    .option('--offline-title <title>', 'OfflinePushInfo.Title of the recall')
+    .option('--offline-desc <text>', 'OfflinePushInfo.Desc of the recall')
+    .addHelpText('after', '\nExamples:\n  $ im-attrs --api timpush push revoke 6571b7c1_53724e00_1_2a\n');
+  revoke.action(async (taskId: string, options: { offlineTitle?: string; offlineDesc?: string }) => pushRevokeRun(rt, taskId, options));
+
+  const stats = new Command('stats')
+    .summary('TIMPush: total, sent, delivered and clicked per push')
+    .description(
+      `TIMPush only (--api timpush): the funnel of pushes (all_member_push_statistics, ${MAX_STATS_TASKS} TaskIds per call, 1 call/s): ` +
+        'total, sent, delivered, clicked. Without TaskIds: every push of the last 30 days. Prints tsv (task, total, sent, ' +
+        'delivered, clicked); --json prints the API\'s Results entries. A TaskId without statistics is a failure (exit 5).',
+    )
+    .argument('[taskIds...]', 'TaskIds `push send` printed')
+    .option('--json', "print the API's Results entries as a JSON array")
+    .addHelpText('after', '\nExamples:\n  $ im-attrs --api timpush push stats 6571b7c1_53724e00_1_2a\n  $ im-attrs --api timpush push stats --json\n');
+  stats.action(async (taskIds: string[], options: { json?: boolean }) => pushStatsRun(rt, taskIds, options));
+
+  return push.addCommand(send).addCommand(revoke).addCommand(stats);
+}
+
+/** `--lifetime 3600`, `90m`, `12h`, `7d` → seconds, at most 7 days (EN/37166 MsgLifeTime; 90026 beyond). */
+export function parseLifetime(text: string): number {
+  const match = /^\s*(\d+)\s*([smhd]?)\s*$/.exec(text);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match?.[2] ?? ''] ?? 1;
+  const seconds = match ? Number(match[1]) * unit : NaN;
+  if (!Number.isSafeInteger(seconds)) throw new UsageError(`--lifetime "${text}" is not a duration`, { hint: 'seconds, or a number with s, m, h or d: --lifetime 12h' });
+  if (seconds > MAX_MSG_LIFETIME_SECONDS) {
+    throw new UsageError(`--lifetime ${text} is longer than 7 days (${MAX_MSG_LIFETIME_SECONDS.toLocaleString('en-US')} s), the API's maximum (it would answer 90026)`);
+  }
+  return seconds;
+}
+
+function readMsgBody(cwd: string, file: string): unknown[] {
+  const resolved = path.resolve(cwd, file);
+  let value: unknown;
+  try {
+    const stat = statSync(resolved);
+    if (!stat.isFile()) throw new UsageError(`--msg-body ${resolved} is not a regular file`);
+    if (stat.size > MAX_MSG_BODY_FILE_BYTES) throw new UsageError(`--msg-body ${resolved} is larger than ${MAX_MSG_BODY_FILE_BYTES / 1024} KB`);
+    value = JSON.parse(readFileSync(resolved, 'utf8').replace(/^\ufeff/, ''));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`--msg-body ${resolved} cannot be read: ${error instanceof SyntaxError ? error.message : ((error as NodeJS.ErrnoException).code ?? String(error))}`);
+  }
+  if (!Array.isArray(value) || value.length === 0 || value.some((e) => typeof e !== 'object' || e === null || typeof (e as { MsgType?: unknown }).MsgType !== 'string')) {
+    throw new UsageError(`--msg-body ${resolved} must hold the MsgBody array: [{"MsgType":"TIMTextElem","MsgContent":{"Text":"…"}}]`);
+  }
+  return value;
+}
+
+/** The request body of `push send`, with a fresh MsgRandom. */
+export function pushBody(cwd: string, options: PushSendOptions, condition: object | undefined): Record<string, unknown> {
+  if (options.text !== undefined && options.msgBody !== undefined) throw new UsageError('--text and --msg-body contradict each other', { hint: 'give one of them' });
+  const body: Record<string, unknown> = {};
+  if (options.from !== undefined) body.From_Account = options.from;
+  // "used by the backend for message deduplication" (EN/37166): a new one for every push.
+  body.MsgRandom = randomInt(0, MAX_MSG_RANDOM + 1);
+  if (options.lifetime !== undefined) body.MsgLifeTime = parseLifetime(options.lifetime);
+  if (condition !== undefined) body.Condition = condition;
+  if (options.text !== undefined) body.MsgBody = [{ MsgType: 'TIMTextElem', MsgContent: { Text: options.text } }];
+  else if (options.msgBody !== undefined) body.MsgBody = readMsgBody(cwd, options.msgBody);
+  const offline: Record<string, string> = {};
+  if (options.offlineTitle !== undefined) offline.Title = options.offlineTitle;
+  if (options.offlineDesc !== undefined) offline.Desc = options.offlineDesc;
+  if (Object.keys(offline).length > 0) body.OfflinePushInfo = offline;
+  return body;
+}
+
+/** Asks on stderr, reads one line from stdin; only "y" or "yes" is a yes. */
+async function confirm(rt: Runtime, question: string): Promise<boolean> {
+  rt.deps.io.stderr.write(`${question} [y/N] `);
+  for await (const line of readTextLines(rt.deps.io.stdin, '<stdin>')) return /^\s*(y|yes)\s*$/i.test(line);
+  return false;
+}
+
+export async function pushSendRun(rt: Runtime, options: PushSendOptions): Promise<void> {
+  const family = await rt.family();
+  const condition = conditionFromFlags(rt.deps.cwd, options);
+  checkCondition(condition, family);
+  const body = pushBody(rt.deps.cwd, options, condition);
+  const problems = validatePushRequest(body, family);
+  if (problems.length > 0) {
+    const msgBody = problems.some((p) => p.message.includes('MsgBody'));
+    throw new UsageError(`invalid push: ${problems.map((p) => `${p.message} (the API would answer ${p.code})`).join('; ')}`, {
+      hint: msgBody ? 'give the message with --text or --msg-body FILE (im_push needs a MsgBody)' : undefined,
+    });
+  }
+  const op = await rt.operation('push');
+  const asking = !options.yes && !options.dryRun;
+  const show = asking ? (line: string) => rt.stderr(line) : (line: string) => rt.info(line);
+  const pretty = JSON.stringify(body, null, 2);
+  const showRequest = (): void => {
+    show(`push to: ${showCondition(condition)}`);
+    if (!options.dryRun) show(`request: POST ${op.path}\n${pretty}`);
+  };
+  if (asking && !rt.deps.io.stdinIsTTY) {
+    // Refused before any request: nothing is sent, not even the attribute-name check.
+    showRequest();
+    throw new UsageError('push send needs confirmation, and stdin is not a terminal: nothing was sent', {
+      hint: 'check the request above (and `im-attrs audience` for who it reaches), then pass --yes; or --dry-run',
+    });
+  }
+  const client = await rt.client();
+  // The name check and the push are different endpoints: no need to wait a second between them.
+  const pacer = new Pacer({ rate: API_RATE_LIMIT });
+  try {
+    const uses = attrUses(condition);
+    if (uses.length > 0) {
+      const names = namesInSlotOrder(await callSingle(rt, PUSH_CALL_SETTINGS, client, pacer, await rt.operation('getAttrNames'), undefined));
+      checkAttrNames(uses, names);
+    }
+    showRequest();
+    if (options.dryRun) {
+      rt.deps.io.stdout.write(`${pretty}\n`);
+      rt.info(`push send --dry-run: POST ${op.path}; nothing was sent`);
+      return;
+    }
+    if (asking && !(await confirm(rt, `Send this push to every account matching ${showCondition(condition)}? It reaches real users and counts against the daily quota.`))) {
+      throw new UsageError('not confirmed; nothing was sent');
+    }
+    const answer = await sendOnce(rt, client, pacer, op, body);
+    rt.deps.io.stdout.write(options.json ? `${JSON.stringify(answer.answer)}\n` : `${answer.TaskId}\n`);
+    rt.info(`push sent: TaskId ${answer.TaskId}${family === 'timpush' ? ` (statistics: im-attrs --api timpush push stats ${answer.TaskId})` : ''}`);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * One push: the policy retries only what the server cannot have acted on (retrySafe: false);
+ * a 90024 (too soon after the last push: refused, nothing sent) is waited out and sent again;
+ * anything that may have reached the server is PushMaybeSentError, never sent again.
+ */
+async function sendOnce(
+  rt: Runtime,
+  client: Awaited<ReturnType<Runtime['client']>>,
+  pacer: Pacer,
+  op: Operation<PushBody, PushAnswer>,
+  body: Record<string, unknown>,
+): Promise<PushAnswer> {
+  for (let spacing = 0; ; spacing++) {
+    try {
+      return await callSingle(rt, PUSH_CALL_SETTINGS, client, pacer, op, body);
+    } catch (error) {
+      if (error instanceof ApiError && error.apiCode === 90024 && spacing < SPACING_RETRIES) {
+        rt.verbose(`${op.path}: 90024 (less than a second after the last push): sending again in ${PUSH_SPACING_MS + 100} ms`);
+        await sleep(PUSH_SPACING_MS + 100);
+        continue;
+      }
+      throw maybeSent(error, op.path);
+    }
+  }
+}
+
+/** The error of a failed push: as is when the server refused it or never got it, PushMaybeSentError otherwise. */
+function maybeSent(error: unknown, apiPath: string): unknown {
+  // An error code is the server's refusal: say so, with the code's hint (90047 quota, 90045 not enabled, …).
+  if (error instanceof ApiError && error.apiCode !== undefined) {
+    return new ApiError(`${error.message} (refused: nothing was sent)`, {
+      hint: error.hint ?? codeInfo(error.apiCode).hint,
+      apiCode: error.apiCode,
+      errorInfo: error.errorInfo,
+      cause: error,
+    });
+  }
+  // Auth/config errors (TLS, a proxy's 407) never reached the API.
+  if (!(error instanceof ImAttrsError) || error.code === 'auth' || error.code === 'config' || error.code === 'usage') return error;
+  if (classify(error).notSent) return error;
+  return new PushMaybeSentError(`${(error as Error).message}: the push may have been sent (${apiPath}); it was not sent again`, {
+    hint: 'check the push report before pushing again: `im-attrs --api timpush push stats` (TIMPush) or the Chat console',
+    cause: error,
+  });
+}
+
+export async function pushRevokeRun(rt: Runtime, taskId: string, options: { offlineTitle?: string; offlineDesc?: string }): Promise<void> {
+  // operationFor throws a ConfigError (with a --api hint) for a family without it.
+  const op = (await rt.operation('revokePush'))!;
+  const offline: Record<string, string> = {};
+  if (options.offlineTitle !== undefined) offline.Title = options.offlineTitle;
+  if (options.offlineDesc !== undefined) offline.Desc = options.offlineDesc;
+  const client = await rt.client();
+  try {
+    await callSingle(rt, PUSH_CALL_SETTINGS, client, new Pacer({ rate: PUSH_REPORT_RATE }), op, { TaskId: taskId, OfflinePushInfo: offline });
+    rt.info(`recalled: ${taskId}`);
+  } catch (error) {
+    // Recalled already (by us on a retry, or by someone else): what was asked for holds.
+    if (error instanceof ApiError && error.apiCode === 90050) {
+      rt.info(`${taskId} was already recalled`);
+      return;
+    }
+    throw error;
+  } finally {
+    client.close();
+  }
+}
+
+export async function pushStatsRun(rt: Runtime, taskIds: string[], options: { json?: boolean }): Promise<void> {
+  const op = (await rt.operation('pushStatistics'))!;
+  const ids = [...new Set(taskIds)];
+  const client = await rt.client();
+  const pacer = new Pacer({ rate: PUSH_REPORT_RATE });
+  const rows: PushStats[] = [];
+  const missing: string[] = [];
+  try {
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += MAX_STATS_TASKS) chunks.push(ids.slice(i, i + MAX_STATS_TASKS));
+    if (chunks.length === 0) chunks.push([]);
+    for (const chunk of chunks) {
+      const outcome = await callSingle(rt, PUSH_CALL_SETTINGS, client, pacer, op, chunk);
+      rows.push(...outcome.results);
+      for (const f of outcome.failures) {
+        missing.push(f.item);
+        rt.stderr(`${rt.chalk.red('failed:')} ${f.item}: ${f.reason}`);
+      }
+    }
+  } finally {
+    client.close();
+  }
+  const out = rt.deps.io.stdout;
+  if (options.json) out.write(`${JSON.stringify(rows.map((r) => r.raw))}\n`);
+  else {
+    out.write(formatTsvLine(['task', 'total', 'sent', 'delivered', 'clicked']));
+    for (const r of rows) out.write(formatTsvLine([r.TaskID, String(r.TotalCount), String(r.SentCount), String(r.DeliveredCount), String(r.ClickCount)]));
+  }
+  if (missing.length > 0) {
+    throw new PartialFailureError(`${plural(missing.length, 'TaskId')} without statistics; the others were printed`, missing.length, {
+      hint: 'statistics cover TIMPush condition pushes of the last 30 days (im_push TaskIds are not accepted)',
+    });
+  }
+}

@@ -98,6 +98,8 @@ export function toRunError(error: unknown, verdict: Verdict, options: { renewed?
     case 'config':
       return new ConfigError(message, { hint });
     default:
+      // An API error keeps its code and text, and gets the table's hint when it had none.
+      if (error instanceof ApiError && !error.hint && hint) return new ApiError(message, { hint, apiCode: error.apiCode, errorInfo: error.errorInfo, status: error.status });
       return error instanceof ImAttrsError ? error : new ApiError(message, { hint });
   }
 }

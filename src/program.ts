@@ -17,6 +17,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: (rt: Runtime) => Pro
   ['get', async (rt) => (await import('./commands/get.js')).newGetCommand(rt)],
   ['set', async (rt) => (await import('./commands/set.js')).newSetCommand(rt)],
   ['remove', async (rt) => (await import('./commands/remove.js')).newRemoveCommand(rt)],
+  ['tags', async (rt) => (await import('./commands/tags.js')).newTagsCommand(rt)],
   ['names', async (rt) => (await import('./commands/names.js')).newNamesCommand(rt)],
   ['usersig', async (rt) => (await import('./commands/usersig.js')).newUsersigCommand(rt)],
   ['config', async (rt) => (await import('./commands/config.js')).newConfigCommand(rt)],

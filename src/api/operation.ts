@@ -86,6 +86,27 @@ export interface BatchOperation<I, R> extends Operation<readonly I[], BatchOutco
    * successive calls.
    */
   split?(item: I): I[];
+  /**
+   * A composite operation's own way of sending one batch (e.g. `get --tags`: get_attr and
+   * get_tag for the same accounts, merged). The runner calls it instead of `caller.call(this,
+   * items)`; every call after the first must take its own turn of `pacer` first, so that the
+   * run stays under --rate. The batch is retried whole when it throws (reads only).
+   */
+  send?(caller: OperationCaller, items: readonly I[], options: SendOptions): Promise<BatchOutcome<I, R>>;
+}
+
+/** What sends an operation: ImClient (kept structural here, so this module imports no client). */
+export interface OperationCaller {
+  call<In, Out>(op: Operation<In, Out>, input: In, options?: { signal?: AbortSignal | undefined; onSent?: (() => void) | undefined }): Promise<Out>;
+}
+
+/** What a composite `send` gets from the runner. */
+export interface SendOptions {
+  signal: AbortSignal;
+  /** Call once the first request is on the wire (the pacer counts the batch's first turn from then). */
+  onSent: () => void;
+  /** The run's pacer: `acquire` a turn before each further request; call what it returns when that one is sent. */
+  pacer: { acquire(signal?: AbortSignal): Promise<() => void> };
 }
 
 /** Defines an operation, deriving `command` from the path. */

@@ -132,6 +132,14 @@ export interface Job<I, R> {
   skipped?: () => Skipped;
   /** Writes: print the requests instead of sending them. */
   dryRun?: boolean | undefined;
+  /**
+   * Writes in two passes (`tags set` on all_member_push: clear, then add): the items an earlier
+   * pass failed, read at the end. They count as failed in the summary and exit status and are
+   * saved to --save-failed with this pass's own, so the file holds every account not done.
+   */
+  failedBefore?: () => readonly I[];
+  /** Writes whose --file reads account IDs (`tags clear`): what --save-failed writes per item (default: the itemBody as ndjson). */
+  saveLine?: (item: I) => string;
 }
 
 /**
@@ -217,6 +225,8 @@ async function drive<I, R>(
       source: job.items,
       send: async (items, signal, sent) => {
         hooks.onSent?.(items);
+        // A composite operation (two calls per batch) sends itself, pacing its further calls.
+        if (op.send) return op.send(job.client, items, { signal, onSent: sent, pacer: job.pacer });
         return job.client.call(op, items, { signal, onSent: sent });
       },
       batchSize: Math.min(settings.batchSize, op.maxItems),
@@ -461,16 +471,20 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
 
   const saveFile = settings.saveFailed ? await openSaveFailed(rt, settings) : undefined;
   // Items handed to the engine and not yet confirmed: at the end, the failed and the unsent.
-  const outstanding = new Map<string, I>();
+  // Keyed by account; by the part itself when the operation splits an account's item (a user's
+  // 25 tags in three add calls): a failed part is saved even when a later part of it succeeded.
+  // (Results are the items' own objects: writeOutcome.)
+  const keyOf: (item: I) => unknown = op.split ? (item) => item : op.accountOf;
+  const outstanding = new Map<unknown, I>();
   async function* tracked(): AsyncGenerator<I> {
     for await (const item of job.items) {
-      outstanding.set(op.accountOf(item), item);
+      outstanding.set(keyOf(item), item);
       yield item;
     }
   }
   // Accounts that went out in at least one request: the outstanding ones failed; the others were
   // never sent. Confirmed accounts leave both, so memory stays with what is in flight or failed.
-  const attempted = new Set<string>();
+  const attempted = new Set<unknown>();
   let updated = 0;
   let failure: unknown;
   let stats: EngineStats | undefined;
@@ -485,9 +499,9 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
           updated += results.length;
           // A write's results are its items (writeOutcome).
           for (const result of results) {
-            const account = op.accountOf(result as unknown as I);
-            outstanding.delete(account);
-            attempted.delete(account);
+            const key = keyOf(result as unknown as I);
+            outstanding.delete(key);
+            attempted.delete(key);
           }
           await job.onResults?.(results);
         },
@@ -496,7 +510,7 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
         // The records of what was not updated are written whole at the end.
         save: async () => undefined,
         onSent: (items) => {
-          for (const item of items) attempted.add(op.accountOf(item));
+          for (const item of items) attempted.add(keyOf(item));
         },
       },
     );
@@ -519,15 +533,28 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
   } finally {
     job.finish?.();
   }
-  let failed = 0;
+  const earlier = job.failedBefore?.() ?? [];
+  for (const item of earlier) outstanding.set(keyOf(item), item);
+  let failed = earlier.length;
   for (const account of outstanding.keys()) if (attempted.has(account)) failed++;
   const unsent = outstanding.size - failed;
+  if (failure instanceof PartialFailureError && earlier.length > 0) {
+    failure = new PartialFailureError(`${failure.message}; ${plural(earlier.length, 'account')} failed in an earlier step`, failure.failed + earlier.length, { hint: failure.hint });
+  } else if (failure === undefined && earlier.length > 0) {
+    failure =
+      updated === 0
+        ? new ApiError(`all ${plural(earlier.length, 'account')} failed`, { hint: 'use --save-failed <path> to collect them for a re-run' })
+        : new PartialFailureError(`${plural(earlier.length, 'account')} failed in an earlier step; the others were updated`, earlier.length, {
+            hint: 'use --save-failed <path> to collect them for a re-run',
+          });
+  }
   const { bad, empty } = skipped();
   rt.info(`${verb}: ${plural(updated, 'account')} updated, ${bad} skipped (bad input)${emptyNote(empty)}, ${failed} failed${unsent ? `, ${unsent} not sent` : ''}`);
   const rerun = saveFile ? `im-attrs ${verb} --file ${settings.saveFailed}` : undefined;
   if (saveFile) {
     try {
-      await saveFile.commit([...outstanding.values()].map((item) => `${JSON.stringify(itemBody(item))}\n`));
+      const line = job.saveLine ?? ((item: I) => JSON.stringify(itemBody(item)));
+      await saveFile.commit([...outstanding.values()].map((item) => `${line(item)}\n`));
     } catch (error) {
       if (error instanceof UsageError) throw error;
       throw new UsageError(`--save-failed ${saveFile.path} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);

@@ -10,6 +10,7 @@
  * reports any batch operation. Adding an endpoint is adding a descriptor to a family table
  * (families.ts), not a function, a command and a runner of its own.
  */
+import { UNKNOWN_MEANING } from './codes.js';
 import type { Envelope } from './envelope.js';
 
 /** The two REST API families that serve push targeting (PUSH-FAMILY.md sections 1 and 3). */
@@ -132,7 +133,10 @@ export function errorListReasons(errorList: unknown, clean: (text: string) => st
     const { To_Account: account, ErrorCode: rawCode, ErrorInfo: info } = entry as Record<string, unknown>;
     if (typeof account !== 'string' || reasons.has(account)) continue;
     const code = typeof rawCode === 'number' && Number.isSafeInteger(rawCode) ? rawCode : undefined;
-    const text = typeof info === 'string' && info ? clean(info) : code !== undefined ? meaning(code) : '';
+    // A documented code gets the plain meaning from the table (the same words whatever the
+    // server's ErrorInfo says: "70107 account not imported"); any other code the server's text.
+    const known = code !== undefined && meaning(code) !== UNKNOWN_MEANING ? meaning(code) : undefined;
+    const text = known ?? (typeof info === 'string' && info ? clean(info) : code !== undefined ? meaning(code) : '');
     reasons.set(account, { code, reason: `${code ?? 'error'}${text ? ` ${text}` : ''}` });
   }
   return reasons;

@@ -71,4 +71,35 @@ describe('--api timpush: every command on v4/timpush/*, ErrorList entries as nam
       assert.deepEqual(app.emulator.requests.map((r) => r.path), expected);
     });
   }
+
+  it('names shows AttrTypes; names set --types sets a new slot\'s type and refuses to change an existing one before sending', async () => {
+    const list = await runCli(['names'], { env: env() });
+    assert.equal(list.stdout, 'slot\tname\ttype\n0\tsex\tUserID\n1\tcity\tUserID\n2\tlevel\tUserID\n');
+    const json = await runCli(['names', '--json'], { env: env() });
+    assert.deepEqual(JSON.parse(json.stdout), { AttrNames: { '0': 'sex', '1': 'city', '2': 'level' }, AttrTypes: { '0': 0, '1': 0, '2': 0 } });
+    app.emulator.resetLog();
+    const set = await runCli(['names', 'set', '3=device', '--types', '3=1'], { env: env() });
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stderr, 'attribute names, before → after:\n  slot 3: (none) → "device" (added), type RegistrationID\nattribute names updated: 1 added\n');
+    assert.deepEqual(app.emulator.requests.map((r) => [r.path, r.body]), [
+      ['/v4/timpush/get_attr_name', {}],
+      ['/v4/timpush/set_attr_name', { AttrNames: { '0': 'sex', '1': 'city', '2': 'level', '3': 'device' }, AttrTypes: { '0': 0, '1': 0, '2': 0, '3': 1 } }],
+      ['/v4/timpush/get_attr_name', {}],
+    ]);
+    app.emulator.resetLog();
+    const refused = await runCli(['names', 'set', '1=town', '--types', '1=1', '--yes'], { env: env() });
+    assert.equal(refused.code, 2);
+    assert.equal(
+      refused.stderr,
+      'im-attrs: an attribute\'s account type cannot be changed: slot 1 ("city") is UserID, not RegistrationID; nothing was sent\n' +
+        'hint: to change it, clear the slot (im-attrs names set --clear SLOT; its values are lost), then define it again with --types\n',
+    );
+    assert.deepEqual(app.emulator.requests.map((r) => r.path), ['/v4/timpush/get_attr_name']);
+  });
+
+  it('names set --types is refused on all_member_push, which has no account types', async () => {
+    const result = await runCli(['names', 'set', '3=device', '--types', '3=1'], { env: app.env });
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, 'im-attrs: account types (AttrTypes) exist only on the TIMPush family\nhint: leave out --types, or use --api timpush if the app runs on TIMPush\n');
+  });
 });

@@ -178,4 +178,35 @@ describe('im-attrs tags (all_member_push)', () => {
     const tsv = await runCli(['get', 'user000001', '--tags', '--output', 'tsv'], { env: app.env });
     assert.equal(tsv.stdout, 'account\tsex\tcity\tlevel\ttags\nuser000001\tM\tShenzhen\t\tlang-zh,cohort-1,beta\n');
   });
+
+  it('tags add --save-failed keeps the failed part of a split list even when a later part succeeded', async () => {
+    const tags = tagList(25);
+    const saved = path.join(files.dir, 'parts.ndjson');
+    const result = await runCli(['tags', 'add', 'user000002', ...tags, '--save-failed', saved, '--retries', '0'], {
+      env: app.env,
+      // The second call (t10-t19) is refused; the first and third go through.
+      proxy: (command, body) => (command === 'im_add_tag' && body.includes('"t10"') ? { ActionStatus: 'FAIL', ErrorCode: 90001, ErrorInfo: 'Invalid format' } : undefined),
+    });
+    assert.equal(result.code, 5, result.stderr);
+    assert.equal(readFileSync(saved, 'utf8'), `${JSON.stringify({ To_Account: 'user000002', Tags: tags.slice(10, 20) })}\n`);
+    assert.deepEqual(app.emulator.state.tagsOf('user000002'), ['lang-es', 'cohort-2', ...tags.slice(0, 10), ...tags.slice(20)]);
+  });
+
+  it('tags get reads accounts from --file and stdin, as get does', async () => {
+    const result = await runCli(['tags', 'get', '--file', files.write('g.txt', 'user000001\n'), '-', '--output', 'tsv'], { env: app.env, stdin: 'user000011\nuser000001\n' });
+    assert.equal(result.code, 0, result.stderr);
+    // Files first, then stdin; the repeated user000001 is dropped (with a warning).
+    assert.equal(result.stdout, 'account\ttags\nuser000001\tlang-zh,cohort-1,beta\nuser000011\t\n');
+    assert.equal(result.stderr, 'warning: skipped 1 duplicate account ID\n');
+  });
+
+  it('warns on TIMPush before a run whose input has more than 1,000 distinct tags', async () => {
+    const lines = Array.from({ length: 11 }, (_, i) => JSON.stringify({ To_Account: `user00000${(i % 9) + 1}`, Tags: tagList(95, `g${i}-`) }));
+    const result = await runCli(['tags', 'add', '--file', files.write('many.ndjson', `${lines.join('\n')}\n`), '--dry-run', '--api', 'timpush'], { env: app.env });
+    assert.equal(
+      result.stderr.split('\n')[1],
+      'warning: the input has 1,045 distinct tags; a TIMPush app may have at most 1,000 in all, so some adds will fail once the app reaches that (tags already in the app count too)',
+    );
+    assert.deepEqual(requestLog(app.emulator), []);
+  });
 });

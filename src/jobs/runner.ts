@@ -450,19 +450,31 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
     let batch: I[] = [];
     let requests = 0;
     let accounts = 0;
+    // A split operation's parts of one account go in separate calls (as the engine sends them),
+    // and the account is counted once.
+    const inBatch = new Set<string>();
+    const distinct = new Set<string>();
     const flush = (): void => {
       if (batch.length === 0) return;
       requests++;
       accounts += batch.length;
+      inBatch.clear();
       out.write(`${op.command} request ${requests} (${plural(batch.length, 'account')})\n`);
       for (const item of batch) out.write(`  ${JSON.stringify(itemBody(item))}\n`);
       batch = [];
     };
     for await (const item of job.items) {
+      if (op.split) {
+        const account = op.accountOf(item);
+        if (inBatch.has(account)) flush();
+        inBatch.add(account);
+        distinct.add(account);
+      }
       batch.push(item);
       if (batch.length >= batchSize) flush();
     }
     flush();
+    if (op.split) accounts = distinct.size;
     const { bad, empty } = skipped();
     rt.info(`${verb} --dry-run: ${plural(accounts, 'account')} in ${plural(requests, 'request')} would be updated, ${bad} skipped (bad input)${emptyNote(empty)}; nothing was sent`);
     if (bad > 0) throw skippedError(verb, bad, true);
@@ -486,6 +498,8 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
   // never sent. Confirmed accounts leave both, so memory stays with what is in flight or failed.
   const attempted = new Set<unknown>();
   let updated = 0;
+  // Split operations: the accounts with a confirmed part (counted once, at the end, when none of their parts is left).
+  const confirmed = op.split ? new Set<string>() : undefined;
   let failure: unknown;
   let stats: EngineStats | undefined;
   try {
@@ -499,6 +513,7 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
           updated += results.length;
           // A write's results are its items (writeOutcome).
           for (const result of results) {
+            confirmed?.add(op.accountOf(result as unknown as I));
             const key = keyOf(result as unknown as I);
             outstanding.delete(key);
             attempted.delete(key);
@@ -536,8 +551,22 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
   const earlier = job.failedBefore?.() ?? [];
   for (const item of earlier) outstanding.set(keyOf(item), item);
   let failed = earlier.length;
-  for (const account of outstanding.keys()) if (attempted.has(account)) failed++;
-  const unsent = outstanding.size - failed;
+  let unsent: number;
+  if (confirmed) {
+    // Accounts, not parts: an account with a failed part is failed, one with an unsent part (and no failed one) not sent.
+    const failedAccounts = new Set<string>();
+    const unsentAccounts = new Set<string>();
+    const before = new Set<unknown>(earlier);
+    for (const [key, item] of outstanding) if (!before.has(item)) (attempted.has(key) ? failedAccounts : unsentAccounts).add(op.accountOf(item));
+    for (const account of failedAccounts) unsentAccounts.delete(account);
+    for (const account of [...failedAccounts, ...unsentAccounts]) confirmed.delete(account);
+    failed = earlier.length + failedAccounts.size;
+    unsent = unsentAccounts.size;
+    updated = confirmed.size;
+  } else {
+    for (const account of outstanding.keys()) if (attempted.has(account)) failed++;
+    unsent = outstanding.size - failed;
+  }
   if (failure instanceof PartialFailureError && earlier.length > 0) {
     failure = new PartialFailureError(`${failure.message}; ${plural(earlier.length, 'account')} failed in an earlier step`, failure.failed + earlier.length, { hint: failure.hint });
   } else if (failure === undefined && earlier.length > 0) {

@@ -32,8 +32,15 @@ describe('im-attrs tags (all_member_push)', () => {
 
   it('tags add splits a user\'s 25 tags into three add calls of at most 10, in order', async () => {
     const tags = tagList(25);
+    const dry = await runCli(['tags', 'add', 'user000002', ...tags, '--dry-run'], { env: app.env });
+    assert.equal(
+      dry.stdout,
+      [tags.slice(0, 10), tags.slice(10, 20), tags.slice(20)].map((part, i) => `im_add_tag request ${i + 1} (1 account)\n  ${JSON.stringify({ To_Account: 'user000002', Tags: part })}\n`).join(''),
+    );
+    assert.equal(dry.stderr, 'tags add --dry-run: 1 account in 3 requests would be updated, 0 skipped (bad input); nothing was sent\n');
     const result = await runCli(['tags', 'add', 'user000002', ...tags], { env: app.env });
     assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, 'tags add: 1 account updated, 0 skipped (bad input), 0 failed\n');
     assert.deepEqual(requestLog(app.emulator), [
       ['im_add_tag', { UserTags: [{ To_Account: 'user000002', Tags: tags.slice(0, 10) }] }],
       ['im_add_tag', { UserTags: [{ To_Account: 'user000002', Tags: tags.slice(10, 20) }] }],
@@ -188,6 +195,7 @@ describe('im-attrs tags (all_member_push)', () => {
       proxy: (command, body) => (command === 'im_add_tag' && body.includes('"t10"') ? { ActionStatus: 'FAIL', ErrorCode: 90001, ErrorInfo: 'Invalid format' } : undefined),
     });
     assert.equal(result.code, 5, result.stderr);
+    assert.match(result.stderr, /^tags add: 0 accounts updated, 0 skipped \(bad input\), 1 failed$/m);
     assert.equal(readFileSync(saved, 'utf8'), `${JSON.stringify({ To_Account: 'user000002', Tags: tags.slice(10, 20) })}\n`);
     assert.deepEqual(app.emulator.state.tagsOf('user000002'), ['lang-es', 'cohort-2', ...tags.slice(0, 10), ...tags.slice(20)]);
   });

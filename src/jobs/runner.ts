@@ -448,33 +448,29 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
     const out = rt.deps.io.stdout;
     const batchSize = Math.min(settings.batchSize, op.maxItems);
     let batch: I[] = [];
+    const inBatch = new Set<string>();
     let requests = 0;
     let accounts = 0;
-    // A split operation's parts of one account go in separate calls (as the engine sends them),
-    // and the account is counted once.
-    const inBatch = new Set<string>();
-    const distinct = new Set<string>();
+    let lastAccount: string | undefined;
     const flush = (): void => {
       if (batch.length === 0) return;
       requests++;
-      accounts += batch.length;
-      inBatch.clear();
       out.write(`${op.command} request ${requests} (${plural(batch.length, 'account')})\n`);
       for (const item of batch) out.write(`  ${JSON.stringify(itemBody(item))}\n`);
       batch = [];
+      inBatch.clear();
     };
     for await (const item of job.items) {
-      if (op.split) {
-        const account = op.accountOf(item);
-        if (inBatch.has(account)) flush();
-        inBatch.add(account);
-        distinct.add(account);
-      }
+      const account = op.accountOf(item);
+      if (account !== lastAccount) accounts++;
+      lastAccount = account;
+      // As the engine chunks: parts of one account's request (a per-item cap) go in separate calls.
+      if (op.split && inBatch.has(account)) flush();
+      inBatch.add(account);
       batch.push(item);
       if (batch.length >= batchSize) flush();
     }
     flush();
-    if (op.split) accounts = distinct.size;
     const { bad, empty } = skipped();
     rt.info(`${verb} --dry-run: ${plural(accounts, 'account')} in ${plural(requests, 'request')} would be updated, ${bad} skipped (bad input)${emptyNote(empty)}; nothing was sent`);
     if (bad > 0) throw skippedError(verb, bad, true);
@@ -482,24 +478,23 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
   }
 
   const saveFile = settings.saveFailed ? await openSaveFailed(rt, settings) : undefined;
-  // Items handed to the engine and not yet confirmed: at the end, the failed and the unsent.
-  // Keyed by account; by the part itself when the operation splits an account's item (a user's
-  // 25 tags in three add calls): a failed part is saved even when a later part of it succeeded.
-  // (Results are the items' own objects: writeOutcome.)
-  const keyOf: (item: I) => unknown = op.split ? (item) => item : op.accountOf;
-  const outstanding = new Map<unknown, I>();
+  // Items handed to the engine and not yet confirmed, by identity (an account split into parts by a
+  // per-item cap is several items), each with whether it went out in a request: at the end, the
+  // attempted ones failed and the others were never sent. Confirmed items leave, so memory stays
+  // with what is in flight or failed.
+  const outstanding = new Map<I, { attempted: boolean }>();
+  // Accounts read (the parts of one account are consecutive): updated = read − failed − unsent.
+  let accountsRead = 0;
+  let lastAccount: string | undefined;
   async function* tracked(): AsyncGenerator<I> {
     for await (const item of job.items) {
-      outstanding.set(keyOf(item), item);
+      const account = op.accountOf(item);
+      if (account !== lastAccount) accountsRead++;
+      lastAccount = account;
+      outstanding.set(item, { attempted: false });
       yield item;
     }
   }
-  // Accounts that went out in at least one request: the outstanding ones failed; the others were
-  // never sent. Confirmed accounts leave both, so memory stays with what is in flight or failed.
-  const attempted = new Set<unknown>();
-  let updated = 0;
-  // Split operations: the accounts with a confirmed part (counted once, at the end, when none of their parts is left).
-  const confirmed = op.split ? new Set<string>() : undefined;
   let failure: unknown;
   let stats: EngineStats | undefined;
   try {
@@ -510,14 +505,8 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
         ...job,
         items: tracked(),
         onResults: async (results) => {
-          updated += results.length;
-          // A write's results are its items (writeOutcome).
-          for (const result of results) {
-            confirmed?.add(op.accountOf(result as unknown as I));
-            const key = keyOf(result as unknown as I);
-            outstanding.delete(key);
-            attempted.delete(key);
-          }
+          // A write's results are its items, the same objects (writeOutcome).
+          for (const result of results) outstanding.delete(result as unknown as I);
           await job.onResults?.(results);
         },
       },
@@ -525,7 +514,10 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
         // The records of what was not updated are written whole at the end.
         save: async () => undefined,
         onSent: (items) => {
-          for (const item of items) attempted.add(keyOf(item));
+          for (const item of items) {
+            const state = outstanding.get(item);
+            if (state) state.attempted = true;
+          }
         },
       },
     );
@@ -548,47 +540,39 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
   } finally {
     job.finish?.();
   }
+  // Counted in accounts: one failed part fails its account, which is then not "not sent" too.
+  const failedAccounts = new Set<string>();
+  const unsentAccounts = new Set<string>();
+  for (const [item, state] of outstanding) (state.attempted ? failedAccounts : unsentAccounts).add(op.accountOf(item));
+  for (const account of failedAccounts) unsentAccounts.delete(account);
+  const unsent = unsentAccounts.size;
+  const updated = accountsRead - failedAccounts.size - unsent;
+  // A second pass (tags set): the accounts its first pass failed are failed too.
   const earlier = job.failedBefore?.() ?? [];
-  for (const item of earlier) outstanding.set(keyOf(item), item);
-  let failed = earlier.length;
-  let unsent: number;
-  if (confirmed) {
-    // Accounts, not parts: an account with a failed part is failed, one with an unsent part (and no failed one) not sent.
-    const failedAccounts = new Set<string>();
-    const unsentAccounts = new Set<string>();
-    const before = new Set<unknown>(earlier);
-    for (const [key, item] of outstanding) if (!before.has(item)) (attempted.has(key) ? failedAccounts : unsentAccounts).add(op.accountOf(item));
-    for (const account of failedAccounts) unsentAccounts.delete(account);
-    for (const account of [...failedAccounts, ...unsentAccounts]) confirmed.delete(account);
-    failed = earlier.length + failedAccounts.size;
-    unsent = unsentAccounts.size;
-    updated = confirmed.size;
-  } else {
-    for (const account of outstanding.keys()) if (attempted.has(account)) failed++;
-    unsent = outstanding.size - failed;
-  }
+  const failed = failedAccounts.size + earlier.length;
   if (failure instanceof PartialFailureError && earlier.length > 0) {
     failure = new PartialFailureError(`${failure.message}; ${plural(earlier.length, 'account')} failed in an earlier step`, failure.failed + earlier.length, { hint: failure.hint });
   } else if (failure === undefined && earlier.length > 0) {
+    const hint = 'use --save-failed <path> to collect them for a re-run';
     failure =
       updated === 0
-        ? new ApiError(`all ${plural(earlier.length, 'account')} failed`, { hint: 'use --save-failed <path> to collect them for a re-run' })
-        : new PartialFailureError(`${plural(earlier.length, 'account')} failed in an earlier step; the others were updated`, earlier.length, {
-            hint: 'use --save-failed <path> to collect them for a re-run',
-          });
+        ? new ApiError(`all ${plural(earlier.length, 'account')} failed`, { hint })
+        : new PartialFailureError(`${plural(earlier.length, 'account')} failed in an earlier step; the others were updated`, earlier.length, { hint });
   }
   const { bad, empty } = skipped();
   rt.info(`${verb}: ${plural(updated, 'account')} updated, ${bad} skipped (bad input)${emptyNote(empty)}, ${failed} failed${unsent ? `, ${unsent} not sent` : ''}`);
   const rerun = saveFile ? `im-attrs ${verb} --file ${settings.saveFailed}` : undefined;
   if (saveFile) {
     try {
+      // Each part not done, so that a re-run sends exactly what did not happen.
       const line = job.saveLine ?? ((item: I) => JSON.stringify(itemBody(item)));
-      await saveFile.commit([...outstanding.values()].map((item) => `${line(item)}\n`));
+      await saveFile.commit([...earlier, ...outstanding.keys()].map((item) => `${line(item)}\n`));
     } catch (error) {
       if (error instanceof UsageError) throw error;
       throw new UsageError(`--save-failed ${saveFile.path} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
-    if (outstanding.size > 0) rt.info(`wrote ${plural(outstanding.size, 'record')} to ${settings.saveFailed}; re-run them: ${rerun}`);
+    const written = outstanding.size + earlier.length;
+    if (written > 0) rt.info(`wrote ${plural(written, 'record')} to ${settings.saveFailed}; re-run them: ${rerun}`);
   }
   if (failure !== undefined) throw rerun ? withRerunHint(failure, rerun) : failure;
   if (bad > 0) throw skippedError(verb, bad, false);

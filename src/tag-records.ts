@@ -68,17 +68,16 @@ export function checkTagRecord(value: unknown): { entry: TagEntry } | { problems
 /** csv/tsv: the header `account,tags`, a row's tags cell split as joinTagsCell joined it. */
 const TAG_TABLE: TableShape = {
   header(fields, source, line) {
-    const [first = '', second, ...rest] = fields;
+    const first = fields[0] ?? '';
     const problems: string[] = [];
     if (first.trim().toLowerCase() !== ACCOUNT_COLUMN && first !== 'To_Account') problems.push(`the first column must be "${ACCOUNT_COLUMN}", not ${JSON.stringify(first)}`);
-    const tagColumn = second === undefined ? -1 : fields.indexOf(TAGS_COLUMN);
-    if (tagColumn < 0) problems.push(`a "${TAGS_COLUMN}" column is missing`);
+    // Other columns are ignored: what `get --tags` prints (account, attributes…, tags) reads too.
+    if (fields.indexOf(TAGS_COLUMN) < 1) problems.push(`a "${TAGS_COLUMN}" column is missing`);
     if (problems.length) {
       throw new UsageError(`line ${line} of ${source.label} (the ${source.format} header): ${problems.join('; ')}`, {
         hint: `the header is \`${ACCOUNT_COLUMN}${source.format === 'tsv' ? '\\t' : ','}${TAGS_COLUMN}\`, as \`im-attrs tags get --output ${source.format}\` prints it`,
       });
     }
-    void rest;
     return [...fields];
   },
   row(fields, header, line): RawRecord {

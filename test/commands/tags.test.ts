@@ -217,4 +217,22 @@ describe('im-attrs tags (all_member_push)', () => {
     );
     assert.deepEqual(requestLog(app.emulator), []);
   });
+
+  it('refuses a csv whose header has no tags column, naming the line, before anything is sent', async () => {
+    const file = files.write('bad.csv', 'account,labels\nuser000001,vip\n');
+    const result = await runCli(['tags', 'set', '--file', file], { env: app.env });
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stderr,
+      `im-attrs: line 1 of ${file} (the csv header): a "tags" column is missing\nhint: the header is \`account,tags\`, as \`im-attrs tags get --output csv\` prints it\n`,
+    );
+    assert.deepEqual(requestLog(app.emulator), []);
+  });
+
+  it('get --tags names an account that either call did not answer, and prints the others', async () => {
+    const result = await runCli(['get', 'user000001', 'nobody', '--tags', '--output', 'ndjson'], { env: app.env });
+    assert.equal(result.code, 5);
+    assert.equal(result.stdout, '{"To_Account":"user000001","Attrs":{"sex":"M","city":"Shenzhen"},"Tags":["lang-zh","cohort-1","beta"]}\n');
+    assert.match(result.stderr, /^failed: 1 account \(.*\): nobody$/m);
+  });
 });

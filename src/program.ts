@@ -19,6 +19,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: (rt: Runtime) => Pro
   ['remove', async (rt) => (await import('./commands/remove.js')).newRemoveCommand(rt)],
   ['audience', async (rt) => (await import('./commands/audience.js')).newAudienceCommand(rt)],
   ['push', async (rt) => (await import('./commands/push.js')).newPushCommand(rt)],
+  ['tags', async (rt) => (await import('./commands/tags.js')).newTagsCommand(rt)],
   ['names', async (rt) => (await import('./commands/names.js')).newNamesCommand(rt)],
   ['usersig', async (rt) => (await import('./commands/usersig.js')).newUsersigCommand(rt)],
   ['config', async (rt) => (await import('./commands/config.js')).newConfigCommand(rt)],

@@ -156,7 +156,7 @@ export function detectFormat(text: string, label = ''): RecordFormat {
 }
 
 /** One record as read, before it is checked: a JSON value, or a csv/tsv row shaped like one. */
-interface RawRecord {
+export interface RawRecord {
   line: number;
   value?: unknown;
   /** Why the line could not be read as a record at all. */
@@ -385,8 +385,28 @@ export function elementLines(text: string): number[] {
   return starts;
 }
 
+/**
+ * How csv/tsv rows become records: the header checked once (throws a UsageError naming the
+ * line), then each row shaped like the ndjson record of the same data. Attribute records and
+ * tag records (tag-records.ts) differ only here.
+ */
+export interface TableShape {
+  header(fields: readonly string[], source: RecordSource, line: number): string[];
+  row(fields: readonly string[], header: readonly string[], line: number): RawRecord;
+}
+
+/** Attribute records' table shape: `account,<name>,<name>…`. */
+function attrTable(names: AppNames): TableShape {
+  return { header: (fields, source, line) => checkHeader(fields, source, line, names), row: rowRecord };
+}
+
 /** Every record of one input, in order, with its line; csv/tsv headers checked first. */
 async function* rawRecords(source: RecordSource, names: AppNames): AsyncGenerator<RawRecord> {
+  yield* readRawRecords(source, attrTable(names));
+}
+
+/** Every record of one input, in order, with its line, csv/tsv rows shaped by `table`. */
+export async function* readRawRecords(source: RecordSource, table: TableShape): AsyncGenerator<RawRecord> {
   switch (source.format) {
     case 'json':
       yield* await readJsonArray(source);
@@ -406,8 +426,8 @@ async function* rawRecords(source: RecordSource, names: AppNames): AsyncGenerato
       for await (const { line, text } of lines(source)) {
         if (text === '') continue;
         const fields = parseTsvLine(text);
-        if (header === undefined) header = checkHeader(fields, source, line, names);
-        else yield rowRecord(fields, header, line);
+        if (header === undefined) header = table.header(fields, source, line);
+        else yield table.row(fields, header, line);
       }
       return;
     }
@@ -415,8 +435,8 @@ async function* rawRecords(source: RecordSource, names: AppNames): AsyncGenerato
       // The csv parser's own errors (quotes, UTF-8) already carry the right hint.
       let header: string[] | undefined;
       for await (const row of parseCsv(createReadStream(source.path), { source: source.label })) {
-        if (header === undefined) header = checkHeader(row.fields, source, row.line, names);
-        else yield rowRecord(row.fields, header, row.line);
+        if (header === undefined) header = table.header(row.fields, source, row.line);
+        else yield table.row(row.fields, header, row.line);
       }
       return;
     }

@@ -96,9 +96,12 @@ const table: Record<number, CodeInfo> = {
   91000: { action: 'retry', meaning: 'internal service error' },
 };
 
+/** The meaning of a code the table does not have. */
+export const UNKNOWN_MEANING = 'unknown error code';
+
 /** What we know about an error code; unknown codes fail their batch and say so. */
 export function codeInfo(code: number): CodeInfo {
-  return table[code] ?? { action: 'batch', meaning: 'unknown error code' };
+  return table[code] ?? { action: 'batch', meaning: UNKNOWN_MEANING };
 }
 
 /** All codes in the table, for the README and tests. */

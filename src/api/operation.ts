@@ -10,6 +10,7 @@
  * reports any batch operation. Adding an endpoint is adding a descriptor to a family table
  * (families.ts), not a function, a command and a runner of its own.
  */
+import { UNKNOWN_MEANING } from './codes.js';
 import type { Envelope } from './envelope.js';
 
 /** The two REST API families that serve push targeting (PUSH-FAMILY.md sections 1 and 3). */
@@ -88,22 +89,36 @@ export interface BatchOperation<I, R> extends Operation<readonly I[], BatchOutco
   split?(item: I): I[];
   /**
    * A composite: an operation whose one call is several requests over the same accounts (the
-   * attributes and the tags of a batch, for `audience`). The runner sends it with `send` instead of
-   * `client.call(op, items)`; `send` calls `onSent` once its first request is on the wire. The
-   * requests are reads of different endpoints, each under its own 100 calls/s limit, so one pacer
-   * slot per batch keeps every endpoint at the ceiling. Its path and body are the first request's.
+   * attributes and the tags of a batch, for `get --tags` and `audience`). The runner sends it with
+   * `send` instead of `caller.call(op, items)`; `send` calls `onSent` once its first request is on
+   * the wire. Requests to different endpoints (each under its own 100 calls/s limit) may share the
+   * batch's pacer turn; a further request to the same endpoint must `acquire` a turn of `pacer`.
+   * The batch is retried whole when it throws (reads only).
    */
-  send?(client: OperationClient, items: readonly I[], options: OperationCallOptions): Promise<BatchOutcome<I, R>>;
+  send?(caller: OperationCaller, items: readonly I[], options: SendOptions): Promise<BatchOutcome<I, R>>;
 }
 
-/** What a composite's `send` gets from the runner: the client's one generic `call` (api/client.ts). */
-export interface OperationClient {
+/** What sends an operation: ImClient (kept structural here, so this module imports no client). */
+export interface OperationCaller {
   call<In, Out>(op: Operation<In, Out>, input: In, options?: OperationCallOptions): Promise<Out>;
 }
 
+/** One request's options: cancel it, and hear when its body is on the wire. */
 export interface OperationCallOptions {
   signal?: AbortSignal | undefined;
   onSent?: (() => void) | undefined;
+}
+
+/** The same caller under the name the push operations use. */
+export type OperationClient = OperationCaller;
+
+/** What a composite `send` gets from the runner. */
+export interface SendOptions {
+  signal: AbortSignal;
+  /** Call once the first request is on the wire (the pacer counts the batch's first turn from then). */
+  onSent: () => void;
+  /** The run's pacer: `acquire` a turn before each further request to an endpoint already called; call what it returns when that one is sent. */
+  pacer: { acquire(signal?: AbortSignal): Promise<() => void> };
 }
 
 /** Defines an operation, deriving `command` from the path. */
@@ -129,7 +144,10 @@ export function errorListReasons(errorList: unknown, clean: (text: string) => st
     const { To_Account: account, ErrorCode: rawCode, ErrorInfo: info } = entry as Record<string, unknown>;
     if (typeof account !== 'string' || reasons.has(account)) continue;
     const code = typeof rawCode === 'number' && Number.isSafeInteger(rawCode) ? rawCode : undefined;
-    const text = typeof info === 'string' && info ? clean(info) : code !== undefined ? meaning(code) : '';
+    // A documented code gets the plain meaning from the table (the same words whatever the
+    // server's ErrorInfo says: "70107 account not imported"); any other code the server's text.
+    const known = code !== undefined && meaning(code) !== UNKNOWN_MEANING ? meaning(code) : undefined;
+    const text = known ?? (typeof info === 'string' && info ? clean(info) : code !== undefined ? meaning(code) : '');
     reasons.set(account, { code, reason: `${code ?? 'error'}${text ? ` ${text}` : ''}` });
   }
   return reasons;

@@ -18,6 +18,8 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { Command } from 'commander';
 import { DEFAULT_TIMEOUT_MS } from '../api/client.js';
 import { codeInfo } from '../api/codes.js';
+import { operationFor } from '../api/families.js';
+import { API_FAMILIES } from '../api/operation.js';
 import { createProxyAgent, describeProxy, proxySettings, usesProxy, type ProxySettings } from '../api/proxy.js';
 import {
   describeSource,
@@ -214,7 +216,11 @@ export async function doctorRun(rt: Runtime, options: DoctorOptions): Promise<vo
   } else if (!reachable) {
     add({ id: 'api', title: 'API', status: 'skip', message: `skipped: ${target.backup ? `neither ${target.primary.host} nor its backup can be reached` : `${target.primary.host} cannot be reached`}` });
   } else {
-    add(await checkApi(rt, settings!, identifier!));
+    const api = await checkApi(rt, settings!, identifier!);
+    add(api);
+    // 7. Which API family the app has enabled, when the call above tells enough to ask.
+    const family = await checkFamily(rt, api);
+    if (family) add(family);
   }
 
   const results = report.results;
@@ -612,6 +618,46 @@ async function checkApi(rt: Runtime, settings: Settings, identifier: string): Pr
   } finally {
     client.close();
   }
+}
+
+/**
+ * Which API family the app has: get_attr_name on the other family too. A 90045 answer ("push to
+ * all users is not enabled … or not in this API family") on one side and an answer on the other
+ * tells which `api` value to set. Run after a passing API check, or one that failed with 90045.
+ */
+async function checkFamily(rt: Runtime, api: CheckResult): Promise<CheckResult | undefined> {
+  const base = { id: 'family', title: 'API family' } as const;
+  const notEnabled = api.status === 'fail' && api.message.includes('error 90045');
+  if (api.status !== 'pass' && !notEnabled) return undefined;
+  const family = await rt.family();
+  const other = API_FAMILIES.find((f) => f !== family)!;
+  const setIt = (value: string): string => `set \`api: ${value}\` in the config (or IMADMIN_API=${value}, or --api ${value})`;
+  let answer: 'ok' | 'not enabled' | string;
+  let client;
+  try {
+    client = await rt.client({ maxSockets: 1 });
+    await client.call(operationFor(other, 'getAttrNames'), undefined);
+    answer = 'ok';
+  } catch (error) {
+    answer = error instanceof ApiError && error.apiCode === 90045 ? 'not enabled' : errorMessage(error);
+  } finally {
+    client?.close();
+  }
+  if (!notEnabled) {
+    if (answer === 'ok') return { ...base, status: 'pass', message: `${family} (in use) and ${other} both answer; the two may not share attributes and tags: keep using one` };
+    if (answer === 'not enabled') return { ...base, status: 'pass', message: `${family} is the family this app has enabled (${other} answers 90045): \`api: ${family}\` is right` };
+    return { ...base, status: 'pass', message: `${family} answers; ${other} could not be asked (${answer})` };
+  }
+  if (answer === 'ok') {
+    return { ...base, status: 'fail', message: `this app has the ${other} family enabled, not ${family} (90045)`, fix: setIt(other), exitCode: ExitCode.config };
+  }
+  return {
+    ...base,
+    status: 'fail',
+    message: `neither family answers get_attr_name: ${family} 90045, ${other} ${answer === 'not enabled' ? '90045' : answer}`,
+    fix: 'enable "Push to all users" (all_member_push) or TIMPush in the Chat console',
+    exitCode: ExitCode.config,
+  };
 }
 
 function describeApiFailure(rt: Runtime, settings: Settings, identifier: string, error: unknown): Pick<CheckResult, 'status' | 'message' | 'fix' | 'exitCode'> {

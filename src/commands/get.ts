@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Pacer } from '../api/pacer.js';
 import { namesInSlotOrder } from '../api/attrs.js';
+import { targetingOperation } from '../api/composite.js';
 import { readAccounts } from '../accounts.js';
 import { accountSources } from '../jobs/inputs.js';
 import { UsageError } from '../errors.js';
@@ -22,6 +23,7 @@ export interface GetOptions extends EngineFlags {
   output?: string;
   json?: boolean;
   attrs?: string;
+  tags?: boolean;
 }
 
 const EXAMPLES = `
@@ -30,6 +32,7 @@ Examples:
   $ im-attrs get --file ids.txt --output csv > attrs.csv
   $ cut -f1 users.tsv | im-attrs get --output ndjson | jq -r 'select(.Attrs.city=="Paris") | .To_Account'
   $ im-attrs get --file ids.txt --save-failed failed.txt || im-attrs get --file failed.txt
+  $ im-attrs get alice bob --tags --output ndjson
 `;
 
 export function newGetCommand(rt: Runtime): Command {
@@ -46,7 +49,8 @@ export function newGetCommand(rt: Runtime): Command {
     .option('-f, --file <path>', 'read account IDs from a file, one per line (repeatable)', collect)
     .addOption(new Option('-o, --output <format>', 'table, tsv, csv, json or ndjson (default: table on a terminal, tsv otherwise)').choices(OUTPUT_FORMATS))
     .option('--json', 'short for --output json')
-    .option('--attrs <names>', 'only these attributes, comma-separated; table/tsv/csv columns in this order (default: all, columns in the app\'s slot order)');
+    .option('--attrs <names>', 'only these attributes, comma-separated; table/tsv/csv columns in this order (default: all, columns in the app\'s slot order)')
+    .option('--tags', 'also the tags of each account, in the same record ("Tags" in json/ndjson, a last "tags" column): two calls per batch (get_attr and get_tag)');
   addEngineOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (accounts: string[], options: GetOptions) => {
@@ -88,13 +92,16 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
   const sources = accountSources(rt, args, resolveFiles(rt, options.file));
   const explicitColumns = options.attrs === undefined ? undefined : parseAttrList(options.attrs);
   const [getAttrNames, getAttrs] = [await rt.operation('getAttrNames'), await rt.operation('getAttrs')];
+  // --tags: the same accounts' tags in the same records, a composite of two calls per batch.
+  const operation = options.tags ? targetingOperation(getAttrs, await rt.operation('getTags'), { attrs: true, tags: true }) : getAttrs;
+  const fields = options.tags ? { attrs: true, tags: true } : undefined;
   const client = await rt.client({ maxSockets: settings.concurrency });
   const pacer = new Pacer({ rate: settings.rate });
   let writer: RecordWriter | undefined;
   try {
     const total = sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined;
     await runJob(rt, settings, {
-      operation: getAttrs,
+      operation,
       client,
       pacer,
       verb: 'get',
@@ -117,6 +124,7 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
         writer = createWriter(format, {
           out,
           columns,
+          fields,
           onUnknownColumn: (name) => {
             if (unknown.has(name)) return;
             unknown.add(name);
@@ -144,5 +152,5 @@ function parseAttrList(text: string): string[] {
 function pick(record: AttrRecord, names: readonly string[]): AttrRecord {
   const attrs: Record<string, string> = {};
   for (const name of names) if (Object.hasOwn(record.Attrs, name)) attrs[name] = record.Attrs[name]!;
-  return { To_Account: record.To_Account, Attrs: attrs };
+  return record.Tags === undefined ? { To_Account: record.To_Account, Attrs: attrs } : { To_Account: record.To_Account, Attrs: attrs, Tags: record.Tags };
 }

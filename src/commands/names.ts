@@ -29,6 +29,7 @@ export interface NamesOptions {
 
 export interface NamesSetOptions {
   from?: string;
+  types?: string;
   clear?: string;
   yes?: boolean;
   dryRun?: boolean;
@@ -61,6 +62,7 @@ Examples:
   $ im-attrs names set 1=town --yes
   $ im-attrs names set --clear 2 --dry-run
   $ im-attrs names --json --profile test | im-attrs names set --from - --profile prod --yes
+  $ im-attrs names set 3=device --types 3=1 --api timpush
 `;
 
 export function newNamesCommand(rt: Runtime): Command {
@@ -86,11 +88,15 @@ export function newNamesCommand(rt: Runtime): Command {
         'unique. Everything is checked before anything is sent.\n\n' +
         'The complete resulting map is sent (a cleared slot as ""), so the result is the same whether the ' +
         'server merges or replaces, and read back afterwards. Renaming or clearing a name that exists shows ' +
-        'the change and asks for confirmation on a terminal; without a terminal it needs --yes.',
+        'the change and asks for confirmation on a terminal; without a terminal it needs --yes.\n\n' +
+        'On TIMPush (--api timpush) every slot also has an account type (AttrTypes: 0 = UserID, 1 = RegistrationID), ' +
+        'shown by `names`; --types gives the type of new slots, and a change of an existing slot\'s type is refused before ' +
+        'anything is sent (the API does not allow it: clear the slot and define it again).',
     )
     .argument('[slot=name...]', 'slots to (re)name, e.g. 0=sex 1=city')
     .option('--from <file.json>', 'the complete names from a JSON file ("-" is stdin) (default: none)')
     .option('--clear <slots>', 'comma-separated slots to clear, e.g. 2,3 (default: none)')
+    .option('--types <slot=type,...>', 'TIMPush only: account types of new slots, 0 = UserID, 1 = RegistrationID, e.g. 3=1 (default: 0; a slot\'s type never changes once set)')
     .option('-y, --yes', 'rename and clear without asking (default: ask on a terminal, refuse otherwise)')
     .option('--dry-run', 'show the change and the request it would send; send nothing');
   set.addHelpText('after', SET_EXAMPLES);
@@ -110,29 +116,43 @@ async function fetchNames(rt: Runtime, client: ImClient, pacer: Pacer): Promise<
   return callSingle(rt, SINGLE_CALL_SETTINGS, client, pacer, await rt.operation('getAttrNames'), undefined);
 }
 
+/** Names and, on TIMPush, account types (undefined on all_member_push, which has none). */
+async function fetchSchema(rt: Runtime, client: ImClient, pacer: Pacer): Promise<{ names: Record<string, string>; types: Record<string, number> | undefined }> {
+  if ((await rt.family()) !== 'timpush') return { names: await fetchNames(rt, client, pacer), types: undefined };
+  return callSingle(rt, SINGLE_CALL_SETTINGS, client, pacer, (await rt.operation('getAttrSchema'))!, undefined);
+}
+
+/** TIMPush AttrTypes: 0 = UserID, 1 = RegistrationID. */
+const TYPE_NAMES: Readonly<Record<number, string>> = { 0: 'UserID', 1: 'RegistrationID' };
+
 export async function namesRun(rt: Runtime, options: NamesOptions): Promise<void> {
   if (options.json && options.output && options.output !== 'json') {
     throw new UsageError(`--json and --output ${options.output} contradict each other`, { hint: 'give one of them' });
   }
   const format: NamesFormat = options.json ? 'json' : (options.output ?? (rt.deps.io.stdoutIsTTY ? 'table' : 'tsv'));
   const client = await rt.client();
-  let names: Record<string, string>;
+  let schema: Awaited<ReturnType<typeof fetchSchema>>;
   try {
-    names = await fetchNames(rt, client, new Pacer({ rate: SINGLE_CALL_SETTINGS.rate }));
+    schema = await fetchSchema(rt, client, new Pacer({ rate: SINGLE_CALL_SETTINGS.rate }));
   } finally {
     client.close();
   }
-  const rows = sortedNames(names);
+  const rows = sortedNames(schema.names);
+  const types = schema.types;
+  const typeOf = (slot: string): string => TYPE_NAMES[types?.[slot] ?? 0] ?? String(types?.[slot]);
   const out = rt.deps.io.stdout;
   if (format === 'json') {
-    out.write(`${JSON.stringify(Object.fromEntries(rows), null, 2)}\n`);
+    // TIMPush: both objects, as get_attr_name answers them (and `names set --from` reads them).
+    const names = Object.fromEntries(rows);
+    const value = types ? { AttrNames: names, AttrTypes: Object.fromEntries(rows.map(([slot]) => [slot, types[slot] ?? 0])) } : names;
+    out.write(`${JSON.stringify(value, null, 2)}\n`);
   } else if (format === 'tsv') {
-    out.write(formatTsvLine(['slot', 'name']));
-    for (const row of rows) out.write(formatTsvLine(row));
+    out.write(formatTsvLine(types ? ['slot', 'name', 'type'] : ['slot', 'name']));
+    for (const row of rows) out.write(formatTsvLine(types ? [...row, typeOf(row[0])] : row));
   } else {
     const Table = loadTable();
-    const table = new Table({ head: ['slot', 'name'], style: { head: [], border: [] } });
-    for (const [slot, name] of rows) table.push([slot, displayCell(name)]);
+    const table = new Table({ head: types ? ['slot', 'name', 'type'] : ['slot', 'name'], style: { head: [], border: [] } });
+    for (const [slot, name] of rows) table.push(types ? [slot, displayCell(name), typeOf(slot)] : [slot, displayCell(name)]);
     out.write(`${table.toString()}\n`);
   }
   if (rows.length === 0) rt.info('the app has no attribute names yet; define them with `im-attrs names set 0=sex 1=city`');
@@ -161,6 +181,20 @@ function checkName(name: unknown, where: string): string {
 interface Request {
   changes: Map<string, string | null>;
   complete: boolean;
+  /** TIMPush: slot → account type asked for (--types, or AttrTypes in --from). */
+  types: Map<string, number>;
+}
+
+/** `--types 3=1,4=0`: slot → 0 (UserID) or 1 (RegistrationID). */
+function parseTypes(text: string | undefined): Map<string, number> {
+  const types = new Map<string, number>();
+  for (const pair of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [slot = '', type = ''] = pair.split('=');
+    checkSlot(slot, '--types');
+    if (type !== '0' && type !== '1') throw new UsageError(`--types: "${pair}" is not SLOT=0 or SLOT=1`, { hint: '0 = UserID, 1 = RegistrationID, e.g. --types 3=1' });
+    types.set(slot, Number(type));
+  }
+  return types;
 }
 
 async function readRequest(rt: Runtime, pairs: readonly string[], options: NamesSetOptions): Promise<Request> {
@@ -168,7 +202,7 @@ async function readRequest(rt: Runtime, pairs: readonly string[], options: Names
     if (pairs.length > 0 || options.clear !== undefined) {
       throw new UsageError('--from gives the complete names: no SLOT=NAME or --clear with it');
     }
-    return { changes: await readNamesFile(rt, options.from), complete: true };
+    return { ...(await readNamesFile(rt, options.from)), complete: true };
   }
   const changes = new Map<string, string | null>();
   for (const pair of pairs) {
@@ -186,11 +220,11 @@ async function readRequest(rt: Runtime, pairs: readonly string[], options: Names
   if (changes.size === 0) {
     throw new UsageError('no names given', { hint: 'im-attrs names set 0=sex 1=city, --clear 2, or --from names.json' });
   }
-  return { changes, complete: false };
+  return { changes, complete: false, types: parseTypes(options.types) };
 }
 
 /** `--from`: an AttrNames object, bare or as the request body `{"AttrNames": {...}}`. */
-async function readNamesFile(rt: Runtime, from: string): Promise<Map<string, string | null>> {
+async function readNamesFile(rt: Runtime, from: string): Promise<{ changes: Map<string, string | null>; types: Map<string, number> }> {
   const label = from === '-' ? '<stdin>' : from;
   let text: string;
   try {
@@ -220,7 +254,18 @@ async function readNamesFile(rt: Runtime, from: string): Promise<Map<string, str
   } catch {
     throw new UsageError(`--from ${label} is not valid JSON`, { hint: 'it holds an object like {"0":"sex","1":"city"}, as `im-attrs names --json` prints it' });
   }
-  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.keys(parsed).length === 1 && 'AttrNames' in parsed) {
+  const types = new Map<string, number>();
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'AttrNames' in parsed && Object.keys(parsed).every((k) => k === 'AttrNames' || k === 'AttrTypes')) {
+    // The request body, or what `names --json` prints on TIMPush: {"AttrNames":…,"AttrTypes":…}.
+    const given = (parsed as { AttrTypes?: unknown }).AttrTypes;
+    if (given !== undefined) {
+      if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new UsageError(`--from ${label}: AttrTypes must be an object like {"3":1}`);
+      for (const [slot, type] of Object.entries(given as Record<string, unknown>)) {
+        checkSlot(slot, `--from ${label}, AttrTypes`);
+        if (type !== 0 && type !== 1) throw new UsageError(`--from ${label}, AttrTypes slot ${slot}: 0 (UserID) or 1 (RegistrationID), not ${JSON.stringify(type)}`);
+        types.set(slot, type);
+      }
+    }
     parsed = (parsed as { AttrNames: unknown }).AttrNames;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
@@ -230,7 +275,7 @@ async function readNamesFile(rt: Runtime, from: string): Promise<Map<string, str
   for (const [slot, name] of Object.entries(parsed as Record<string, unknown>)) {
     changes.set(checkSlot(slot, `--from ${label}`), checkName(name, `--from ${label}, slot ${slot}`));
   }
-  return changes;
+  return { changes, types };
 }
 
 type ChangeKind = 'added' | 'renamed' | 'cleared';
@@ -273,7 +318,11 @@ export async function namesSetRun(rt: Runtime, pairs: readonly string[], options
   const client = await rt.client();
   const pacer = new Pacer({ rate: SINGLE_CALL_SETTINGS.rate });
   try {
-    const before = await fetchNames(rt, client, pacer);
+    const schema = await fetchSchema(rt, client, pacer);
+    const before = schema.names;
+    if (schema.types === undefined && request.types.size > 0) {
+      throw new UsageError('account types (AttrTypes) exist only on the TIMPush family', { hint: 'leave out --types, or use --api timpush if the app runs on TIMPush' });
+    }
     const after: Record<string, string> = request.complete ? {} : { ...before };
     for (const [slot, name] of request.changes) {
       if (name === null) delete after[slot];
@@ -289,6 +338,27 @@ export async function namesSetRun(rt: Runtime, pairs: readonly string[], options
       }
       bySlot.set(name, slot);
     }
+    // TIMPush: every named slot's type; an existing slot keeps its own (the API refuses a change).
+    let types: Record<string, number> | undefined;
+    if (schema.types !== undefined) {
+      types = {};
+      const refused: string[] = [];
+      for (const slot of Object.keys(after)) {
+        const current = Object.hasOwn(before, slot) ? (schema.types[slot] ?? 0) : undefined;
+        const asked = request.types.get(slot);
+        if (current !== undefined && asked !== undefined && asked !== current) refused.push(`slot ${slot} (${JSON.stringify(before[slot])}) is ${TYPE_NAMES[current]}, not ${TYPE_NAMES[asked]}`);
+        types[slot] = current ?? asked ?? 0;
+      }
+      for (const slot of request.types.keys()) {
+        if (!Object.hasOwn(after, slot)) refused.push(`slot ${slot} has no name to give a type to`);
+      }
+      if (refused.length > 0) {
+        throw new UsageError(`an attribute's account type cannot be changed: ${refused.join('; ')}; nothing was sent`, {
+          hint: 'to change it, clear the slot (im-attrs names set --clear SLOT; its values are lost), then define it again with --types',
+        });
+      }
+    }
+    const typeChanges = types ? Object.keys(types).filter((slot) => !Object.hasOwn(before, slot) && types[slot] !== 0) : [];
     const changes = diff(before, after);
     if (changes.length === 0) {
       rt.info('the attribute names are already as asked; nothing to change');
@@ -300,7 +370,7 @@ export async function namesSetRun(rt: Runtime, pairs: readonly string[], options
     const asking = risky && !options.yes && !options.dryRun;
     const show = asking ? (line: string) => rt.stderr(line) : (line: string) => rt.info(line);
     show('attribute names, before → after:');
-    for (const change of changes) show(describe(change));
+    for (const change of changes) show(`${describe(change)}${typeChanges.includes(change.slot) ? ', type RegistrationID' : ''}`);
 
     // Every slot of the result, and "" for each cleared one: see the file comment.
     const body: Record<string, string> = {};
@@ -309,8 +379,9 @@ export async function namesSetRun(rt: Runtime, pairs: readonly string[], options
       if (Object.hasOwn(after, slot)) body[slot] = after[slot]!;
       else if (Object.hasOwn(before, slot)) body[slot] = '';
     }
+    const setOp = await rt.operation('setAttrNames');
     if (options.dryRun) {
-      rt.deps.io.stdout.write(`im_set_attr_name ${JSON.stringify({ AttrNames: body })}\n`);
+      rt.deps.io.stdout.write(`${setOp.command} ${JSON.stringify(types ? { AttrNames: body, AttrTypes: types } : { AttrNames: body })}\n`);
       rt.info('names set --dry-run: nothing was sent');
       return;
     }
@@ -324,7 +395,8 @@ export async function namesSetRun(rt: Runtime, pairs: readonly string[], options
       }
       if (!(await confirm(rt, question))) throw new UsageError('not confirmed; nothing was changed');
     }
-    await callSingle(rt, SINGLE_CALL_SETTINGS, client, pacer, await rt.operation('setAttrNames'), body);
+    if (types) await callSingle(rt, SINGLE_CALL_SETTINGS, client, pacer, (await rt.operation('setAttrSchema'))!, { names: body, types });
+    else await callSingle(rt, SINGLE_CALL_SETTINGS, client, pacer, setOp, body);
     const now = await fetchNames(rt, client, pacer);
     const mismatch = diff(after, now);
     if (mismatch.length > 0) {

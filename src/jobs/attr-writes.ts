@@ -99,7 +99,7 @@ export async function fetchAppNames(rt: Runtime, settings: EngineSettings, clien
  * The first pass over records: lists the bad ones on stderr (`line 7: …`), refuses with
  * --strict, refuses an input with nothing but bad records.
  */
-export async function scanRecords(rt: Runtime, reader: RecordReader, strict: boolean | undefined): Promise<ScanReport> {
+export async function scanRecords(rt: Runtime, reader: Pick<RecordReader, 'scan'>, strict: boolean | undefined): Promise<ScanReport> {
   let listed = 0;
   const limit = rt.options.verbose || rt.options.debug ? Infinity : MAX_LISTED_BAD_LINES;
   const report = await reader.scan((bad) => {

@@ -139,6 +139,14 @@ export interface Job<I, R> {
   skipped?: () => Skipped;
   /** Writes: print the requests instead of sending them. */
   dryRun?: boolean | undefined;
+  /**
+   * Writes in two passes (`tags set` on all_member_push: clear, then add): the items an earlier
+   * pass failed, read at the end. They count as failed in the summary and exit status and are
+   * saved to --save-failed with this pass's own, so the file holds every account not done.
+   */
+  failedBefore?: () => readonly I[];
+  /** Writes whose --file reads account IDs (`tags clear`): what --save-failed writes per item (default: the itemBody as ndjson). */
+  saveLine?: (item: I) => string;
 }
 
 /**
@@ -234,8 +242,9 @@ async function drive<I, R>(
       source: job.items,
       send: async (items, signal, sent) => {
         hooks.onSent?.(items);
-        // A composite (operation.ts `send`) makes its own requests through the same client.
-        return op.send ? op.send(job.client, items, { signal, onSent: sent }) : job.client.call(op, items, { signal, onSent: sent });
+        // A composite operation (two calls per batch) sends itself, pacing its further calls.
+        if (op.send) return op.send(job.client, items, { signal, onSent: sent, pacer: job.pacer });
+        return job.client.call(op, items, { signal, onSent: sent });
       },
       batchSize: Math.min(settings.batchSize, op.maxItems),
       keyOf: op.split ? op.accountOf : undefined,
@@ -554,21 +563,34 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
   const unsentAccounts = new Set<string>();
   for (const [item, state] of outstanding) (state.attempted ? failedAccounts : unsentAccounts).add(op.accountOf(item));
   for (const account of failedAccounts) unsentAccounts.delete(account);
-  const failed = failedAccounts.size;
   const unsent = unsentAccounts.size;
-  const updated = accountsRead - failed - unsent;
+  const updated = accountsRead - failedAccounts.size - unsent;
+  // A second pass (tags set): the accounts its first pass failed are failed too.
+  const earlier = job.failedBefore?.() ?? [];
+  const failed = failedAccounts.size + earlier.length;
+  if (failure instanceof PartialFailureError && earlier.length > 0) {
+    failure = new PartialFailureError(`${failure.message}; ${plural(earlier.length, 'account')} failed in an earlier step`, failure.failed + earlier.length, { hint: failure.hint });
+  } else if (failure === undefined && earlier.length > 0) {
+    const hint = 'use --save-failed <path> to collect them for a re-run';
+    failure =
+      updated === 0
+        ? new ApiError(`all ${plural(earlier.length, 'account')} failed`, { hint })
+        : new PartialFailureError(`${plural(earlier.length, 'account')} failed in an earlier step; the others were updated`, earlier.length, { hint });
+  }
   const { bad, empty } = skipped();
   rt.info(`${verb}: ${plural(updated, 'account')} updated, ${bad} skipped (bad input)${emptyNote(empty)}, ${failed} failed${unsent ? `, ${unsent} not sent` : ''}`);
   const rerun = saveFile ? `im-attrs ${verb} --file ${settings.saveFailed}` : undefined;
   if (saveFile) {
     try {
       // Each part not done, so that a re-run sends exactly what did not happen.
-      await saveFile.commit([...outstanding.keys()].map((item) => `${JSON.stringify(itemBody(item))}\n`));
+      const line = job.saveLine ?? ((item: I) => JSON.stringify(itemBody(item)));
+      await saveFile.commit([...earlier, ...outstanding.keys()].map((item) => `${line(item)}\n`));
     } catch (error) {
       if (error instanceof UsageError) throw error;
       throw new UsageError(`--save-failed ${saveFile.path} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
-    if (outstanding.size > 0) rt.info(`wrote ${plural(outstanding.size, 'record')} to ${settings.saveFailed}; re-run them: ${rerun}`);
+    const written = outstanding.size + earlier.length;
+    if (written > 0) rt.info(`wrote ${plural(written, 'record')} to ${settings.saveFailed}; re-run them: ${rerun}`);
   }
   if (failure !== undefined) throw rerun ? withRerunHint(failure, rerun) : failure;
   if (bad > 0) throw skippedError(verb, bad, false);

@@ -31,7 +31,7 @@ export class JsonWriter implements RecordWriter {
     if (this.#ended) throw new Error('json writer: write() after end()');
     let text = '';
     for (const record of records) {
-      text += (this.#count === 0 ? '[\n  ' : ',\n  ') + recordJson(record);
+      text += (this.#count === 0 ? '[\n  ' : ',\n  ') + recordJson(record, this.#fields);
       this.#count++;
     }
     if (text !== '') this.#out.write(text);

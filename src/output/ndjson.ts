@@ -31,7 +31,7 @@ export class NdjsonWriter implements RecordWriter {
   writeAll(records: readonly AttrRecord[]): void {
     if (this.#ended) throw new Error('ndjson writer: write() after end()');
     let text = '';
-    for (const record of records) text += recordJson(record) + '\n';
+    for (const record of records) text += recordJson(record, this.#fields) + '\n';
     if (text !== '') this.#out.write(text);
   }
 

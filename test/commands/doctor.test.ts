@@ -32,7 +32,7 @@ describe('im-attrs doctor', () => {
   after(() => emulator.close());
   beforeEach(() => emulator.resetLog());
 
-  it('passes against a healthy emulator with one im_get_attr_name, and says DNS and TLS were skipped', async () => {
+  it('passes against a healthy emulator with one get_attr_name per family, and says DNS and TLS were skipped', async () => {
     const result = await runCli(['doctor'], { env: emulatorEnv(emulator) });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(
@@ -40,6 +40,7 @@ describe('im-attrs doctor', () => {
       [
         ...emulatorPreamble(emulator.url),
         '✓ API           im_get_attr_name OK: "administrator" is an app administrator, the endpoint knows the SDKAppID, push to all users is enabled (attributes: sex, city, level)',
+        '✓ API family    all_member_push (in use) and timpush both answer; the two may not share attributes and tags: keep using one',
         '',
         'No problems found (3 skipped).',
         '',
@@ -48,8 +49,34 @@ describe('im-attrs doctor', () => {
     assert.equal(result.stderr, '');
     assert.deepEqual(
       emulator.requests.map((r) => [r.path, r.body]),
-      [['/v4/all_member_push/im_get_attr_name', {}]],
+      [
+        ['/v4/all_member_push/im_get_attr_name', {}],
+        ['/v4/timpush/get_attr_name', {}],
+      ],
     );
+  });
+
+  const NOT_ENABLED = { ActionStatus: 'FAIL', ErrorCode: 90045, ErrorInfo: 'push to all users is not enabled' };
+  it('tells which family the app has: timpush answers 90045, all_member_push answers, so api: all_member_push is right', async () => {
+    const result = await runCli(['doctor'], { env: emulatorEnv(emulator), proxy: (command) => (command === 'get_attr_name' ? NOT_ENABLED : undefined) });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(
+      result.stdout.split('\n').at(-4),
+      '✓ API family    all_member_push is the family this app has enabled (timpush answers 90045): `api: all_member_push` is right',
+    );
+  });
+
+  it('says to set api: timpush when all_member_push answers 90045 and timpush answers, exit 3', async () => {
+    const result = await runCli(['doctor'], { env: emulatorEnv(emulator), proxy: (command) => (command === 'im_get_attr_name' ? NOT_ENABLED : undefined) });
+    assert.equal(result.code, 3);
+    assert.deepEqual(result.stdout.split('\n').slice(-5), [
+      '✗ API           im_get_attr_name: error 90045: push to all users is not enabled',
+      '                fix: enable "Push to all users" in the Chat console (Pro, Pro Plus or Enterprise edition; older apps: a configuration change ticket, enabled up to 48 h after approval), or try the other API family: --api timpush / --api all_member_push (`im-attrs doctor` tells which one answers)',
+      '✗ API family    this app has the timpush family enabled, not all_member_push (90045)',
+      '                fix: set `api: timpush` in the config (or IMADMIN_API=timpush, or --api timpush)',
+      '',
+    ]);
+    assert.equal(result.stderr, 'im-attrs: 2 of 5 checks failed: API, API family\nhint: fix the first ✗ line and run `im-attrs doctor` again: later checks often fail because of earlier ones\n');
   });
 
   it('fails the API check against an emulator with another key, with the fix, exit 4', async () => {

@@ -1,0 +1,243 @@
+/**
+ * What the tag writers (`tags add`, `tags remove`, `tags set`) share: their input (one account
+ * from arguments, many accounts with the same --tags, or tag records from --file/stdin, checked
+ * before anything is sent) and handing the entries to the job runner with the family's operation.
+ *
+ * `tags set` is the family's replace: TIMPush add_tag with `Replace: 1` (one call per user's whole
+ * list); all_member_push has no replace, so it is two runner passes: remove every tag
+ * (im_remove_all_tags), then add the list to the accounts whose clear succeeded. Not atomic there:
+ * between the passes (or when the add fails) an account has no tags; the help and the output say so.
+ */
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import type { ImClient } from '../api/client.js';
+import { batchOperation, type BatchOperation } from '../api/operation.js';
+import { Pacer } from '../api/pacer.js';
+import { MAX_APP_TAGS, type TagEntry } from '../api/tags.js';
+import { ApiError, ImAttrsError, PartialFailureError, UsageError } from '../errors.js';
+import { RECORD_FORMATS, openRecordInputs, type RecordFormat, type RecordInputSpec } from '../records.js';
+import type { Runtime } from '../runtime.js';
+import { checkTags, TagRecordReader, type TagMode } from '../tag-records.js';
+import { plural } from '../util/text.js';
+import { scanRecords } from './attr-writes.js';
+import { addEngineOptions, runJob, type EngineSettings } from './runner.js';
+
+/** --format, --strict, --dry-run, then the engine's flags with --save-failed writing tag records. */
+export function addTagWriteOptions(command: Command, mode: TagMode): void {
+  command
+    .addOption(new Option('--format <format>', 'format of the records (default: detected from the content)').choices(RECORD_FORMATS))
+    .option('--strict', 'send nothing when any record is bad (default: skip bad records, send the others)')
+    .option('--dry-run', 'check the input and print the requests it would send, on stdout; send nothing');
+  addEngineOptions(command, { kind: 'records', verb: `tags ${mode}` });
+}
+
+/** `--tags vip,gold` or tag arguments: checked (1-50 bytes, ≤100), repeats dropped. Throws a UsageError listing every problem. */
+export function checkArgumentTags(tags: readonly string[], account?: string): string[] {
+  const checked = checkTags(tags);
+  if ('problems' in checked) throw new UsageError(`${account ? `${account}: ` : ''}${checked.problems.join('; ')}`, { hint: 'a tag is 1-50 bytes; a user has at most 100 tags' });
+  return checked.tags;
+}
+
+/** Where tag records come from: as for `set` (`-`/`--file -` is stdin, a piped stdin when nothing is named). */
+export function tagRecordSpecs(rt: Runtime, stdinArg: boolean, files: readonly string[] = [], mode: TagMode): RecordInputSpec[] {
+  const specs: RecordInputSpec[] = [];
+  const stdin: RecordInputSpec = { kind: 'stdin', stream: rt.deps.io.stdin };
+  if (stdinArg) specs.push(stdin);
+  for (const file of files) {
+    if (file !== '-') specs.push({ kind: 'file', path: path.resolve(rt.deps.cwd, file), label: file });
+    else if (!specs.includes(stdin)) specs.push(stdin);
+  }
+  if (specs.length === 0 && !rt.deps.io.stdinIsTTY) specs.push(stdin);
+  if (specs.length === 0) {
+    throw new UsageError('no accounts or tag records given', {
+      hint: `name an account and its tags (im-attrs tags ${mode} alice vip gold), accounts with --tags (im-attrs tags ${mode} --file ids.txt --tags vip), or records: im-attrs tags get --output ndjson … | im-attrs tags ${mode}`,
+    });
+  }
+  return specs;
+}
+
+/** What a tag write is given once its input is read. */
+export interface TagWriteJob {
+  mode: TagMode;
+  /** Entries in input order; for `set`, may be iterated twice (two passes on all_member_push). */
+  entries: () => AsyncIterable<TagEntry>;
+  total: number | undefined;
+  bad: number;
+  /** Distinct tags the run would add (add, set), when known in advance: for the 1,000-tag warning. */
+  distinctTags?: ReadonlySet<string> | undefined;
+  dryRun: boolean | undefined;
+  client: ImClient;
+  pacer: Pacer;
+}
+
+/** Warns when a run would add more distinct tags than a TIMPush app may have (EN/60568). */
+export function warnAppTagCap(rt: Runtime, family: string, distinct: ReadonlySet<string> | undefined): void {
+  if (family !== 'timpush' || !distinct || distinct.size <= MAX_APP_TAGS) return;
+  rt.warn(
+    `the input has ${distinct.size.toLocaleString('en-US')} distinct tags; a TIMPush app may have at most ${MAX_APP_TAGS.toLocaleString('en-US')} in all, ` +
+      'so some adds will fail once the app reaches that (tags already in the app count too)',
+  );
+}
+
+/** Sends the entries of an add, remove or set through the runner. */
+export async function applyTagEntries(rt: Runtime, settings: EngineSettings, job: TagWriteJob): Promise<void> {
+  const family = await rt.family();
+  if (job.mode !== 'remove') warnAppTagCap(rt, family, job.distinctTags);
+  const verb = `tags ${job.mode}`;
+  let empty = 0;
+  const withTags = async function* (entries: AsyncIterable<TagEntry>): AsyncGenerator<TagEntry> {
+    for await (const entry of entries) {
+      if (entry.tags.length === 0) empty++;
+      else yield entry;
+    }
+  };
+  const common = { client: job.client, pacer: job.pacer, total: job.total, dryRun: job.dryRun };
+  if (job.mode !== 'set') {
+    await runJob(rt, settings, {
+      ...common,
+      operation: await rt.operation(job.mode === 'add' ? 'addTags' : 'removeTags'),
+      verb,
+      items: withTags(job.entries()),
+      skipped: () => ({ bad: job.bad, empty }),
+    });
+    return;
+  }
+  const replace = family === 'timpush' ? await rt.operation('replaceTags') : undefined;
+  if (replace) {
+    // TIMPush: one add_tag with Replace: 1 per user's whole list; an empty list clears (a
+    // replace by nothing is not documented), in a first pass of clear_all_tags.
+    await setInTwoPasses(rt, settings, job, await rt.operation('clearTags'), replace, { clearAll: false });
+    return;
+  }
+  rt.warn('tags set on all_member_push is not atomic: every tag of each account is removed first (im_remove_all_tags), then its list is added (im_add_tag); an account whose add fails is left with no tags (saved with --save-failed)');
+  await setInTwoPasses(rt, settings, job, await rt.operation('clearTags'), await rt.operation('addTags'), { clearAll: true });
+}
+
+/** clear_all_tags over tag entries: what a set's first pass sends, saving the whole record when it fails. */
+function clearEntries(clear: BatchOperation<string, string>): BatchOperation<TagEntry, TagEntry> {
+  return batchOperation({
+    family: clear.family,
+    path: clear.path,
+    maxItems: clear.maxItems,
+    retrySafe: clear.retrySafe,
+    writes: true,
+    codes: clear.codes,
+    accountOf: (entry) => entry.account,
+    itemBody: (entry) => ({ To_Account: entry.account, Tags: entry.tags }),
+    body: (entries) => clear.body(entries.map((e) => e.account)),
+    read: (envelope, entries, ctx) => {
+      const outcome = clear.read(envelope, entries.map((e) => e.account), ctx);
+      const byAccount = new Map(entries.map((e) => [e.account, e]));
+      return {
+        results: outcome.results.map((a) => byAccount.get(a)!),
+        failures: outcome.failures.map((f) => ({ ...f, item: byAccount.get(f.item)! })),
+      };
+    },
+  });
+}
+
+/**
+ * `tags set` as two runner passes: clear (every account on all_member_push; on TIMPush only those
+ * whose new list is empty), then add/replace the lists of the accounts whose clear succeeded.
+ * Accounts whose clear failed are not added: they are reported and saved as failed.
+ */
+async function setInTwoPasses(
+  rt: Runtime,
+  settings: EngineSettings,
+  job: TagWriteJob,
+  clear: BatchOperation<string, string>,
+  add: BatchOperation<TagEntry, TagEntry>,
+  { clearAll }: { clearAll: boolean },
+): Promise<void> {
+  const cleared = new Set<string>();
+  const needsClear = (entry: TagEntry): boolean => clearAll || entry.tags.length === 0;
+  const firstPass = async function* (): AsyncGenerator<TagEntry> {
+    for await (const entry of job.entries()) if (needsClear(entry)) yield entry;
+  };
+  const common = { client: job.client, pacer: job.pacer, dryRun: job.dryRun };
+  let clearing = false;
+  let adding = false;
+  for await (const entry of job.entries()) {
+    clearing ||= needsClear(entry);
+    adding ||= entry.tags.length > 0;
+    if (clearing && adding) break;
+  }
+  let firstPassFailed = false;
+  if (clearing) {
+    rt.info(clearAll ? 'tags set, step 1 of 2: remove every tag of the accounts' : 'tags set: clear the accounts whose new list is empty');
+    try {
+      await runJob(rt, settings, {
+        ...common,
+        operation: clearEntries(clear),
+        verb: 'tags set',
+        items: firstPass(),
+        total: clearAll ? job.total : undefined,
+        onResults: (results) => {
+          for (const entry of results) cleared.add(entry.account);
+        },
+        // Bad input is counted once, by the last pass.
+        skipped: () => ({ bad: 0, empty: 0 }),
+      });
+    } catch (error) {
+      // Failed accounts go on to the second pass's report; anything else (auth, Ctrl-C) ends the run here.
+      const partial = error instanceof PartialFailureError || (error instanceof ApiError && error.message.startsWith('all '));
+      if (!partial || !(error instanceof ImAttrsError)) throw error;
+      if (job.dryRun) throw error;
+      firstPassFailed = true;
+    }
+    // Nothing to add and nothing failed: the first pass was the whole run.
+    if (!adding && !firstPassFailed) return;
+  }
+  const failedClear: TagEntry[] = [];
+  const secondPass = async function* (): AsyncGenerator<TagEntry> {
+    for await (const entry of job.entries()) {
+      if (entry.tags.length === 0) continue;
+      if (clearAll && !job.dryRun && !cleared.has(entry.account)) failedClear.push(entry);
+      else yield entry;
+    }
+  };
+  if (clearAll) rt.info('tags set, step 2 of 2: add the new tags');
+  await runJob(rt, settings, {
+    ...common,
+    operation: add,
+    verb: 'tags set',
+    items: secondPass(),
+    total: undefined,
+    skipped: () => ({ bad: job.bad, empty: 0 }),
+    failedBefore: () => failedClear,
+  });
+  if (clearAll && !job.dryRun) rt.info(`tags set: ${plural(cleared.size, 'account')} had their tags replaced in two steps (not atomic on all_member_push)`);
+}
+
+/** Records from --file/stdin: open (copying stdin), scan (bad records listed), then apply. */
+export async function applyTagRecordFiles(
+  rt: Runtime,
+  settings: EngineSettings,
+  mode: TagMode,
+  specs: readonly RecordInputSpec[],
+  options: { format?: RecordFormat | undefined; strict?: boolean | undefined; dryRun?: boolean | undefined },
+): Promise<void> {
+  const inputs = await openRecordInputs(specs, options.format);
+  try {
+    const reader = new TagRecordReader(inputs.sources, mode);
+    const report = await scanRecords(rt, reader, options.strict);
+    const client = await rt.client({ maxSockets: settings.concurrency });
+    const pacer = new Pacer({ rate: settings.rate });
+    try {
+      await applyTagEntries(rt, settings, {
+        mode,
+        entries: () => reader.entries(),
+        total: report.accounts - report.empty,
+        bad: report.bad,
+        distinctTags: reader.distinctTags,
+        dryRun: options.dryRun,
+        client,
+        pacer,
+      });
+    } finally {
+      client.close();
+    }
+  } finally {
+    await inputs.close();
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The recorded responses of PUSH-FAMILY.md section 7, as the docs print them (their `//`
+ * comments included, on their own lines as in the docs' multi-line JSON), keyed by name.
+ * `served` strips the comments: a real server sends strict JSON; everything else is verbatim.
+ */
+
+/** Removes the docs' `//` comments (to the end of their line). */
+export function served(docText: string): string {
+  return docText.replace(/\s*\/\/[^\n]*/g, '');
+}
+
+export const FIXTURES = {
+  /** F1 im_get_attr (EN/37169). */
+  F1: `{"ActionStatus": "OK","ErrorInfo": "","ErrorCode": 0,"UserAttrs": [{"To_Account": "Zhang Xiaohong","Attrs": {"sex" : "Female","city": "New York"}},{"To_Account": "abc","Attrs": {}},{"To_Account": "Chen Xiaoming","Attrs": {"sex": "M","city": "Shenzhen"}}]}`,
+  /** F2 im_get_attr_name (CN/583/45936). */
+  F2: `{"ActionStatus": "OK","ErrorInfo": "","ErrorCode": 0,"AttrNames": {"0": "sex","1": "city","2": "会员等级"}}`,
+  /** F3 im_get_tag (CN/1231/45940). */
+  F3: `{"ActionStatus": "OK","ErrorInfo": "","ErrorCode": 0,"UserTags": [{"To_Account": "xiaojun012","Tags": ["a", "b"]},{"To_Account": "xiaojun013","Tags": ["a", "c"]}]}`,
+  /** F5 timpush get_attr (trtc.io/document/60564); the request was ["Mary","xiaoming","xiaohua"]. */
+  F5: `{    "ActionStatus": "OK",    "ErrorInfo": "",    "ErrorCode": 0,    "UserAttrs": [        {            "To_Account": "xiaoming",            "Attrs": {                "sex": "male",                "city": "ShenZhen"            }        },        {            "To_Account": "xiaohua",            "Attrs": {}        }    ],     "ErrorList": [        {            "ErrorCode": 70107, // account does not exist
+            "To_Account": "Mary"        }    ]}`,
+  /** F6 timpush set_attr partial (trtc.io/document/60565). */
+  F6: `{    "ActionStatus": "OK",    "ErrorInfo": "",    "ErrorCode": 0,    "ErrorList": [        {            "ErrorCode": 90035, // A property can only be applicable to one account type
+            "To_Account": "379C2F0D-290D-47AE-94D1-919058C39C77"        }    ]}`,
+  /** F7 timpush add_tag partial (trtc.io/document/67821): F6's shape. */
+  F7: `{    "ActionStatus": "OK",    "ErrorInfo": "",    "ErrorCode": 0,    "ErrorList": [        {            "ErrorCode": 90035, // A tag can only be applicable to one account type.
+            "To_Account": "379C2F0D-290D-47AE-94D1-919058C39C77"        }    ]}`,
+  /** F8 timpush get_tag (trtc.io/document/60567). */
+  F8: `{    "ActionStatus": "OK",    "ErrorInfo": "",    "ErrorCode": 0,    "UserTags": [        {            "To_Account": "xiaoming",            "Tags": ["GoldMember", "WeekPassUser"]        },        {            "To_Account": "xiaohong",            "Tags": ["PlatinumMember", "MonthPassUser"]        }    ],    "ErrorList": [        {            "ErrorCode": 70107,            "To_Account": "Mary"        }    ]}`,
+  /** F9 timpush remove_attr partial. */
+  F9_remove_attr: `{    "ActionStatus": "OK",    "ErrorInfo": "",    "ErrorCode": 0,    "ErrorList": [        {            "ErrorCode": 70107,            "To_Account": "Mary"        }    ]}`,
+  /** F9 timpush remove_tag and clear_all_tags partial (they use "xiaohong"). */
+  F9_tags: `{    "ActionStatus": "OK",    "ErrorInfo": "",    "ErrorCode": 0,    "ErrorList": [        {            "ErrorCode": 70107,            "To_Account": "xiaohong"        }    ]}`,
+  /** F10 timpush set_attr_name FAIL (trtc.io/document/60563). */
+  F10: `{    "ActionStatus": "FAIL",    "ErrorInfo": "attrName:city already exists at index:1",    "ErrorCode": 90033}`,
+  /** F11 timpush get_attr_name with AttrTypes (EN/67815); the doc's comment is cut off with "…". */
+  F11: `{"ActionStatus": "OK","ErrorInfo": "","ErrorCode": 0,"AttrNames": {"0": "sex","1": "city","2": "country"},"AttrTypes": {"0": 0,"1": 0,"2": 1 // Number key 2 corresponds to the attribute "country", which can only be set by account type 1 …
+}}`,
+  /** F14's loose envelope (EN/71894): "ErrorInfo": "sucess" on success, ActionStatus before ErrorCode. */
+  F14_envelope: `{"ActionStatus": "OK","ErrorCode": 0,"ErrorInfo": "sucess"`,
+  /** R3 (github.com/hedeqiang/IM/issues/20): a success without ActionStatus, as JSON. */
+  R3: `{"ErrorCode": 0, "ErrorInfo": ""}`,
+} as const;

@@ -1,0 +1,236 @@
+/**
+ * Conformance with what the real server sends (PUSH-FAMILY.md section 7): each recorded response
+ * is served verbatim (minus the docs' `//` comments) by a scripted node:http server on 127.0.0.1,
+ * keyed by request path, and the test asserts exactly what the tool prints and its exit code.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { runCli, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from '../helpers/cli.js';
+import { startScripted, type ScriptedServer } from '../hostile/servers.js';
+import { FIXTURES, served } from './fixtures.js';
+
+const ENV = { IMADMIN_SDKAPPID: String(TEST_SDKAPPID), IMADMIN_IDENTIFIER: TEST_ADMIN, IMADMIN_SECRET_KEY: TEST_SECRET_KEY };
+const F14_GET_ATTR = FIXTURES.F1.replace('{"ActionStatus": "OK","ErrorInfo": "","ErrorCode": 0', FIXTURES.F14_envelope);
+const REG = '379C2F0D-290D-47AE-94D1-919058C39C77';
+
+interface RecordedCase {
+  name: string;
+  /** Request path → the doc text served for it. */
+  answers: Record<string, string>;
+  args: string[];
+  exit: number;
+  stdout: string;
+  stderr: string;
+  /** The paths requested, in order. */
+  paths: string[];
+  stdin?: string;
+}
+
+const AMP = '/v4/all_member_push';
+const TP = '/v4/timpush';
+const R = ['--retries', '0'];
+
+const CASES: RecordedCase[] = [
+  {
+    name: 'F1 im_get_attr: three accounts, one without attributes, in input order',
+    answers: { [`${AMP}/im_get_attr`]: FIXTURES.F1 },
+    args: ['get', 'Chen Xiaoming', 'abc', 'Zhang Xiaohong', '--output', 'ndjson', ...R],
+    exit: 0,
+    stdout: "{\"To_Account\":\"Chen Xiaoming\",\"Attrs\":{\"sex\":\"M\",\"city\":\"Shenzhen\"}}\n" +
+      "{\"To_Account\":\"abc\",\"Attrs\":{}}\n" +
+      "{\"To_Account\":\"Zhang Xiaohong\",\"Attrs\":{\"sex\":\"Female\",\"city\":\"New York\"}}\n",
+    stderr: "warning: 2 account IDs have characters other than the recommended letters, digits, \"_\", \"-\", \"@\" and \".\": \"Chen Xiaoming\", \"Zhang Xiaohong\"\n",
+    paths: [`${AMP}/im_get_attr`],
+  },
+  {
+    name: 'F1 with the F14 envelope ("ErrorInfo": "sucess" on success) is a success',
+    answers: { [`${AMP}/im_get_attr`]: F14_GET_ATTR },
+    args: ['get', 'abc', '--output', 'ndjson', ...R],
+    exit: 0,
+    stdout: "{\"To_Account\":\"abc\",\"Attrs\":{}}\n",
+    stderr: '',
+    paths: [`${AMP}/im_get_attr`],
+  },
+  {
+    name: 'F2 im_get_attr_name: names with a non-ASCII one',
+    answers: { [`${AMP}/im_get_attr_name`]: FIXTURES.F2 },
+    args: ['names', '--output', 'tsv'],
+    exit: 0,
+    stdout: "slot\tname\n" +
+      "0\tsex\n" +
+      "1\tcity\n" +
+      "2\t会员等级\n",
+    stderr: '',
+    paths: [`${AMP}/im_get_attr_name`],
+  },
+  {
+    name: 'F3 im_get_tag',
+    answers: { [`${AMP}/im_get_tag`]: FIXTURES.F3 },
+    args: ['tags', 'get', 'xiaojun012', 'xiaojun013', '--output', 'tsv', ...R],
+    exit: 0,
+    stdout: "account\ttags\n" +
+      "xiaojun012\ta,b\n" +
+      "xiaojun013\ta,c\n",
+    stderr: '',
+    paths: [`${AMP}/im_get_tag`],
+  },
+  {
+    name: 'F5 timpush get_attr: Mary in ErrorList (70107), the other two printed',
+    answers: { [`${TP}/get_attr`]: FIXTURES.F5 },
+    args: ['get', 'Mary', 'xiaoming', 'xiaohua', '--api', 'timpush', '--output', 'ndjson', ...R],
+    exit: 5,
+    stdout: "{\"To_Account\":\"xiaoming\",\"Attrs\":{\"sex\":\"male\",\"city\":\"ShenZhen\"}}\n" +
+      "{\"To_Account\":\"xiaohua\",\"Attrs\":{}}\n",
+    stderr: "failed: 1 account (70107 account not imported): Mary\n" +
+      "im-attrs: 1 account failed (1 × 70107 account not imported); the others were printed\n" +
+      "hint: use --save-failed <path> to collect them for a re-run\n",
+    paths: [`${TP}/get_attr`],
+  },
+  {
+    name: 'F6 timpush set_attr: the RegistrationID account in ErrorList (90035), the other updated',
+    answers: { [`${TP}/get_attr_name`]: FIXTURES.F11, [`${TP}/set_attr`]: FIXTURES.F6 },
+    args: ['set', '--api', 'timpush', ...R],
+    stdin: `{"To_Account":"xiaoming","Attrs":{"city":"ShenZhen"}}\n{"To_Account":"${REG}","Attrs":{"city":"ShenZhen"}}\n`,
+    exit: 5,
+    stdout: '',
+    stderr: "failed: 1 account (90035 the attribute or tag belongs to another account type (UserID vs RegistrationID)): 379C2F0D-290D-47AE-94D1-919058C39C77\n" +
+      "set: 1 account updated, 0 skipped (bad input), 1 failed\n" +
+      "im-attrs: 1 account failed (1 × 90035 the attribute or tag belongs to another account type (UserID vs RegistrationID)); the others were updated\n" +
+      "hint: use --save-failed <path> to collect them for a re-run\n",
+    paths: [`${TP}/get_attr_name`, `${TP}/set_attr`],
+  },
+  {
+    name: 'F7 timpush add_tag: the RegistrationID account in ErrorList (90035), the other updated',
+    answers: { [`${TP}/add_tag`]: FIXTURES.F7 },
+    args: ['tags', 'add', 'xiaoming', REG, '--tags', 'GoldMember', '--api', 'timpush', ...R],
+    exit: 5,
+    stdout: '',
+    stderr: "warning: 1 account ID is longer than 32 bytes, Tencent's recommended maximum: \"379C2F0D-290D-47AE-94D1-919058C39C77\"\n" +
+      "failed: 1 account (90035 the attribute or tag belongs to another account type (UserID vs RegistrationID)): 379C2F0D-290D-47AE-94D1-919058C39C77\n" +
+      "tags add: 1 account updated, 0 skipped (bad input), 1 failed\n" +
+      "im-attrs: 1 account failed (1 × 90035 the attribute or tag belongs to another account type (UserID vs RegistrationID)); the others were updated\n" +
+      "hint: use --save-failed <path> to collect them for a re-run\n",
+    paths: [`${TP}/add_tag`],
+  },
+  {
+    name: 'F8 timpush get_tag: Mary in ErrorList (70107)',
+    answers: { [`${TP}/get_tag`]: FIXTURES.F8 },
+    args: ['tags', 'get', 'xiaoming', 'Mary', 'xiaohong', '--api', 'timpush', '--output', 'ndjson', ...R],
+    exit: 5,
+    stdout: "{\"To_Account\":\"xiaoming\",\"Tags\":[\"GoldMember\",\"WeekPassUser\"]}\n" +
+      "{\"To_Account\":\"xiaohong\",\"Tags\":[\"PlatinumMember\",\"MonthPassUser\"]}\n",
+    stderr: "failed: 1 account (70107 account not imported): Mary\n" +
+      "im-attrs: 1 account failed (1 × 70107 account not imported); the others were printed\n" +
+      "hint: use --save-failed <path> to collect them for a re-run\n",
+    paths: [`${TP}/get_tag`],
+  },
+  {
+    name: 'F9 timpush remove_attr: Mary in ErrorList (70107)',
+    answers: { [`${TP}/get_attr_name`]: FIXTURES.F11, [`${TP}/remove_attr`]: FIXTURES.F9_remove_attr },
+    args: ['remove', 'Mary', 'xiaoming', '--attrs', 'city', '--api', 'timpush', ...R],
+    exit: 5,
+    stdout: '',
+    stderr: "failed: 1 account (70107 account not imported): Mary\n" +
+      "remove: 1 account updated, 0 skipped (bad input), 1 failed\n" +
+      "im-attrs: 1 account failed (1 × 70107 account not imported); the others were updated\n" +
+      "hint: use --save-failed <path> to collect them for a re-run\n",
+    paths: [`${TP}/get_attr_name`, `${TP}/remove_attr`],
+  },
+  {
+    name: 'F9 timpush remove_tag: xiaohong in ErrorList (70107)',
+    answers: { [`${TP}/remove_tag`]: FIXTURES.F9_tags },
+    args: ['tags', 'remove', 'xiaohong', 'xiaoming', '--tags', 'a', '--api', 'timpush', ...R],
+    exit: 5,
+    stdout: '',
+    stderr: "failed: 1 account (70107 account not imported): xiaohong\n" +
+      "tags remove: 1 account updated, 0 skipped (bad input), 1 failed\n" +
+      "im-attrs: 1 account failed (1 × 70107 account not imported); the others were updated\n" +
+      "hint: use --save-failed <path> to collect them for a re-run\n",
+    paths: [`${TP}/remove_tag`],
+  },
+  {
+    name: 'F9 timpush clear_all_tags: xiaohong in ErrorList (70107)',
+    answers: { [`${TP}/clear_all_tags`]: FIXTURES.F9_tags },
+    args: ['tags', 'clear', 'xiaohong', 'xiaoming', '--api', 'timpush', ...R],
+    exit: 5,
+    stdout: '',
+    stderr: "failed: 1 account (70107 account not imported): xiaohong\n" +
+      "tags clear: 1 account updated, 0 skipped (bad input), 1 failed\n" +
+      "im-attrs: 1 account failed (1 × 70107 account not imported); the others were updated\n" +
+      "hint: use --save-failed <path> to collect them for a re-run\n",
+    paths: [`${TP}/clear_all_tags`],
+  },
+  {
+    name: 'F10 timpush set_attr_name FAIL 90033',
+    answers: { [`${TP}/get_attr_name`]: FIXTURES.F11, [`${TP}/set_attr_name`]: FIXTURES.F10 },
+    args: ['names', 'set', '3=level', '--api', 'timpush'],
+    exit: 1,
+    stdout: '',
+    stderr: "attribute names, before → after:\n" +
+      "  slot 3: (none) → \"level\" (added)\n" +
+      "im-attrs: set_attr_name: error 90033: attrName:city already exists at index:1\n" +
+      "hint: list the app's attribute names with `im-attrs names`\n",
+    paths: [`${TP}/get_attr_name`, `${TP}/set_attr_name`],
+  },
+  {
+    name: 'F11 timpush get_attr_name with AttrTypes',
+    answers: { [`${TP}/get_attr_name`]: FIXTURES.F11 },
+    args: ['names', '--api', 'timpush', '--output', 'tsv'],
+    exit: 0,
+    stdout: "slot\tname\ttype\n" +
+      "0\tsex\tUserID\n" +
+      "1\tcity\tUserID\n" +
+      "2\tcountry\tRegistrationID\n",
+    stderr: '',
+    paths: [`${TP}/get_attr_name`],
+  },
+  {
+    name: 'R3 a set_attr answer without ActionStatus is a success (all_member_push)',
+    answers: { [`${AMP}/im_get_attr_name`]: FIXTURES.F2, [`${AMP}/im_set_attr`]: FIXTURES.R3 },
+    args: ['set', 'abc', 'city=Paris', ...R],
+    exit: 0,
+    stdout: '',
+    stderr: "set: 1 account updated, 0 skipped (bad input), 0 failed\n",
+    paths: [`${AMP}/im_get_attr_name`, `${AMP}/im_set_attr`],
+  },
+  {
+    name: 'R3 a clear_all_tags answer without ActionStatus is a success (timpush)',
+    answers: { [`${TP}/clear_all_tags`]: FIXTURES.R3 },
+    args: ['tags', 'clear', 'abc', '--api', 'timpush', ...R],
+    exit: 0,
+    stdout: '',
+    stderr: "tags clear: 1 account updated, 0 skipped (bad input), 0 failed\n",
+    paths: [`${TP}/clear_all_tags`],
+  },
+];
+
+describe('recorded responses (PUSH-FAMILY.md section 7), served verbatim', () => {
+  let server: ScriptedServer;
+  let answers: Record<string, string> = {};
+  before(async () => {
+    server = await startScripted((_req, res, received) => {
+      const text = answers[received.path];
+      if (text === undefined) {
+        res.writeHead(404);
+        res.end();
+        return;
+      }
+      const body = served(text);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+  after(() => server.close());
+
+  for (const c of CASES) {
+    it(`${c.name}: exit ${c.exit}`, async () => {
+      answers = c.answers;
+      server.requests.length = 0;
+      const result = await runCli(c.args, { env: { ...ENV, IMADMIN_ENDPOINT: server.url }, stdin: c.stdin });
+      assert.equal(result.stdout, c.stdout);
+      assert.equal(result.stderr, c.stderr);
+      assert.equal(result.code, c.exit);
+      assert.deepEqual(server.requests.map((r) => r.path), c.paths);
+    });
+  }
+});

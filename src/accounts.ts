@@ -13,7 +13,8 @@ import { plural } from './util/text.js';
 /** Where account IDs come from, in the order given. */
 export type AccountSource =
   | { kind: 'arg'; values: readonly string[] }
-  | { kind: 'file'; path: string }
+  /** `signal` closes the file when aborted (a FIFO or a slow producer must not keep a stopped run waiting). */
+  | { kind: 'file'; path: string; signal?: AbortSignal | undefined }
   | { kind: 'stdin'; stream: NodeJS.ReadableStream };
 
 export interface AccountReaderOptions {
@@ -108,7 +109,7 @@ async function* readAccountChunks(sources: readonly AccountSource[], options: Ac
           ? [source.values]
           : source.kind === 'stdin'
             ? readLineBatches(source.stream, '<stdin>', maxLineBytes)
-            : readFileLines(source.path, maxLineBytes);
+            : readFileLines(source.path, maxLineBytes, source.signal);
       for await (const lines of batches) {
         const ids = accept(lines);
         if (ids.length > 0) yield ids;
@@ -163,7 +164,7 @@ class Collector {
 export { fsReason } from './util/fs.js';
 
 /** Lines of a file, in batches; an error opening or reading it becomes a UsageError naming the path. */
-async function* readFileLines(path: string, maxLineBytes: number): AsyncGenerator<string[]> {
+async function* readFileLines(path: string, maxLineBytes: number, signal?: AbortSignal): AsyncGenerator<string[]> {
   const cannotRead = (error: unknown): UsageError =>
     new UsageError(`cannot read account IDs from ${path}: ${fsReason(error)}`, {
       hint: 'check the path, or pass the account IDs as arguments or on stdin',
@@ -176,11 +177,14 @@ async function* readFileLines(path: string, maxLineBytes: number): AsyncGenerato
     throw cannotRead(error);
   }
   const stream = handle.createReadStream();
+  const close = (): void => void stream.destroy();
+  signal?.addEventListener('abort', close, { once: true });
   try {
     yield* readLineBatches(stream, path, maxLineBytes);
   } catch (error) {
     throw error instanceof UsageError ? error : cannotRead(error);
   } finally {
+    signal?.removeEventListener('abort', close);
     stream.destroy();
     await handle.close().catch(() => undefined);
   }

@@ -78,6 +78,11 @@ export interface EngineStats {
 export class StopSwitch {
   stopped = false;
   reason: 'interrupt' | 'fatal' | undefined;
+  /**
+   * Set by whoever closed the input after the stop (the runner, once it was idle): reading it
+   * then fails or ends, and that is the end of the input, not an input error.
+   */
+  inputClosed = false;
   readonly controller = new AbortController();
   private readonly waiters = new Set<() => void>();
 
@@ -411,9 +416,9 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         next = await batches.next();
       } catch (error) {
         inflight.release();
-        // Interrupted while reading: the runner closed the input (stdin) to stop reading; what
-        // was read is handed on as undone, and that is the end of the input, not an error.
-        if (stop.reason === 'interrupt') break;
+        // Stopped while reading, and the runner closed the input: what was read is handed on as
+        // undone, and that is the end of the input, not an error.
+        if (stop.inputClosed) break;
         // The input itself is bad (a binary line, unreadable file): finish what is in flight,
         // hand it on, then report the input error; the rest of the input cannot be read.
         sourceError = error;
@@ -442,9 +447,10 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
     if (sourceError !== undefined) {
       if (sourceError instanceof ImAttrsError) fatal ??= sourceError;
       else throw sourceError;
-    } else if (stop.stopped) {
-      // Drain what was never sent so the caller can save it: nothing is silently dropped. (An
-      // interrupt closed stdin first, so this reads only what is already buffered, and files.)
+    } else if (stop.stopped && options.onUndone) {
+      // Drain what was never sent so the caller can save it: nothing is silently dropped. Only
+      // for a caller that keeps it (--save-failed): otherwise reading on would be waiting for
+      // nothing. An input that stays idle is closed by the runner (stop.inputClosed).
       try {
         stats.waitingForInput = true;
         for await (const items of batches) {
@@ -455,7 +461,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
       } catch (error) {
         // The rest of the input cannot be read (closed by an interrupt, or a bad line): what was
         // read before it was handed on. A bad line after a fatal error is reported after it.
-        if (stop.reason !== 'interrupt' && fatal === undefined && error instanceof ImAttrsError) fatal = error;
+        if (!stop.inputClosed && fatal === undefined && error instanceof ImAttrsError) fatal = error;
       } finally {
         stats.waitingForInput = false;
       }

@@ -105,11 +105,29 @@ export class Runtime {
   private chalkInstance: ChalkInstance | undefined;
   private warned = new Set<string>();
 
+  /** Aborted when a stopped run closes its input (see closeInput). */
+  private readonly inputAbort = new AbortController();
+
   constructor(deps: Deps) {
     this.deps = deps;
     // Secrets given through the environment are known before anything can print them.
     this.secrets.add(deps.env.IMADMIN_SECRET_KEY);
     this.secrets.add(deps.env.IMADMIN_USERSIG);
+  }
+
+  /** Files opened for input listen to this: closeInput() closes them. */
+  get inputSignal(): AbortSignal {
+    return this.inputAbort.signal;
+  }
+
+  /**
+   * Stops reading input: closes stdin and every file opened with inputSignal. A stopped run calls
+   * it once the input has been idle a while, so that an idle stdin, a FIFO or a producer that
+   * never ends cannot keep it waiting; what was already read is kept.
+   */
+  closeInput(): void {
+    this.inputAbort.abort();
+    (this.deps.io.stdin as { destroy?: () => void }).destroy?.();
   }
 
   /** Called by program.ts once commander has parsed the global flags. */

@@ -19,7 +19,7 @@ export function accountSources(rt: Runtime, args: readonly string[], files: read
     } catch (error) {
       throw new UsageError(`cannot read account IDs from ${file}: ${fsReason(error)}`);
     }
-    sources.push({ kind: 'file', path: file });
+    sources.push({ kind: 'file', path: file, signal: rt.inputSignal });
   }
   // Explicit accounts turn off the implicit stdin: a script's inherited, never-closed stdin
   // must not make `im-attrs get alice` hang.

@@ -193,7 +193,12 @@ async function drive<I, R>(
   rt: Runtime,
   settings: EngineSettings,
   job: Job<I, R>,
-  hooks: { save: (items: I[]) => Promise<void>; onSent?: (items: readonly I[]) => void; stop?: StopSwitch },
+  hooks: {
+    /** Where items never sent go; undefined when nothing keeps them (no --save-failed): the input is then not read on after a stop. */
+    save: ((items: I[]) => Promise<void>) | undefined;
+    onSent?: (items: readonly I[]) => void;
+    stop?: StopSwitch;
+  },
 ): Promise<{ stats: EngineStats; fatal: ImAttrsError | undefined; interrupted: boolean; reasons: Map<string, number> }> {
   const { deps } = rt;
   const op = job.operation;
@@ -204,34 +209,18 @@ async function drive<I, R>(
     signalCount++;
     if (signalCount === 1) {
       stop.stop('interrupt');
-      watchIdleInput();
       rt.stderr(`stopping: no new requests; waiting for those in flight (press Ctrl-C again to abort them)`);
     } else {
       stop.abort();
     }
   };
   let stats: EngineStats | undefined;
-  let idleTimer: NodeJS.Timeout | undefined;
-  /**
-   * After an interrupt, what was read is saved and what stdin still holds is read and saved too;
-   * but a stdin that is open and idle (a script's inherited stdin, `sleep 100 | im-attrs get`)
-   * would keep the run waiting for a line that never comes. Once the engine has waited for input
-   * for IDLE_INPUT_MS without an item, stdin is closed: the run ends with what it has.
-   */
-  const watchIdleInput = (): void => {
-    let lastRead = -1;
-    let idleSince = Date.now();
-    idleTimer = setInterval(() => {
-      if (!stats) return;
-      if (!stats.waitingForInput || stats.itemsRead !== lastRead) {
-        lastRead = stats.itemsRead;
-        idleSince = Date.now();
-      } else if (Date.now() - idleSince >= IDLE_INPUT_MS) {
-        clearInterval(idleTimer);
-        (deps.io.stdin as { destroy?: () => void }).destroy?.();
-      }
-    }, IDLE_INPUT_MS / 4);
-  };
+  // Whatever stops the run (Ctrl-C, an auth error, a closed stdout), an input that then stays
+  // idle is closed, so that the run ends with what it read.
+  let idle: { stop(): void } | undefined;
+  stop.onStop(() => {
+    idle ??= closeInputWhenIdle(rt, stop, () => (stats ? { waiting: stats.waitingForInput, read: stats.itemsRead } : undefined));
+  });
   deps.signals.on('SIGINT', onSignal);
   deps.signals.on('SIGTERM', onSignal);
   const reasons = new Map<string, number>();
@@ -273,21 +262,46 @@ async function drive<I, R>(
             reasons.set(reason, (reasons.get(reason) ?? 0) + failed.length);
             spinner?.clear();
             rt.stderr(`${rt.chalk.red('failed:')} ${plural(failed.length, 'account')} (${reason}): ${failed.map(op.accountOf).join(' ')}`);
-            await hooks.save(failed);
+            await hooks.save?.(failed);
           }
         }
         rt.verbose(`batch ${report.index + 1}: ${report.results.length} ok, ${report.failures.length} failed, ${report.attempts} attempt(s)`);
         if (out.writableNeedDrain) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
       },
-      onUndone: async (items) => hooks.save(items),
+      onUndone: hooks.save,
     });
     return { ...outcome, reasons };
   } finally {
-    clearInterval(idleTimer);
+    idle?.stop();
     spinner?.stop();
     deps.signals.off('SIGINT', onSignal);
     deps.signals.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * After a stop, what the input still holds is read (and saved) as long as it comes; but a stdin
+ * that is open and idle (a script's inherited stdin, `sleep 100 | im-attrs get`), a FIFO or a
+ * producer that never ends would keep the run waiting for a line that never comes. Once the input
+ * has been waited on for IDLE_INPUT_MS without a new item, it is closed (Runtime.closeInput).
+ */
+function closeInputWhenIdle(rt: Runtime, stop: StopSwitch, progress: () => { waiting: boolean; read: number } | undefined): { stop(): void } {
+  let last = -1;
+  let idleSince = Date.now();
+  const timer = setInterval(() => {
+    const now = progress();
+    if (!now) return;
+    if (!now.waiting || now.read !== last) {
+      last = now.read;
+      idleSince = Date.now();
+    } else if (Date.now() - idleSince >= IDLE_INPUT_MS) {
+      clearInterval(timer);
+      stop.inputClosed = true;
+      rt.closeInput();
+    }
+  }, IDLE_INPUT_MS / 4);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 /** The account a result is about: results are records named as the API names them. */
@@ -394,7 +408,7 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
         await job.before(output.stream);
       } catch (error) {
         // Nothing was sent: every account is not done.
-        await drainToSave(job.items, save);
+        if (sink) await drainToSave(rt, job.items, save);
         throw error;
       }
     }
@@ -405,7 +419,7 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
         ...job,
         onResults: (results) => output.printing(results.map(accountOfResult), () => job.onResults?.(results)),
       },
-      { save, stop },
+      { save: sink ? save : undefined, stop },
     );
     finish();
     const unprinted = await output.settle();
@@ -530,7 +544,7 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
       },
       {
         // The records of what was not updated are written whole at the end.
-        save: async () => undefined,
+        save: saveFile ? async () => undefined : undefined,
         onSent: (items) => {
           for (const item of items) {
             const state = outstanding.get(item);
@@ -618,18 +632,30 @@ function withRerunHint(error: unknown, rerun: string): unknown {
   return error;
 }
 
-/** Writes every item of the input to --save-failed, in chunks. */
-async function drainToSave<I>(items: AsyncIterable<I>, save: (items: I[]) => Promise<void>): Promise<void> {
+/** Writes every item of the input to --save-failed, in chunks; an input that stays idle is closed. */
+async function drainToSave<I>(rt: Runtime, items: AsyncIterable<I>, save: (items: I[]) => Promise<void>): Promise<void> {
+  let read = 0;
+  let waiting = false;
+  const idle = closeInputWhenIdle(rt, new StopSwitch(), () => ({ waiting, read }));
+  const chunk: I[] = [];
   try {
-    const chunk: I[] = [];
-    for await (const item of items) {
-      chunk.push(item);
+    const iterator = items[Symbol.asyncIterator]();
+    for (;;) {
+      waiting = true;
+      const next = await iterator.next();
+      waiting = false;
+      if (next.done) break;
+      read++;
+      chunk.push(next.value);
       if (chunk.length >= 1000) await save(chunk.splice(0));
     }
-    await save(chunk);
   } catch {
-    // The input itself is bad too: what could be read was saved; the first error is the one to report.
+    // The input itself is bad too, or was closed while idle: what could be read is saved; the
+    // first error is the one to report.
+  } finally {
+    idle.stop();
   }
+  await save(chunk);
 }
 
 interface Spinner {

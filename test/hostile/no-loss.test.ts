@@ -3,6 +3,7 @@
  * whatever stops the run (a signal with stdin idle, a bad input line, a broken stdout).
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -122,5 +123,46 @@ describe('no account read is ever dropped', () => {
     assert.doesNotMatch(result.stderr, /im-attrs:/);
     const printed = written.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { To_Account: string }).To_Account);
     assert.deepEqual([...printed, ...savedAccounts(saved)].sort(), ids, 'printed + saved = input, none twice');
+  });
+});
+
+describe('a stopped run never waits on its input', () => {
+  const app = useEmulator({ seedUsers: 300, rateLimit: 0 });
+
+  it('an auth error with stdin open but idle ends the run at once with exit 4 (nothing to save: the input is not read on)', async () => {
+    const stdin = new PassThrough();
+    stdin.write(`${seededIds(1, 150).join('\n')}\n`);
+    const result = await runCli(['get', '-o', 'ndjson', '--rate', '0'], { env: { ...app.env, IMADMIN_IDENTIFIER: 'nobody' }, stdin });
+    assert.equal(result.code, 4, result.stderr);
+    assert.equal(result.stdout, '');
+  });
+
+  it('with --save-failed, an auth error saves every account read from an idle stdin, then closes it', async () => {
+    const ids = seededIds(1, 150);
+    const stdin = new PassThrough();
+    stdin.write(`${ids.join('\n')}\n`);
+    const saved = path.join(files.dir, 'auth-idle.txt');
+    const result = await runCli(['get', '-o', 'ndjson', '--rate', '0', '--save-failed', saved], { env: { ...app.env, IMADMIN_IDENTIFIER: 'nobody' }, stdin });
+    assert.equal(result.code, 4, result.stderr);
+    assert.deepEqual(savedAccounts(saved), ids);
+  });
+
+  it('SIGINT with a --file that is a FIFO whose writer never finishes ends the run with exit 130', async () => {
+    const fifo = path.join(files.dir, 'ids.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // A writer that sends one ID and then holds the FIFO open.
+    const writer = spawn(process.execPath, ['-e', `const fs=require('fs');const fd=fs.openSync(${JSON.stringify(fifo)},'w');fs.writeSync(fd,'user000001\\n');setTimeout(()=>{},60000);`], { stdio: 'ignore' });
+    try {
+      const saved = path.join(files.dir, 'fifo-saved.txt');
+      const result = await runCli(['get', '--json', '--rate', '0', '--file', fifo, '--save-failed', saved], {
+        env: app.env,
+        stdinIsTTY: true,
+        onSignals: (signals) => setTimeout(() => signals.emit('SIGINT'), 300),
+      });
+      assert.equal(result.code, 130, result.stderr);
+      assert.deepEqual([...printedAccounts(result.stdout), ...savedAccounts(saved)], ['user000001']);
+    } finally {
+      writer.kill();
+    }
   });
 });

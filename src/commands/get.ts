@@ -22,6 +22,7 @@ export interface GetOptions extends EngineFlags {
   output?: string;
   json?: boolean;
   attrs?: string;
+  wide?: boolean;
 }
 
 const EXAMPLES = `
@@ -46,6 +47,7 @@ export function newGetCommand(rt: Runtime): Command {
     .option('-f, --file <path>', 'read account IDs from a file, one per line (repeatable)', collect)
     .addOption(new Option('-o, --output <format>', 'table, tsv, csv, json or ndjson (default: table on a terminal, tsv otherwise)').choices(OUTPUT_FORMATS))
     .option('--json', 'short for --output json')
+    .option('--wide', 'table: do not cut cells to fit the terminal')
     .option('--attrs <names>', 'only these attributes, comma-separated; table/tsv/csv columns in this order (default: all, columns in the app\'s slot order)');
   addEngineOptions(command);
   command.addHelpText('after', EXAMPLES);
@@ -117,6 +119,8 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
         writer = createWriter(format, {
           out,
           columns,
+          width: rt.deps.io.stdoutIsTTY ? rt.deps.io.columns : undefined,
+          wide: options.wide,
           onUnknownColumn: (name) => {
             if (unknown.has(name)) return;
             unknown.add(name);
@@ -126,8 +130,9 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
       },
       onResults: (records) => {
         for (const record of records) writer!.write(explicitColumns ? pick(record, explicitColumns) : record);
+        writer!.flush?.();
       },
-      // The output is always completed (the JSON array closed, the table rendered), even after an error.
+      // The output is always completed (the JSON array closed, the table's rows printed), even after an error.
       finish: () => writer?.end(),
     });
   } finally {

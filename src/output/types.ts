@@ -17,8 +17,10 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export interface RecordWriter {
   /** Write one record (records arrive in final order). */
   write(record: AttrRecord): void;
-  /** Finish: close the JSON array, render the table, etc. Idempotent. */
+  /** Finish: close the JSON array, print the table's last rows, etc. Idempotent. */
   end(): void;
+  /** Called after each batch of records: the table prints its first rows (and fixes its widths) then. */
+  flush?(): void;
 }
 
 export interface WriterOptions {
@@ -44,6 +46,10 @@ export interface WriterOptions {
    * (json/ndjson print `{"To_Account","Tags"}`, as the get-tags endpoints name them).
    */
   fields?: RecordFields | undefined;
+  /** table: the terminal width to fit (cells cut with `…`); undefined: not a terminal, nothing cut. */
+  width?: number | undefined;
+  /** table: never cut a cell (`--wide`). */
+  wide?: boolean | undefined;
 }
 
 /** Which parts of a record a writer prints. */

@@ -159,15 +159,11 @@ describe('im-attrs get', () => {
         args: [],
         tty: true,
         expected: [
-          '┌────────────┬─────┬───────────┬────────┐',
-          '│ account    │ sex │ city      │ level  │',
-          '├────────────┼─────┼───────────┼────────┤',
-          '│ user000002 │ F   │ Singapore │        │',
-          '├────────────┼─────┼───────────┼────────┤',
-          '│ user000007 │     │           │        │',
-          '├────────────┼─────┼───────────┼────────┤',
-          '│ user000003 │ M   │ Tokyo     │ bronze │',
-          '└────────────┴─────┴───────────┴────────┘',
+          'account     sex  city       level',
+          '──────────  ───  ─────────  ──────',
+          'user000002  F    Singapore',
+          'user000007',
+          'user000003  M    Tokyo      bronze',
           '',
         ].join('\n'),
       },
@@ -283,5 +279,28 @@ describe('im-attrs get', () => {
         assert.match(result.stderr, /usersig=<redacted>|not a valid UserSig|im-attrs:/);
       }
     });
+  });
+});
+
+describe('im-attrs get: the table on a terminal', () => {
+  const TEN = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [String(i), `attribute_${i}`]));
+  const app = useEmulator({ seedUsers: 0, rateLimit: 0, attrNames: TEN });
+
+  it('fits 80 columns with 10 attributes: every line at most 80 characters, one line per row, all 150 rows', async () => {
+    const records = Array.from({ length: 150 }, (_, r) => ({
+      To_Account: `user${String(r).padStart(6, '0')}`,
+      Attrs: Object.fromEntries(Object.values(TEN).map((n, i) => [n, String(i).repeat(50)])),
+    }));
+    const set = await runCli(['set', '--format', 'ndjson'], { env: app.env, stdin: records.map((r) => JSON.stringify(r)).join('\n') + '\n' });
+    assert.equal(set.code, 0, set.stderr);
+    const ids = records.map((r) => r.To_Account);
+    const result = await runCli(['get', ...ids], { env: app.env, stdoutIsTTY: true, columns: 80 });
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.split('\n').slice(0, -1);
+    assert.equal(lines.length, 152);
+    for (const line of lines) assert.ok(line.length <= 80, `${line.length} > 80: ${line}`);
+    assert.equal(lines[2], 'user…  0000…  1111…  2222…  3333…  4444…  55555…  66666…  77777…  88888…  99999…');
+    const wide = await runCli(['get', 'user000000', '--wide'], { env: app.env, stdoutIsTTY: true, columns: 80 });
+    assert.equal(wide.stdout.split('\n')[2], ['user000000', ...Object.values(TEN).map((_, i) => String(i).repeat(50))].join('  '));
   });
 });

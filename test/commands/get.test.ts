@@ -70,11 +70,22 @@ describe('im-attrs get', () => {
     assert.equal(result.stderr, `im-attrs: line 150 of ${file} contains a NUL byte; is this a binary file?\nhint: give a text file with one account ID per line\n`);
   });
 
-  it('keeps only the --attrs attributes in every format, warns about names the app lacks, and drops repeats', async () => {
-    const result = await runCli(['get', 'user000003', '-o', 'ndjson', '--attrs', 'level,citty,level'], { env: app.env });
+  it('keeps only the --attrs attributes in every format and drops repeats', async () => {
+    const result = await runCli(['get', 'user000003', '-o', 'ndjson', '--attrs', 'level,city,level'], { env: app.env });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, '{"To_Account":"user000003","Attrs":{"level":"bronze"}}\n');
-    assert.equal(result.stderr, 'warning: --attrs: "citty" is not one of the app\'s attributes (did you mean "city"?); its column stays empty\n');
+    assert.equal(result.stdout, '{"To_Account":"user000003","Attrs":{"level":"bronze","city":"Tokyo"}}\n');
+    assert.equal(result.stderr, '');
+  });
+
+  it('refuses an --attrs name the app lacks, with did-you-mean, as set and remove do (before any im_get_attr)', async () => {
+    const result = await runCli(['get', 'user000003', '-o', 'ndjson', '--attrs', 'level,citty'], { env: app.env });
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, '');
+    assert.equal(
+      result.stderr,
+      'im-attrs: --attrs: "citty" is not one of the app\'s attributes (did you mean "city"?)\nhint: the app\'s attributes are sex, city, level (im-attrs names)\n',
+    );
+    assert.deepEqual(app.emulator.requests.map((r) => r.command), ['im_get_attr_name']);
   });
 
   it('refuses an unreadable --file before any request, printing nothing on stdout', async () => {

@@ -25,6 +25,9 @@ describe('failure reporting', () => {
       lines.map((l) => JSON.parse(l) as unknown),
       ghosts.map((account) => ({ account, code: 70107, reason: '70107 account not imported', retriable: false })),
     );
+    const rerun = await runCli(['get', '--file', 'f.ndjson', '-o', 'ndjson', '--save-failed', 'again.txt'], { env: app.env, cwd: files.dir });
+    assert.equal(rerun.code, 1, '--file reads the report back: the same 12 accounts fail again');
+    assert.equal(readFileSync(path.join(files.dir, 'again.txt'), 'utf8'), ghosts.join('\n') + '\n');
   });
 
   it('marks a transient whole-call failure retriable, with its code', async () => {
@@ -54,6 +57,9 @@ describe('failure reporting', () => {
     assert.equal(lines[0], 'failed: 100,000 accounts (70107 account not imported): nobody0 nobody1 nobody2 nobody3 nobody4 … and 99,995 more');
     const saved = readFileSync(path.join(files.dir, 'all.ndjson'), 'utf8').split('\n').slice(0, -1);
     assert.equal(saved.length, 100_000);
+    const rerun = await runCli(['get', '--file', 'all.ndjson', '-o', 'ndjson', '--save-failed', 'again.txt'], { env: app.env, cwd: files.dir });
+    assert.equal(rerun.code, 1);
+    assert.equal(readFileSync(path.join(files.dir, 'again.txt'), 'utf8'), ids.join('\n') + '\n', '--file reads all 100,000 back');
     assert.equal(readFileSync(path.join(files.dir, 'all.txt'), 'utf8'), ids.join('\n') + '\n', '--save-failed stays the plain ID list');
   });
 });

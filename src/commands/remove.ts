@@ -25,6 +25,8 @@ export interface RemoveOptions extends EngineFlags {
   strict?: boolean;
   dryRun?: boolean;
   idColumn?: string;
+  backup?: string;
+  yes?: boolean;
 }
 
 const EXAMPLES = `
@@ -102,7 +104,7 @@ export async function removeRun(rt: Runtime, args: string[], options: RemoveOpti
       }
     }
     const total = sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined;
-    await applyEntries(rt, settings, { verb: 'remove', entries: entries(), total, bad: 0, dryRun: options.dryRun, client, pacer });
+    await applyEntries(rt, settings, { verb: 'remove', entries: entries(), total, bad: 0, dryRun: options.dryRun, client, pacer, flags: options });
   } finally {
     client.close();
   }

@@ -22,6 +22,8 @@ export interface SetOptions extends EngineFlags {
   strict?: boolean;
   dryRun?: boolean;
   idColumn?: string;
+  backup?: string;
+  yes?: boolean;
 }
 
 const EXAMPLES = `
@@ -31,6 +33,7 @@ Examples:
   $ im-attrs set --file ids.txt level=gold city=
   $ im-attrs get --file ids.txt --output ndjson > backup.ndjson && im-attrs set --file backup.ndjson --profile prod
   $ im-attrs set --file big.tsv --save-failed failed.ndjson || im-attrs set --file failed.ndjson
+  $ im-attrs set --file ids.txt level=gold --backup before.ndjson && im-attrs set --file before.ndjson
 `;
 
 export function newSetCommand(rt: Runtime): Command {
@@ -101,7 +104,7 @@ export async function setRun(rt: Runtime, account: string | undefined, assignmen
     const pacer = new Pacer({ rate: settings.rate });
     try {
       checkArgumentAttrs(attrs, await fetchAppNames(rt, settings, client, pacer), 'set');
-      await applyEntries(rt, settings, { verb: 'set', entries: toAsync([{ account, attrs }]), total: 1, bad: 0, dryRun: options.dryRun, client, pacer });
+      await applyEntries(rt, settings, { verb: 'set', entries: toAsync([{ account, attrs }]), total: 1, bad: 0, dryRun: options.dryRun, client, pacer, flags: options });
     } finally {
       client.close();
     }
@@ -132,7 +135,7 @@ async function setManyRun(rt: Runtime, assignments: readonly string[], options: 
     async function* entries(): AsyncGenerator<Entry> {
       for await (const account of ids) yield { account, attrs: new Map(attrs) };
     }
-    await applyEntries(rt, settings, { verb: 'set', entries: entries(), total: undefined, bad: 0, dryRun: options.dryRun, client, pacer });
+    await applyEntries(rt, settings, { verb: 'set', entries: entries(), total: undefined, bad: 0, dryRun: options.dryRun, client, pacer, flags: options });
   } finally {
     client.close();
   }

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { Pacer } from '../api/pacer.js';
 import { namesInSlotOrder } from '../api/attrs.js';
 import { accountIds, accountSources } from '../jobs/inputs.js';
-import { addIdColumnOption } from '../jobs/id-files.js';
+import { addIdColumnOption, countAccounts } from '../jobs/id-files.js';
 import { UsageError } from '../errors.js';
 import type { AttrRecord } from '../model.js';
 import { createWriter, OUTPUT_FORMATS, type OutputFormat, type RecordWriter } from '../output/index.js';
@@ -93,7 +93,8 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
   const pacer = new Pacer({ rate: settings.rate });
   let writer: RecordWriter | undefined;
   try {
-    const total = sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined;
+    // Arguments and regular files: a total (lines counted up front) for the progress line's ETA.
+    const total = await countAccounts(sources, options.idColumn);
     await runJob(rt, settings, {
       operation: getAttrs,
       client,

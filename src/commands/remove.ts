@@ -14,7 +14,7 @@ import type { Entry, RecordFormat } from '../records.js';
 import type { Runtime } from '../runtime.js';
 import { engineSettings, type EngineFlags } from '../jobs/runner.js';
 import { accountIds, accountSources } from '../jobs/inputs.js';
-import { addIdColumnOption } from '../jobs/id-files.js';
+import { addIdColumnOption, countAccounts } from '../jobs/id-files.js';
 import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, recordInputSpecs } from '../jobs/attr-writes.js';
 import { collect } from '../util/text.js';
 
@@ -103,7 +103,7 @@ export async function removeRun(rt: Runtime, args: string[], options: RemoveOpti
         yield { account, attrs: new Map(names.map((n) => [n, ''])) };
       }
     }
-    const total = sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined;
+    const total = await countAccounts(sources, options.idColumn);
     await applyEntries(rt, settings, { verb: 'remove', entries: entries(), total, bad: 0, dryRun: options.dryRun, client, pacer, flags: options });
   } finally {
     client.close();

@@ -12,7 +12,7 @@ import type { Runtime } from '../runtime.js';
 import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, recordInputSpecs, toAsync } from '../jobs/attr-writes.js';
 import { engineSettings, type EngineFlags } from '../jobs/runner.js';
 import { accountIds, accountSources } from '../jobs/inputs.js';
-import { addIdColumnOption } from '../jobs/id-files.js';
+import { addIdColumnOption, countAccounts } from '../jobs/id-files.js';
 import type { Entry } from '../model.js';
 import { collect } from '../util/text.js';
 
@@ -127,7 +127,9 @@ async function setManyRun(rt: Runtime, assignments: readonly string[], options: 
   const settings = engineSettings(options);
   if (options.format) throw new UsageError('--format is for records; with name=value arguments, --file holds account IDs');
   const attrs = parseAssignments('<account>', assignments);
-  const ids = await accountIds(rt, accountSources(rt, [], options.file), options.idColumn);
+  const sources = accountSources(rt, [], options.file);
+  const ids = await accountIds(rt, sources, options.idColumn);
+  const total = await countAccounts(sources, options.idColumn);
   const client = await rt.client({ maxSockets: settings.concurrency });
   const pacer = new Pacer({ rate: settings.rate });
   try {
@@ -135,7 +137,7 @@ async function setManyRun(rt: Runtime, assignments: readonly string[], options: 
     async function* entries(): AsyncGenerator<Entry> {
       for await (const account of ids) yield { account, attrs: new Map(attrs) };
     }
-    await applyEntries(rt, settings, { verb: 'set', entries: entries(), total: undefined, bad: 0, dryRun: options.dryRun, client, pacer, flags: options });
+    await applyEntries(rt, settings, { verb: 'set', entries: entries(), total, bad: 0, dryRun: options.dryRun, client, pacer, flags: options });
   } finally {
     client.close();
   }

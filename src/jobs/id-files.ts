@@ -296,3 +296,39 @@ export async function idSources(sources: readonly AccountSource[], idColumn: str
   }
   return out;
 }
+
+/** Lines of a regular file (a last line without its newline counts), read once, linearly. */
+async function countLines(file: string): Promise<number> {
+  let lines = 0;
+  let last = 0x0a;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) lines++;
+    if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+  }
+  return last === 0x0a ? lines : lines + 1;
+}
+
+/**
+ * How many accounts the sources hold, for the progress line's total and ETA: the arguments, and
+ * each file's lines (less its header; blank lines and duplicates make it an upper bound). Unknown
+ * (undefined) when stdin is among them, or a file is a json array or cannot be read.
+ */
+export async function countAccounts(sources: readonly AccountSource[], idColumn: string | undefined): Promise<number | undefined> {
+  let total = 0;
+  for (const source of sources) {
+    if (source.kind === 'stdin') return undefined;
+    if (source.kind === 'arg') {
+      total += new Set(source.values).size;
+      continue;
+    }
+    try {
+      const { kind } = detectIdFile(await sniffFile(source.path), source.path, idColumn);
+      if (kind === 'json') return undefined;
+      const lines = await countLines(source.path);
+      total += kind === 'csv' || kind === 'tsv' || kind === 'header' ? Math.max(0, lines - 1) : lines;
+    } catch {
+      return undefined;
+    }
+  }
+  return total;
+}

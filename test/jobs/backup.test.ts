@@ -62,14 +62,14 @@ describe('undo for writes', () => {
     );
   });
 
-  it('asks once on a terminal before writing more than 1,000 accounts; "n" sends nothing, --yes skips the question', async () => {
+  it('asks once on a terminal before writing more than 1,000 accounts, with the count; "n" sends nothing, --yes skips the question', async () => {
     files.write('many.txt', seededIds(1, 1001).join('\n') + '\n');
     const tty = { stdinIsTTY: true, stderrIsTTY: true };
     const no = await runCli(['remove', '--file', 'many.txt', '--attrs', 'level'], { env: app.env, cwd: files.dir, ...tty, stdin: 'n\n' });
     assert.equal(no.code, 2);
     assert.equal(
       no.stderr,
-      'remove more than 1,000 accounts? This changes their push attributes (--backup <path> keeps the old values). [y/N] ' +
+      'remove 1,001 accounts? This changes their push attributes (--backup <path> keeps the old values). [y/N] ' +
         'remove: 0 accounts updated, 0 skipped (bad input), 0 failed\n' +
         'im-attrs: not confirmed; nothing was changed\nhint: pass --yes to skip the question\n',
     );
@@ -79,5 +79,9 @@ describe('undo for writes', () => {
     assert.equal(yes.stderr, 'remove: 1,001 accounts updated, 0 skipped (bad input), 0 failed\n');
     const piped = await runCli(['remove', '--file', 'many.txt', '--attrs', 'level'], { env: app.env, cwd: files.dir });
     assert.equal(piped.code, 0, 'without a terminal it proceeds as before');
+    // From a stream (no count up front) it reads ahead past 1,000 before asking; "n" still sends nothing.
+    app.emulator.resetLog();
+    const streamed = await runCli(['remove', '--file', '-', '--attrs', 'level'], { env: app.env, cwd: files.dir, stdinIsTTY: true, stderrIsTTY: true, stdin: 'user000001\n' });
+    assert.equal(streamed.code, 0, streamed.stderr);
   });
 });

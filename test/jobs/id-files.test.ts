@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { detectIdFile } from '../../src/jobs/id-files.js';
+import { countAccounts, detectIdFile } from '../../src/jobs/id-files.js';
 import { requestLog, runCli, useEmulator, useTempDir } from '../helpers/cli.js';
 
 const getBodies = (log: Array<[string, unknown]>): string[] =>
@@ -117,4 +117,16 @@ describe('detectIdFile', () => {
   for (const [name, head, column, expected] of cases) {
     it(`tells ${name}`, () => assert.deepEqual(detectIdFile(head, 'f', column), expected));
   }
+});
+
+describe('countAccounts (the progress total)', () => {
+  const files = useTempDir();
+  it('counts arguments and file lines up front, less a header; unknown with stdin or a json array', async () => {
+    const plain = files.write('plain.txt', 'a\nb\nc');
+    const csv = files.write('x.csv', 'account,sex\na,F\nb,M\n');
+    const json = files.write('x.json', '[{"To_Account":"a"}]');
+    assert.equal(await countAccounts([{ kind: 'arg', values: ['a', 'b', 'a'] }, { kind: 'file', path: plain }, { kind: 'file', path: csv }], undefined), 7);
+    assert.equal(await countAccounts([{ kind: 'file', path: json }], undefined), undefined);
+    assert.equal(await countAccounts([{ kind: 'stdin', stream: process.stdin }], undefined), undefined);
+  });
 });

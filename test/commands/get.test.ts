@@ -314,4 +314,32 @@ describe('im-attrs get: the table on a terminal', () => {
     const wide = await runCli(['get', 'user000000', '--wide'], { env: app.env, stdoutIsTTY: true, columns: 80 });
     assert.equal(wide.stdout.split('\n')[2], ['user000000', ...Object.values(TEN).map((_, i) => String(i).repeat(50))].join('  '));
   });
+
+  it('streams: rows are on stdout as batches complete, and Ctrl-C keeps every fetched row (the table is never held back to the end)', async () => {
+    const ids = seededIds(1, 150);
+    const slow = await startTestEmulator({ rateLimit: 0, latencyMs: 100, seedUsers: 150 });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = await runCli(['get', ...ids, '--batch-size', '10', '--concurrency', '1'], {
+        env: emulatorEnv(slow),
+        stdoutIsTTY: true,
+        columns: 80,
+        // Ctrl-C once the third batch has reached the server: two batches fetched, the third in flight.
+        onSignals: (signals) => {
+          timer = setInterval(() => {
+            if (slow.requests.filter((r) => r.command === 'im_get_attr').length >= 3) {
+              clearInterval(timer);
+              signals.emit('SIGINT');
+            }
+          }, 5);
+        },
+      });
+      assert.equal(result.code, 130, result.stderr);
+      const rows = result.stdout.split('\n').slice(2, -1);
+      assert.deepEqual(rows.map((r) => r.split(' ')[0]), ids.slice(0, 30), 'the three batches sent, every row printed, one line each');
+    } finally {
+      clearInterval(timer);
+      await slow.close();
+    }
+  });
 });

@@ -62,4 +62,26 @@ describe('failure reporting', () => {
     assert.equal(readFileSync(path.join(files.dir, 'again.txt'), 'utf8'), ids.join('\n') + '\n', '--file reads all 100,000 back');
     assert.equal(readFileSync(path.join(files.dir, 'all.txt'), 'utf8'), ids.join('\n') + '\n', '--save-failed stays the plain ID list');
   });
+
+  it('writes a write\'s failed accounts to --failures too, while --save-failed keeps their records', async () => {
+    const records = ['p1', 'p2', 'p3'].map((a) => JSON.stringify({ To_Account: a, Attrs: { city: `C-${a}` } })).join('\n') + '\n';
+    const result = await runCli(['set', '--batch-size', '1', '--concurrency', '1', '--failures', 'set-f.ndjson', '--save-failed', 'set-r.ndjson'], {
+      env: app.env,
+      stdin: records,
+      cwd: files.dir,
+      proxy: (command, body) => (command === 'im_set_attr' && body.includes('"p2"') ? { ActionStatus: 'FAIL', ErrorCode: 90033, ErrorInfo: 'injected' } : undefined),
+    });
+    assert.equal(result.code, 5);
+    assert.equal(
+      result.stderr,
+      'failed: 1 account (90033 injected): p2\n' +
+        'set: 2 accounts updated, 0 skipped (bad input), 1 failed\n' +
+        'wrote 1 record to set-r.ndjson; re-run them: im-attrs set --file set-r.ndjson\n' +
+        'wrote 1 failed account to set-f.ndjson (ndjson: account, code, reason, retriable)\n' +
+        'im-attrs: 1 account failed (1 × 90033 injected); the others were updated\n' +
+        'hint: re-run them: im-attrs set --file set-r.ndjson\n',
+    );
+    assert.equal(readFileSync(path.join(files.dir, 'set-f.ndjson'), 'utf8'), '{"account":"p2","code":90033,"reason":"90033 injected","retriable":false}\n');
+    assert.equal(readFileSync(path.join(files.dir, 'set-r.ndjson'), 'utf8'), '{"To_Account":"p2","Attrs":{"city":"C-p2"}}\n');
+  });
 });

@@ -15,7 +15,7 @@
  * one-column header. Anything else is a plain list. Stdin is a plain list unless --id-column is
  * given (sniffing it would have to consume it), then it is detected the same way.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
@@ -277,7 +277,16 @@ async function sniffStream(stream: NodeJS.ReadableStream): Promise<{ head: strin
 export async function idSources(sources: readonly AccountSource[], idColumn: string | undefined): Promise<AccountSource[]> {
   const out: AccountSource[] = [];
   for (const source of sources) {
-    if (source.kind === 'file') {
+    if (source.kind === 'file' && !isRegularFile(source.path)) {
+      // A pipe (`--file <(cut -f1 users.tsv)`) can be read once only: never sniffed, a plain list
+      // unless --id-column says it holds records (then read as stdin is).
+      if (idColumn === undefined) out.push(source);
+      else {
+        const { head, all } = await sniffStream(createReadStream(source.path));
+        const { kind, column } = detectIdFile(head, source.path, idColumn);
+        out.push({ kind: 'stdin', stream: asLineStream(idsOf(kind as Exclude<IdFileKind, 'plain'>, column, all, () => readWhole(all(), source.path), source.path, idColumn)) });
+      }
+    } else if (source.kind === 'file') {
       const { kind, column } = detectIdFile(await sniffFile(source.path), source.path, idColumn);
       if (kind === 'plain') out.push(source);
       else {
@@ -287,14 +296,23 @@ export async function idSources(sources: readonly AccountSource[], idColumn: str
       }
     } else if (source.kind === 'stdin' && idColumn !== undefined) {
       const { head, all } = await sniffStream(source.stream);
+      // With --id-column, detectIdFile never calls an input plain (it throws instead).
       const { kind, column } = detectIdFile(head, '<stdin>', idColumn);
-      if (kind === 'plain') out.push({ kind: 'stdin', stream: Readable.from(all(), { objectMode: false }) });
-      else out.push({ kind: 'stdin', stream: asLineStream(idsOf(kind, column, all, () => readWhole(all(), '<stdin>'), '<stdin>', idColumn)) });
+      out.push({ kind: 'stdin', stream: asLineStream(idsOf(kind as Exclude<IdFileKind, 'plain'>, column, all, () => readWhole(all(), '<stdin>'), '<stdin>', idColumn)) });
     } else {
       out.push(source);
     }
   }
   return out;
+}
+
+/** Whether `file` is a regular file (which can be read twice: sniffed, counted, then read). */
+function isRegularFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Lines of a regular file (a last line without its newline counts), read once, linearly. */
@@ -321,6 +339,7 @@ export async function countAccounts(sources: readonly AccountSource[], idColumn:
       total += new Set(source.values).size;
       continue;
     }
+    if (!isRegularFile(source.path)) return undefined;
     try {
       const { kind } = detectIdFile(await sniffFile(source.path), source.path, idColumn);
       if (kind === 'json') return undefined;

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { countAccounts, detectIdFile } from '../../src/jobs/id-files.js';
 import { requestLog, runCli, useEmulator, useTempDir } from '../helpers/cli.js';
@@ -36,6 +39,16 @@ describe('account IDs from the files people have', () => {
         assert.deepEqual(getBodies(requestLog(app.emulator)), ['user000002', 'user000003']);
       });
     }
+
+    it('reads a pipe (--file <(…)) once, never sniffing it: no ID is lost', async () => {
+      const fifo = path.join(files.dir, 'ids.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const writer = createWriteStream(fifo);
+      writer.end('user000002\nuser000003\n');
+      const result = await runCli(['get', '--file', fifo, '-o', 'tsv', '--attrs', 'city'], { env: app.env });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, 'account\tcity\nuser000002\tSingapore\nuser000003\tTokyo\n');
+    });
 
     it('reads stdin with -f -', async () => {
       const result = await runCli(['get', '-f', '-', '-o', 'tsv', '--attrs', 'city'], { env: app.env, stdin: 'user000002\n' });

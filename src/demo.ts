@@ -51,7 +51,11 @@ async function demo(): Promise<number> {
     err(
       `\nExit code 5: "nobody" was never imported, so it is named as a failure instead of being dropped (exit 5 = partial).\n` +
         `The emulator served ${stats.requests.im_get_attr ?? 0} im_get_attr call(s) and ${stats.requests.im_get_attr_name ?? 0} im_get_attr_name call(s).\n` +
-        'Next: `npm test`, or run `im-attrs emulator --seed-users 1000` and point your own commands at it.',
+        'Next: `npm test`, or run your own commands against an emulator, from this clone as printed\n' +
+        '(`node bin/im-attrs.js` is im-attrs; `npm link` puts `im-attrs` on your PATH):\n' +
+        '  node bin/im-attrs.js emulator --port 8080 --seed-users 1000 &\n' +
+        '  export IMADMIN_ENDPOINT=http://127.0.0.1:8080 IMADMIN_SDKAPPID=1400000000 IMADMIN_IDENTIFIER=administrator IMADMIN_SECRET_KEY=any-test-key\n' +
+        '  node bin/im-attrs.js get user000001 user000002',
     );
     // The demo succeeded when the tool behaved as documented: the partial failure is the point.
     return 0;

@@ -41,6 +41,8 @@ export interface TestIOOptions {
   stdoutIsTTY?: boolean | undefined;
   stderrIsTTY?: boolean | undefined;
   color?: boolean | undefined;
+  /** The terminal width stdout reports (with stdoutIsTTY). Default: none. */
+  columns?: number | undefined;
 }
 
 export interface TestIO extends IO {
@@ -79,6 +81,7 @@ export function createTestIO(options: TestIOOptions = {}): TestIO {
     stdoutIsTTY: options.stdoutIsTTY ?? false,
     stderrIsTTY: options.stderrIsTTY ?? false,
     color: options.color ?? false,
+    columns: options.columns,
     out: () => Buffer.concat(outChunks).toString('utf8'),
     err: () => Buffer.concat(errChunks).toString('utf8'),
   };

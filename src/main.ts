@@ -4,9 +4,10 @@
  */
 import { CommanderError } from 'commander';
 import type { Deps } from './deps.js';
-import { ExitCode, ImAttrsError } from './errors.js';
+import { ExitCode, ImAttrsError, UsageError } from './errors.js';
 import { buildProgram } from './program.js';
 import { Runtime } from './runtime.js';
+import { didYouMean } from './util/suggest.js';
 
 /** Commander's "not really an error" codes. */
 const COMMANDER_OK = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help', 'commander.executeSubCommandAsync']);
@@ -15,6 +16,19 @@ export async function main(argv: readonly string[], deps: Deps): Promise<number>
   const rt = new Runtime(deps);
   try {
     const program = await buildProgram(rt, argv);
+    const args = argv.slice(2);
+    // Bare `im-attrs`: the help on stdout, exit 0, as gh does (asking for help is not an error).
+    if (args.length === 0) {
+      program.outputHelp();
+      return ExitCode.ok;
+    }
+    // `im-attrs help nosuch`: an error (exit 2) with did-you-mean, not the root help.
+    if (args[0] === 'help' && args[1] !== undefined && !args[1].startsWith('-')) {
+      const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+      if (!names.includes(args[1])) {
+        throw new UsageError(`unknown help topic "${args[1]}"${didYouMean(args[1], names)}`, { hint: 'run `im-attrs help` for the commands and topics' });
+      }
+    }
     await program.parseAsync([...argv]);
     return ExitCode.ok;
   } catch (error) {

@@ -30,8 +30,8 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: (rt: Runtime) => Pro
 
 export { EXIT_CODES_HELP } from './errors.js';
 
-/** Help width when stdout is not a terminal (docs, pipes, tests). */
-export const HELP_WIDTH = 100;
+/** Help width when the stream is not a terminal (docs, pipes, tests), as gh wraps piped help. */
+export const HELP_WIDTH = 80;
 
 /**
  * Which commands a command line needs: the one it names (or that `help` names), none for a bare
@@ -109,9 +109,11 @@ export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promi
   }
   if (wanted === 'all') (await import('./commands/help-topics.js')).addHelpTopics(program);
   // Subcommands (and theirs) never call process.exit and print through deps.io.
+  // Their help lists the root's options under "Global Options:", as gh's "INHERITED FLAGS".
   const configure = (commands: readonly Command[]): void => {
     for (const command of commands) {
       command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true).helpOption('-h, --help', 'show help');
+      command.configureHelp({ ...command.configureHelp(), showGlobalOptions: true });
       configure(command.commands);
     }
   };

@@ -20,6 +20,7 @@ import {
   parseSdkAppId,
   parseSeconds,
   requireSetting,
+  valueIfReadable,
   type GlobalFlags,
   type SettingKey,
   type Settings,
@@ -194,8 +195,9 @@ export class Runtime {
       const shared = sharedSecretFile(file);
       if (shared) this.warn(`${shared.file} holds credentials but is readable by others (mode ${shared.mode.toString(8)}); fix it with: chmod 600 ${shared.file}`);
       await applyUsersigFile(this, settings);
-      this.secrets.add(settings.values.secretKey?.value);
-      this.secrets.add(settings.values.userSig?.value);
+      // Readable ones only: an unset ${NAME} fails the command that uses the key, not every command.
+      this.secrets.add(valueIfReadable(settings.values.secretKey));
+      this.secrets.add(valueIfReadable(settings.values.userSig));
       if (file) this.debug(`config file: ${file.filepath}${settings.profile ? ` (profile "${settings.profile.value}")` : ''}`);
       return settings;
     })();
@@ -226,8 +228,9 @@ export class Runtime {
     // Before anything is signed or sent: a stranger's config file must not route the credentials.
     assertTrusted(this.deps, settings);
     const v = settings.values;
-    const { baseUrl, backupBaseUrl, target, endpointOverridesRegion } = resolveTarget(settings);
+    const { baseUrl, backupBaseUrl, target, endpointOverridesRegion, regionOverridesEndpoint } = resolveTarget(settings);
     if (endpointOverridesRegion) this.debug(`endpoint overrides region ${v.region!.value}`);
+    if (regionOverridesEndpoint) this.warn(regionOverridesEndpoint);
     const sdkAppId = parseSdkAppId(requireSetting(settings, 'sdkAppId', 'sdkAppId (the SDKAppID of your Chat app)'));
     const identifier = requireSetting(settings, 'identifier', 'identifier (an app administrator account)').value.trim();
     const timeoutMs = v.timeout ? parseSeconds(v.timeout, 'timeout') * 1000 : undefined;
@@ -252,7 +255,8 @@ export class Runtime {
   private credentials(settings: Settings, sdkAppId: number, identifier: string): Credentials {
     const v = settings.values;
     const ttlSeconds = v.usersigTtl ? this.ttl(v.usersigTtl.value) : DEFAULT_ADMIN_TTL_SECONDS;
-    const secretKey = v.secretKey?.value.trim() || undefined;
+    // With a UserSig given, a secret key whose ${NAME} is unset is no error: it is only the renewal.
+    const secretKey = (v.userSig !== undefined ? valueIfReadable(v.secretKey) : v.secretKey?.value)?.trim() || undefined;
     const signer = secretKey
       ? new SigningCredentials({ secretKey, sdkAppId, identifier, ttlSeconds, now: this.deps.now })
       : undefined;

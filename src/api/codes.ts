@@ -50,7 +50,11 @@ const table: Record<number, CodeInfo> = {
   70005: { action: 'auth', meaning: 'UserSig is truncated or invalid', hint: 'copy the whole UserSig again, or set `secretKey`' },
   70009: { action: 'auth', meaning: 'UserSig verification failed (wrong secret key or app)', hint: 'the UserSig was signed with another key: check `secretKey` for this SDKAppID' },
   70013: { action: 'auth', meaning: 'the identifier does not match the UserSig', hint: 'sign a UserSig for this identifier: `im-attrs usersig gen`' },
-  70014: { action: 'auth', meaning: 'the SDKAppID does not match the UserSig', hint: 'sign a UserSig for this SDKAppID: `im-attrs usersig gen`' },
+  70014: {
+    action: 'auth',
+    meaning: 'the SDKAppID does not match the UserSig',
+    hint: 'check `sdkAppId` (--sdkappid, IMADMIN_SDKAPPID or .imadminrc): it must be the SDKAppID of the app whose secret key signs (Chat console → Applications)',
+  },
   70016: { action: 'config', meaning: 'key not found for this SDKAppID', hint: 'check `region`: this SDKAppID probably lives in another data center' },
   70020: { action: 'config', meaning: 'SDKAppID not found', hint: 'check `region`: this SDKAppID probably lives in another data center' },
   70050: { action: 'auth', meaning: 'too many failed UserSig checks', hint: 'wait a minute before trying again, with a correct UserSig' },

@@ -31,6 +31,7 @@ import {
 import { checkUserSig as checkUserSigOnce, USERSIG_FIXES } from '../config/validate.js';
 import { ConfigError, ImAttrsError, InterruptedError, UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
+import { didYouMean } from '../util/suggest.js';
 import { evaluateTrust, trustFile } from '../config/trust.js';
 import { newTrustCommands } from './config-trust.js';
 import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration } from '../usersig.js';
@@ -191,7 +192,20 @@ export function newConfigCommand(rt: Runtime): Command {
     await configProfilesRun(rt, options);
   });
 
-  for (const sub of [init, show, pathCommand, profiles, ...newTrustCommands(rt)]) config.addCommand(sub);
+  const use = new Command('use')
+    .summary('make a profile the default (sets defaultProfile in the config file)')
+    .description(
+      'Make PROFILE the default profile of the config file im-attrs uses: sets its "defaultProfile" key, so ' +
+        'commands use that profile unless --profile or IMADMIN_PROFILE says otherwise. JSON files only; a ' +
+        'project file you trusted stays trusted.',
+    )
+    .argument('<profile>', 'a profile of the config file (im-attrs config profiles)');
+  use.addHelpText('after', '\nExamples:\n  $ im-attrs config use prod\n  $ im-attrs config profiles\n');
+  use.action(async (profile: string) => {
+    await configUseRun(rt, profile);
+  });
+
+  for (const sub of [init, show, pathCommand, profiles, use, ...newTrustCommands(rt)]) config.addCommand(sub);
   return config;
 }
 
@@ -724,8 +738,15 @@ export function showSettings(settings: Settings): Record<SettingKey, ShownSettin
     if (found) {
       const raw = rawFileValue(settings, key, found.source);
       const refs = typeof raw === 'string' ? [...raw.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => `\${${m[1]}}`) : [];
+      let value: string;
+      try {
+        value = secret ? maskSecret(found.value) : found.value;
+      } catch (error) {
+        // An unset ${NAME}: shown, not fatal (config show is for broken configurations too).
+        value = `(unset: ${(error as Error).message.replace(/^.*refers to /, '').replace(/, which is not set$/, '')} is not set)`;
+      }
       out[key] = {
-        value: secret ? maskSecret(found.value) : found.value,
+        value,
         secret,
         source: found.source,
         from: `${describeSource(found.source)}${refs.length ? ` via ${refs.join(', ')}` : ''}`,
@@ -829,6 +850,36 @@ export async function configPathRun(rt: Runtime): Promise<void> {
     });
   }
   rt.deps.io.stdout.write(`${file.filepath}\n`);
+}
+
+/** `config use PROFILE`: sets defaultProfile in the (JSON) config file in use. */
+export async function configUseRun(rt: Runtime, profile: string): Promise<void> {
+  const file = await findConfigFile(rt, false);
+  if (!file) {
+    throw new ConfigError('no config file found', { hint: '`im-attrs config init --profile <name>` creates one with a profile' });
+  }
+  let data: unknown;
+  try {
+    data = path.basename(file.filepath) === 'package.json' ? undefined : JSON.parse(readFileSync(file.filepath, 'utf8'));
+  } catch {
+    data = undefined;
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ConfigError(`${file.filepath} is not a JSON config file: config use only edits JSON files`, {
+      hint: `set "defaultProfile": "${profile}" in it yourself`,
+    });
+  }
+  const names = Object.keys(profilesOf(data as Record<string, unknown>));
+  if (!names.includes(profile)) {
+    throw new UsageError(`no profile "${profile}" in ${file.filepath}${didYouMean(profile, names)}`, {
+      hint: names.length ? `its profiles: ${names.join(', ')}` : 'add one with `im-attrs config init --profile <name>`',
+    });
+  }
+  // A project file trusted before stays trusted: this change is the user's own.
+  const wasTrusted = file.kind === 'project' && evaluateTrust(rt.deps, { values: {}, file, profile: undefined, profiles: [], overrides: new Map() }).status === 'trusted';
+  const written = writeConfigFile(file.filepath, { ...(data as Record<string, unknown>), defaultProfile: profile });
+  if (wasTrusted) await trustFile(rt.deps, (await loadConfigFile(rt.deps, written, { runCode: false }))!);
+  rt.info(`default profile of ${written}: ${profile}`);
 }
 
 /** `config profiles`. */

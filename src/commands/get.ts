@@ -2,13 +2,12 @@
  * `im-attrs get`: account IDs in, push attributes out, in input order.
  * accounts (args, --file, stdin) → batches of ≤ 100 → im_get_attr → writer → stdout.
  */
-import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Pacer } from '../api/pacer.js';
 import { namesInSlotOrder } from '../api/attrs.js';
 import { targetingOperation } from '../api/composite.js';
-import { readAccounts } from '../accounts.js';
-import { accountSources } from '../jobs/inputs.js';
+import { accountIds, accountSources } from '../jobs/inputs.js';
+import { addIdColumnOption, countAccounts } from '../jobs/id-files.js';
 import { UsageError } from '../errors.js';
 import type { AttrRecord } from '../model.js';
 import { createWriter, OUTPUT_FORMATS, type OutputFormat, type RecordWriter } from '../output/index.js';
@@ -24,6 +23,8 @@ export interface GetOptions extends EngineFlags {
   json?: boolean;
   attrs?: string;
   tags?: boolean;
+  wide?: boolean;
+  idColumn?: string;
 }
 
 const EXAMPLES = `
@@ -41,16 +42,20 @@ export function newGetCommand(rt: Runtime): Command {
     .description(
       'Print the push attributes of accounts, in input order.\n\n' +
         'Accounts come from the arguments, from --file (repeatable) and from stdin ("-", or when no ' +
-        'account is given and stdin is not a terminal): one ID per line, blanks and duplicates skipped. ' +
+        'account is given and stdin is not a terminal): one ID per line, blanks and duplicates skipped; ' +
+        'a CSV/TSV file with a header, ndjson or json (get\'s own output, a --failures report, a CRM export) gives ' +
+        'its To_Account or account column, or the one --id-column names. ' +
         'They are sent in batches of at most 100, paced under the API limit of 100 calls/s, retried on ' +
         'transient errors. Results stream as batches complete (tsv, csv, json, ndjson); table waits for the end.',
     )
     .argument('[accounts...]', 'account IDs; "-" reads stdin')
-    .option('-f, --file <path>', 'read account IDs from a file, one per line (repeatable)', collect)
+    .option('-f, --file <path>', 'read account IDs from a file: one per line, or records (see above); "-" is stdin (repeatable)', collect)
     .addOption(new Option('-o, --output <format>', 'table, tsv, csv, json or ndjson (default: table on a terminal, tsv otherwise)').choices(OUTPUT_FORMATS))
     .option('--json', 'short for --output json')
+    .option('--wide', 'table: do not cut cells to fit the terminal')
     .option('--attrs <names>', 'only these attributes, comma-separated; table/tsv/csv columns in this order (default: all, columns in the app\'s slot order)')
     .option('--tags', 'also the tags of each account, in the same record ("Tags" in json/ndjson, a last "tags" column): two calls per batch (get_attr and get_tag)');
+  addIdColumnOption(command);
   addEngineOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (accounts: string[], options: GetOptions) => {
@@ -81,15 +86,11 @@ export async function resolveOutputFormat(rt: Runtime, options: { output?: strin
   return rt.deps.io.stdoutIsTTY ? 'table' : 'tsv';
 }
 
-/** Resolves file paths against the runtime's working directory. */
-function resolveFiles(rt: Runtime, files: readonly string[] | undefined): string[] {
-  return (files ?? []).map((f) => path.resolve(rt.deps.cwd, f));
-}
-
 export async function getRun(rt: Runtime, args: string[], options: GetOptions): Promise<void> {
   const settings = engineSettings(options);
   const format = await resolveOutputFormat(rt, options);
-  const sources = accountSources(rt, args, resolveFiles(rt, options.file));
+  const sources = accountSources(rt, args, options.file);
+  const ids = await accountIds(rt, sources, options.idColumn);
   const explicitColumns = options.attrs === undefined ? undefined : parseAttrList(options.attrs);
   const [getAttrNames, getAttrs] = [await rt.operation('getAttrNames'), await rt.operation('getAttrs')];
   // --tags: the same accounts' tags in the same records, a composite of two calls per batch.
@@ -99,13 +100,14 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
   const pacer = new Pacer({ rate: settings.rate });
   let writer: RecordWriter | undefined;
   try {
-    const total = sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined;
+    // Arguments and regular files: a total (lines counted up front) for the progress line's ETA.
+    const total = await countAccounts(sources, options.idColumn);
     await runJob(rt, settings, {
       operation,
       client,
       pacer,
       verb: 'get',
-      items: readAccounts(sources, { onWarning: (m) => rt.warn(m) }),
+      items: ids,
       total,
       // Runs once --save-failed is open: if it fails, every account is saved as not done.
       before: async (out) => {
@@ -115,8 +117,12 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
           // the app's attribute names (one extra call, at most 10 names), in slot order. With
           // --attrs, the same call tells which of the names given the app does not have.
           const appNames = namesInSlotOrder(await callSingle(rt, settings, client, pacer, getAttrNames, undefined));
-          for (const name of columns ?? []) {
-            if (!appNames.includes(name)) rt.warn(`--attrs: "${name}" is not one of the app's attributes${didYouMean(name, appNames)}; its column stays empty`);
+          // A typo is an error, as it is for set and remove: it would print an empty column.
+          const unknownNames = (columns ?? []).filter((name) => !appNames.includes(name));
+          if (unknownNames.length > 0) {
+            throw new UsageError(unknownNames.map((name) => `--attrs: "${name}" is not one of the app's attributes${didYouMean(name, appNames)}`).join('; '), {
+              hint: `the app's attributes are ${appNames.join(', ')} (im-attrs names)`,
+            });
           }
           columns ??= appNames;
         }
@@ -125,6 +131,8 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
           out,
           columns,
           fields,
+          width: rt.deps.io.stdoutIsTTY ? rt.deps.io.columns : undefined,
+          wide: options.wide,
           onUnknownColumn: (name) => {
             if (unknown.has(name)) return;
             unknown.add(name);
@@ -133,9 +141,12 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
         });
       },
       onResults: (records) => {
-        writer!.writeAll(explicitColumns ? records.map((record) => pick(record, explicitColumns)) : records);
+        const picked = explicitColumns ? records.map((record) => pick(record, explicitColumns)) : records;
+        if (writer!.writeAll) writer!.writeAll(picked);
+        else for (const record of picked) writer!.write(record);
+        writer!.flush?.();
       },
-      // The output is always completed (the JSON array closed, the table rendered), even after an error.
+      // The output is always completed (the JSON array closed, the table's rows printed), even after an error.
       finish: () => writer?.end(),
     });
   } finally {

@@ -34,7 +34,7 @@ const SETTING_DESCRIPTIONS: Readonly<Record<SettingKey, () => string>> = {
 
 /** Width of the variable-name column, and of the whole text (the help width off a terminal). */
 const NAME_WIDTH = 22;
-const TEXT_WIDTH = 100;
+const TEXT_WIDTH = 80;
 
 /** "  NAME   text", the text wrapped at word boundaries under its own column. */
 function row(name: string, text: string): string {
@@ -62,8 +62,9 @@ export function environmentHelp(): string {
   return [
     'Environment variables read by im-attrs.',
     '',
-    'Settings (a flag wins over its variable, a variable over the config file; a config file may',
-    'refer to any variable as ${NAME}, e.g. "secretKey": "${IMADMIN_SECRET_KEY}"):',
+    'Settings (a flag wins over its variable, a variable over the config file; a',
+    'config file may refer to any variable as ${NAME}, e.g.',
+    '"secretKey": "${IMADMIN_SECRET_KEY}"):',
     ...settings,
     '',
     'Config file:',
@@ -89,8 +90,9 @@ export function environmentHelp(): string {
     row('NO_PROXY', 'hosts that bypass the proxy, separated by commas: host, .domain, *.domain, host:port, or * for all'),
     '',
     'Examples:',
-    '  $ IMADMIN_REGION=sgp IMADMIN_SDKAPPID=1400123456 IMADMIN_IDENTIFIER=administrator \\',
-    '    IMADMIN_SECRET_KEY="$(cat key.txt)" im-attrs get alice',
+    '  $ IMADMIN_REGION=sgp IMADMIN_SDKAPPID=1400123456 \\',
+    '    IMADMIN_IDENTIFIER=administrator IMADMIN_SECRET_KEY="$(cat key.txt)" \\',
+    '    im-attrs get alice',
     '  $ IMADMIN_PROFILE=prod im-attrs config show',
     '',
   ].join('\n');

@@ -15,7 +15,7 @@ import { MAX_ATTR_BYTES, MAX_ATTR_SLOTS } from '../api/attrs.js';
 import type { ImClient } from '../api/client.js';
 import { Pacer } from '../api/pacer.js';
 import { ApiError, UsageError } from '../errors.js';
-import { displayCell, formatTsvLine, loadTable } from '../output/index.js';
+import { formatTable, formatTsvLine } from '../output/index.js';
 import type { Runtime } from '../runtime.js';
 import { callSingle, engineSettings, type EngineSettings } from '../jobs/runner.js';
 
@@ -150,10 +150,7 @@ export async function namesRun(rt: Runtime, options: NamesOptions): Promise<void
     out.write(formatTsvLine(types ? ['slot', 'name', 'type'] : ['slot', 'name']));
     for (const row of rows) out.write(formatTsvLine(types ? [...row, typeOf(row[0])] : row));
   } else {
-    const Table = loadTable();
-    const table = new Table({ head: types ? ['slot', 'name', 'type'] : ['slot', 'name'], style: { head: [], border: [] } });
-    for (const [slot, name] of rows) table.push(types ? [slot, displayCell(name), typeOf(slot)] : [slot, displayCell(name)]);
-    out.write(`${table.toString()}\n`);
+    out.write(formatTable(types ? ['slot', 'name', 'type'] : ['slot', 'name'], types ? rows.map((row) => [...row, typeOf(row[0])]) : rows, { width: rt.deps.io.stdoutIsTTY ? rt.deps.io.columns : undefined }));
   }
   if (rows.length === 0) rt.info('the app has no attribute names yet; define them with `im-attrs names set 0=sex 1=city`');
 }

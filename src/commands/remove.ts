@@ -7,15 +7,14 @@
  *   the file a `set` loaded also undoes it.
  * → batches of ≤ 100 → im_remove_attr, through the same engine, summary and --save-failed as set.
  */
-import path from 'node:path';
 import { Command } from 'commander';
 import { Pacer } from '../api/pacer.js';
-import { readAccounts } from '../accounts.js';
 import { UsageError } from '../errors.js';
 import type { Entry, RecordFormat } from '../records.js';
 import type { Runtime } from '../runtime.js';
 import { engineSettings, type EngineFlags } from '../jobs/runner.js';
-import { accountSources } from '../jobs/inputs.js';
+import { accountIds, accountSources } from '../jobs/inputs.js';
+import { addIdColumnOption, countAccounts } from '../jobs/id-files.js';
 import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, recordInputSpecs } from '../jobs/attr-writes.js';
 import { collect } from '../util/text.js';
 
@@ -25,6 +24,9 @@ export interface RemoveOptions extends EngineFlags {
   format?: RecordFormat;
   strict?: boolean;
   dryRun?: boolean;
+  idColumn?: string;
+  backup?: string;
+  yes?: boolean;
 }
 
 const EXAMPLES = `
@@ -40,7 +42,8 @@ export function newRemoveCommand(rt: Runtime): Command {
     .summary('remove push attributes of accounts, by name')
     .description(
       'Remove push attributes of accounts, by name.\n\n' +
-        'With --attrs, the accounts come from the arguments, from --file (repeatable, one ID per line) and ' +
+        'With --attrs, the accounts come from the arguments, from --file (repeatable: one ID per line, or the ' +
+        'account column of CSV/TSV/ndjson/json, --id-column) and ' +
         'from stdin, as for `get`, and each loses those attributes. Without --attrs, --file and stdin hold ' +
         'records: ndjson or json with "Attrs" a list of names ({"To_Account":"u1","Attrs":["city"]}) or an ' +
         'object whose values are ignored (what `get` prints), or csv/tsv with the header account,<name>… where ' +
@@ -52,6 +55,7 @@ export function newRemoveCommand(rt: Runtime): Command {
     .argument('[accounts...]', 'account IDs (with --attrs); "-" reads stdin')
     .option('--attrs <names>', 'comma-separated attribute names to remove from every account given (default: none: --file and stdin hold records)')
     .option('-f, --file <path>', 'account IDs (with --attrs) or records (without) from a file; "-" is stdin (repeatable) (default: stdin when it is not a terminal)', collect);
+  addIdColumnOption(command);
   addRecordOptions(command, 'remove');
   command.addHelpText('after', EXAMPLES);
   command.action(async (accounts: string[], options: RemoveOptions) => {
@@ -74,6 +78,7 @@ export async function removeRun(rt: Runtime, args: string[], options: RemoveOpti
     if (ids.length > 0) {
       throw new UsageError('which attributes? name them with --attrs', { hint: `im-attrs remove ${ids.join(' ')} --attrs sex,city` });
     }
+    if (options.idColumn) throw new UsageError('--id-column is for account lists, with --attrs: im-attrs remove --file users.csv --id-column user_id --attrs level');
     await applyRecordFiles(rt, settings, 'remove', recordInputSpecs(rt, args.includes('-'), options.file, 'remove'), options);
     return;
   }
@@ -85,25 +90,21 @@ export async function removeRun(rt: Runtime, args: string[], options: RemoveOpti
       hint: `name them (im-attrs remove alice bob --attrs ${options.attrs}), use --file ids.txt, or pipe them: cut -f1 users.tsv | im-attrs remove --attrs ${options.attrs}`,
     });
   }
-  // "-" among the files is stdin, as it is among the arguments.
-  const stdinArgs = files.includes('-') && !args.includes('-') ? [...args, '-'] : args;
-  const sources = accountSources(
-    rt,
-    stdinArgs,
-    files.filter((f) => f !== '-').map((f) => path.resolve(rt.deps.cwd, f)),
-  );
+  // "-" among the files is stdin, as it is among the arguments; record files give their account column.
+  const sources = accountSources(rt, args, files);
+  const ids = await accountIds(rt, sources, options.idColumn);
   const client = await rt.client({ maxSockets: settings.concurrency });
   const pacer = new Pacer({ rate: settings.rate });
   try {
     checkArgumentAttrs(new Map(names.map((n) => [n, ''])), await fetchAppNames(rt, settings, client, pacer), 'remove');
     // Account lists stream in one pass, as for `get`: there is nothing in an ID to check first.
     async function* entries(): AsyncGenerator<Entry> {
-      for await (const account of readAccounts(sources, { onWarning: (m) => rt.warn(m) })) {
+      for await (const account of ids) {
         yield { account, attrs: new Map(names.map((n) => [n, ''])) };
       }
     }
-    const total = sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined;
-    await applyEntries(rt, settings, { verb: 'remove', entries: entries(), total, bad: 0, dryRun: options.dryRun, client, pacer });
+    const total = await countAccounts(sources, options.idColumn);
+    await applyEntries(rt, settings, { verb: 'remove', entries: entries(), total, bad: 0, dryRun: options.dryRun, client, pacer, flags: options });
   } finally {
     client.close();
   }

@@ -11,6 +11,9 @@ import type { RecordFormat } from '../records.js';
 import type { Runtime } from '../runtime.js';
 import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, recordInputSpecs, toAsync } from '../jobs/attr-writes.js';
 import { engineSettings, type EngineFlags } from '../jobs/runner.js';
+import { accountIds, accountSources } from '../jobs/inputs.js';
+import { addIdColumnOption, countAccounts } from '../jobs/id-files.js';
+import type { Entry } from '../model.js';
 import { collect } from '../util/text.js';
 
 export interface SetOptions extends EngineFlags {
@@ -18,14 +21,19 @@ export interface SetOptions extends EngineFlags {
   format?: RecordFormat;
   strict?: boolean;
   dryRun?: boolean;
+  idColumn?: string;
+  backup?: string;
+  yes?: boolean;
 }
 
 const EXAMPLES = `
 Examples:
   $ im-attrs set alice city=Paris sex=F
   $ im-attrs set --file crm-export.csv --dry-run
+  $ im-attrs set --file ids.txt level=gold city=
   $ im-attrs get --file ids.txt --output ndjson > backup.ndjson && im-attrs set --file backup.ndjson --profile prod
   $ im-attrs set --file big.tsv --save-failed failed.ndjson || im-attrs set --file failed.ndjson
+  $ im-attrs set --file ids.txt level=gold --backup before.ndjson && im-attrs set --file before.ndjson
 `;
 
 export function newSetCommand(rt: Runtime): Command {
@@ -37,6 +45,9 @@ export function newSetCommand(rt: Runtime): Command {
         '({"To_Account":"u1","Attrs":{"city":"Paris"}} per line), json (one array of those; read whole), ' +
         'csv or tsv with the header account,<name>,<name>… (an empty cell leaves that attribute unchanged). ' +
         'The format is detected from the content unless --format says.\n\n' +
+        'With name=value arguments after --file (`set --file ids.txt level=gold city=`), the files hold ' +
+        'accounts instead (as for `get`: one ID per line, or the account column of CSV/TSV/ndjson/json, ' +
+        '--id-column) and every one gets the same attributes.\n\n' +
         'Before anything is sent, every record is checked: attribute names must be the app\'s (fetched ' +
         'once), values strings of at most 50 bytes, accounts non-empty (and trimmed). A bad record is reported with its ' +
         'line number and skipped (--strict: nothing is sent at all). A record with no attributes is ' +
@@ -49,6 +60,7 @@ export function newSetCommand(rt: Runtime): Command {
     .argument('[account]', 'the account to set (or "-": read records from stdin)')
     .argument('[name=value...]', 'attributes of that account; "name=" sets an empty value')
     .option('-f, --file <path>', 'read records from a file; "-" is stdin (repeatable) (default: stdin when it is not a terminal)', collect);
+  addIdColumnOption(command);
   addRecordOptions(command, 'set');
   command.addHelpText('after', EXAMPLES);
   command.action(async (account: string | undefined, assignments: string[], options: SetOptions) => {
@@ -77,6 +89,11 @@ export function parseAssignments(account: string, pairs: readonly string[]): Map
 
 export async function setRun(rt: Runtime, account: string | undefined, assignments: readonly string[], options: SetOptions): Promise<void> {
   const settings = engineSettings(options);
+  if (account !== undefined && account.includes('=') && options.file?.length) {
+    // `set --file ids.txt level=gold city=`: one assignment for every account read.
+    await setManyRun(rt, [account, ...assignments], options);
+    return;
+  }
   if (account !== undefined && account !== '-') {
     // One account from the arguments.
     if (options.file?.length) throw new UsageError('give an account with name=value pairs, or --file records, not both');
@@ -87,7 +104,7 @@ export async function setRun(rt: Runtime, account: string | undefined, assignmen
     const pacer = new Pacer({ rate: settings.rate });
     try {
       checkArgumentAttrs(attrs, await fetchAppNames(rt, settings, client, pacer), 'set');
-      await applyEntries(rt, settings, { verb: 'set', entries: toAsync([{ account, attrs }]), total: 1, bad: 0, dryRun: options.dryRun, client, pacer });
+      await applyEntries(rt, settings, { verb: 'set', entries: toAsync([{ account, attrs }]), total: 1, bad: 0, dryRun: options.dryRun, client, pacer, flags: options });
     } finally {
       client.close();
     }
@@ -96,6 +113,32 @@ export async function setRun(rt: Runtime, account: string | undefined, assignmen
   if (assignments.length > 0) {
     throw new UsageError(`name=value pairs need an account first, not "-"`, { hint: 'im-attrs set alice city=Paris' });
   }
+  if (options.idColumn) {
+    throw new UsageError('--id-column is for account lists, with name=value arguments: im-attrs set --file users.csv --id-column user_id level=gold', {
+      hint: 'records name their account in To_Account (or the csv/tsv "account" column)',
+    });
+  }
   await applyRecordFiles(rt, settings, 'set', recordInputSpecs(rt, account === '-', options.file, 'set'), options);
 }
 
+
+/** `set --file ids.txt name=value…`: the same attributes for every account the files hold. */
+async function setManyRun(rt: Runtime, assignments: readonly string[], options: SetOptions): Promise<void> {
+  const settings = engineSettings(options);
+  if (options.format) throw new UsageError('--format is for records; with name=value arguments, --file holds account IDs');
+  const attrs = parseAssignments('<account>', assignments);
+  const sources = accountSources(rt, [], options.file);
+  const ids = await accountIds(rt, sources, options.idColumn);
+  const total = await countAccounts(sources, options.idColumn);
+  const client = await rt.client({ maxSockets: settings.concurrency });
+  const pacer = new Pacer({ rate: settings.rate });
+  try {
+    checkArgumentAttrs(attrs, await fetchAppNames(rt, settings, client, pacer), 'set');
+    async function* entries(): AsyncGenerator<Entry> {
+      for await (const account of ids) yield { account, attrs: new Map(attrs) };
+    }
+    await applyEntries(rt, settings, { verb: 'set', entries: entries(), total, bad: 0, dryRun: options.dryRun, client, pacer, flags: options });
+  } finally {
+    client.close();
+  }
+}

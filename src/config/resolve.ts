@@ -140,9 +140,12 @@ function expandEnv(text: string, key: string, source: Source, env: ResolveContex
     }
     const value = env[name];
     if (value === undefined) {
-      throw new ConfigError(`${key} (from ${describeSource(source)}) refers to \${${name}}, which is not set`, {
-        hint: `export ${name}=… before running im-attrs, or put the value in the file`,
-      });
+      throw Object.assign(
+        new ConfigError(`${key} (from ${describeSource(source)}) refers to \${${name}}, which is not set`, {
+          hint: `export ${name}=… before running im-attrs, or put the value in the file`,
+        }),
+        { unsetVariable: name },
+      );
     }
     return value;
   });
@@ -159,10 +162,38 @@ function fileValue(raw: unknown, key: string, source: Source, env: ResolveContex
   return expandEnv(raw, key, source, env, projectFile);
 }
 
-/** A file setting, remembering whether it pulled in the environment. */
+/**
+ * A file setting, remembering whether it pulled in the environment. A `${NAME}` whose variable is
+ * not set fails only the command that reads this key (issue 14: `usersig gen --secret-key-file -`
+ * or `--usersig SIG get` must not need the secret key's variable): reading `value` throws the
+ * error naming the variable and the key. The other rules (a project file may only refer to
+ * IMADMIN_* variables, value types) still fail at once.
+ */
 function fileSetting(raw: unknown, key: string, source: Source, env: ResolveContext['env'], projectFile: boolean): Sourced<string> {
-  const value = fileValue(raw, key, source, env, projectFile);
-  return typeof raw === 'string' && /\$\{[A-Za-z_]/.test(raw) ? { value, source, expanded: true } : { value, source };
+  const expanded = typeof raw === 'string' && /\$\{[A-Za-z_]/.test(raw);
+  let value: string;
+  try {
+    value = fileValue(raw, key, source, env, projectFile);
+  } catch (error) {
+    if (!(error instanceof ConfigError && 'unsetVariable' in error)) throw error;
+    return {
+      get value(): string {
+        throw error;
+      },
+      source,
+      expanded: true,
+    };
+  }
+  return expanded ? { value, source, expanded: true } : { value, source };
+}
+
+/** A setting's value, or undefined when it is not set or cannot be read (an unset ${NAME}). */
+export function valueIfReadable(setting: Sourced<string> | undefined): string | undefined {
+  try {
+    return setting?.value;
+  } catch {
+    return undefined;
+  }
 }
 
 function checkKeys(obj: Record<string, unknown>, where: string, allowed: readonly string[], warn: ResolveContext['warn']): void {

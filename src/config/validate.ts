@@ -12,6 +12,7 @@ import { statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { decode, formatDuration, isoSeconds, type DecodedUserSig } from '../usersig.js';
 import { isLoopbackHost } from '../util/net.js';
+import { maskUrlPassword } from '../redact.js';
 import { REGION_IDS } from './regions.js';
 import type { LoadedConfigFile } from './load.js';
 import { describeSource, parseEndpoint, parseRegion, type Settings } from './resolve.js';
@@ -31,12 +32,17 @@ export interface ApiTarget {
   target: string;
   /** Whether an endpoint replaced a configured region. */
   endpointOverridesRegion: boolean;
+  /** The warning when a --region flag replaced an endpoint from the environment or a config file. */
+  regionOverridesEndpoint?: string | undefined;
 }
 
 /** Region or endpoint → where requests go. ConfigError when neither is usable. */
 export function resolveTarget(settings: Settings): ApiTarget {
   const v = settings.values;
-  if (v.endpoint !== undefined && v.endpoint.value.trim() !== '') {
+  // A --region typed on the command line is the user's word for this run: it beats an endpoint
+  // from IMADMIN_ENDPOINT or a profile (said with a warning). Both as flags: the endpoint, as before.
+  const regionFlagWins = v.region?.source.kind === 'flag' && v.endpoint !== undefined && v.endpoint.source.kind !== 'flag' && v.endpoint.value.trim() !== '';
+  if (v.endpoint !== undefined && v.endpoint.value.trim() !== '' && !regionFlagWins) {
     const baseUrl = parseEndpoint(v.endpoint);
     const url = new URL(baseUrl);
     return {
@@ -65,6 +71,9 @@ export function resolveTarget(settings: Settings): ApiTarget {
     describe: `region ${region.id} (${region.primary})`,
     target: `${region.primary} (region ${region.id} from ${describeSource(v.region.source)})`,
     endpointOverridesRegion: false,
+    regionOverridesEndpoint: regionFlagWins
+      ? `--region ${region.id} replaces endpoint ${maskUrlPassword(v.endpoint!.value)} (from ${describeSource(v.endpoint!.source)}) for this run`
+      : undefined,
   };
 }
 

@@ -4,11 +4,12 @@
  */
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { namesInSlotOrder } from '../api/attrs.js';
+import { MAX_ACCOUNTS_PER_CALL, namesInSlotOrder } from '../api/attrs.js';
 import type { ImClient } from '../api/client.js';
 import { Pacer } from '../api/pacer.js';
-import { UsageError } from '../errors.js';
-import type { Entry } from '../model.js';
+import { readTextLines } from '../accounts.js';
+import { ApiError, UsageError } from '../errors.js';
+import type { AttrRecord, Entry } from '../model.js';
 import {
   appNames,
   openRecordInputs,
@@ -23,6 +24,7 @@ import {
   type ScanReport,
 } from '../records.js';
 import type { Runtime } from '../runtime.js';
+import { inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural } from '../util/text.js';
 import { addEngineOptions, callSingle, checkSaveFailed, runJob, type EngineSettings } from './runner.js';
 
@@ -32,6 +34,15 @@ import { addEngineOptions, callSingle, checkSaveFailed, runJob, type EngineSetti
  */
 export const MAX_LISTED_BAD_LINES = 100;
 
+/** A write touching more accounts than this asks once on a terminal (--yes skips). */
+export const CONFIRM_ABOVE_ACCOUNTS = 1000;
+
+/** --backup and --yes, as set and remove take them. */
+export interface WriteFlags {
+  backup?: string | undefined;
+  yes?: boolean | undefined;
+}
+
 /**
  * What set and remove share after their own options: --format, --strict and --dry-run, then the
  * engine's flags, with --save-failed writing records (re-runnable) instead of bare IDs.
@@ -40,7 +51,12 @@ export function addRecordOptions(command: Command, verb: RecordMode): void {
   command
     .addOption(new Option('--format <format>', 'format of the records (default: detected from the content)').choices(RECORD_FORMATS))
     .option('--strict', 'send nothing when any record is bad (default: skip bad records, send the others)')
-    .option('--dry-run', 'check the input and print the requests it would send, on stdout; send nothing (one im_get_attr_name call only)');
+    .option('--dry-run', 'check the input and print the requests it would send, on stdout; send nothing (one im_get_attr_name call only)')
+    .option(
+      '--backup <path>',
+      `before each batch is written, fetch its accounts' values of the attributes it ${verb === 'set' ? 'sets' : 'removes'} and write them as ndjson records: \`im-attrs set --file <path>\` restores them`,
+    )
+    .option('-y, --yes', `do not ask before a write of more than ${CONFIRM_ABOVE_ACCOUNTS.toLocaleString('en-US')} accounts on a terminal`);
   addEngineOptions(command, { kind: 'records', verb });
 }
 
@@ -134,6 +150,108 @@ export interface EntryJob {
   dryRun: boolean | undefined;
   client: ImClient;
   pacer: Pacer;
+  /** --backup and --yes. */
+  flags?: WriteFlags | undefined;
+}
+
+/** Asks on stderr, reads one line from stdin; only "y" or "yes" is a yes. */
+async function confirm(rt: Runtime, question: string): Promise<boolean> {
+  rt.deps.io.stderr.write(`${question} [y/N] `);
+  for await (const line of readTextLines(rt.deps.io.stdin, '<stdin>')) return /^\s*(y|yes)\s*$/i.test(line);
+  return false;
+}
+
+/**
+ * Asks once before a big write, on a terminal only (stdin and stderr both TTYs, so the answer
+ * can be typed and the records come from files); without one it proceeds, as it always did.
+ * With a known total it asks before anything is sent; streaming, when the count passes the limit.
+ */
+function confirmBigWrite(rt: Runtime, job: EntryJob): (entries: AsyncIterable<Entry>) => AsyncGenerator<Entry> {
+  const ask = !job.dryRun && !job.flags?.yes && rt.deps.io.stdinIsTTY && rt.deps.io.stderrIsTTY;
+  const question = (count: string): string => `${job.verb} ${count} accounts? This changes their push attributes (--backup <path> keeps the old values).`;
+  return async function* (entries) {
+    let asked = !ask;
+    if (!asked && job.total !== undefined) {
+      asked = true;
+      if (job.total > CONFIRM_ABOVE_ACCOUNTS && !(await confirm(rt, question(job.total.toLocaleString('en-US'))))) {
+        throw new UsageError('not confirmed; nothing was changed', { hint: 'pass --yes to skip the question' });
+      }
+    }
+    if (asked) {
+      yield* entries;
+      return;
+    }
+    // Streaming: hold the first CONFIRM_ABOVE_ACCOUNTS + 1 entries back, so nothing is sent before the answer.
+    const iterator = entries[Symbol.asyncIterator]();
+    const held: Entry[] = [];
+    for (let next = await iterator.next(); !next.done; next = held.length > CONFIRM_ABOVE_ACCOUNTS ? { done: true, value: undefined } : await iterator.next()) {
+      held.push(next.value);
+    }
+    if (held.length > CONFIRM_ABOVE_ACCOUNTS && !(await confirm(rt, question(`more than ${CONFIRM_ABOVE_ACCOUNTS.toLocaleString('en-US')}`)))) {
+      await iterator.return?.();
+      throw new UsageError('not confirmed; nothing was changed', { hint: 'pass --yes to skip the question' });
+    }
+    yield* held;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  };
+}
+
+/**
+ * --backup: entries pass through in groups of one API call; before a group goes on to be
+ * written, its accounts' current values of the attributes the write touches are fetched
+ * (im_get_attr) and written as set records. An account whose values cannot be fetched is not
+ * written: the run stops there (the accounts before it were written and backed up).
+ * Attributes an account did not have are listed under "Unset" (set ignores the key; see README).
+ */
+function backUp(
+  rt: Runtime,
+  settings: EngineSettings,
+  job: EntryJob,
+  file: SafeFile,
+  count: { accounts: number; unset: number },
+): (entries: AsyncIterable<Entry>) => AsyncGenerator<Entry> {
+  return async function* (entries) {
+    const getAttrs = await rt.operation('getAttrs');
+    const group: Entry[] = [];
+    const flush = async (): Promise<void> => {
+      const outcome = await callSingle(rt, settings, job.client, job.pacer, getAttrs, group.map((e) => e.account));
+      // An account the app does not know yet (70107, or left out of the answer) has no values:
+      // all its attributes are "Unset". Any other failure leaves its old values unknown.
+      const failures = outcome.failures.filter((f) => f.code !== 70107 && !f.reason.startsWith('not in the response'));
+      if (failures.length > 0) {
+        const f = failures[0]!;
+        throw new ApiError(`--backup: the values of ${plural(failures.length, 'account')} could not be fetched (${f.reason}: ${String(f.item)}); nothing more was written`, {
+          hint: `the accounts before them were written and backed up in ${job.flags!.backup}`,
+        });
+      }
+      const byAccount = new Map((outcome.results as AttrRecord[]).map((r) => [r.To_Account, r.Attrs]));
+      let text = '';
+      for (const entry of group) {
+        const before = byAccount.get(entry.account) ?? {};
+        const attrs: Record<string, string> = {};
+        const unset: string[] = [];
+        for (const name of entry.attrs.keys()) {
+          if (Object.hasOwn(before, name)) attrs[name] = before[name]!;
+          else unset.push(name);
+        }
+        count.accounts++;
+        if (unset.length) count.unset++;
+        text += `${JSON.stringify(unset.length ? { To_Account: entry.account, Attrs: attrs, Unset: unset } : { To_Account: entry.account, Attrs: attrs })}\n`;
+      }
+      await file.write(text);
+    };
+    for await (const entry of entries) {
+      group.push(entry);
+      if (group.length >= MAX_ACCOUNTS_PER_CALL) {
+        await flush();
+        yield* group.splice(0);
+      }
+    }
+    if (group.length > 0) {
+      await flush();
+      yield* group.splice(0);
+    }
+  };
 }
 
 /**
@@ -150,16 +268,35 @@ export async function applyEntries(rt: Runtime, settings: EngineSettings, job: E
       else yield entry;
     }
   }
-  await runJob(rt, settings, {
-    operation,
-    client: job.client,
-    pacer: job.pacer,
-    verb: job.verb,
-    items: withSomething(),
-    total: job.total,
-    dryRun: job.dryRun,
-    skipped: () => ({ bad: job.bad, empty }),
-  });
+  let items: AsyncIterable<Entry> = confirmBigWrite(rt, job)(withSomething());
+  const backup = job.flags?.backup && !job.dryRun
+    ? await SafeFile.open(path.resolve(rt.deps.cwd, job.flags.backup), '--backup', inputIdentities(rt.deps.cwd, settings.inputFiles, rt.deps.io.stdin))
+    : undefined;
+  const count = { accounts: 0, unset: 0 };
+  if (backup) items = backUp(rt, settings, job, backup, count)(items);
+  try {
+    await runJob(rt, settings, {
+      operation,
+      client: job.client,
+      pacer: job.pacer,
+      verb: job.verb,
+      items,
+      total: job.total,
+      dryRun: job.dryRun,
+      skipped: () => ({ bad: job.bad, empty }),
+    });
+  } finally {
+    if (backup && (await backup.commit())) {
+      const file = job.flags!.backup!;
+      rt.info(`wrote the previous values of ${plural(count.accounts, 'account')} to ${file}; undo: im-attrs set --file ${file}`);
+      if (count.unset > 0) {
+        rt.info(
+          `${plural(count.unset, 'account')} had no value for some of these attributes ("Unset" in ${file}, which set ignores); ` +
+            `to remove those too: jq -c 'select(.Unset) | {To_Account, Attrs: .Unset}' ${file} | im-attrs remove`,
+        );
+      }
+    }
+  }
 }
 
 /** Records from files/stdin: open (copying stdin), fetch the names, scan, then apply. Shared with remove. */
@@ -168,7 +305,7 @@ export async function applyRecordFiles(
   settings: EngineSettings,
   verb: RecordMode,
   specs: readonly RecordInputSpec[],
-  options: { format?: RecordFormat | undefined; strict?: boolean | undefined; dryRun?: boolean | undefined },
+  options: { format?: RecordFormat | undefined; strict?: boolean | undefined; dryRun?: boolean | undefined } & WriteFlags,
 ): Promise<void> {
   const inputs = await openRecordInputs(specs, options.format);
   try {
@@ -185,6 +322,7 @@ export async function applyRecordFiles(
         dryRun: options.dryRun,
         client,
         pacer,
+        flags: options,
       });
     } finally {
       client.close();

@@ -1,16 +1,23 @@
 /** Where a batched command's account IDs come from: arguments, files, stdin. */
 import { accessSync, constants, fstatSync, statSync } from 'node:fs';
-import { fsReason, type AccountSource } from '../accounts.js';
+import path from 'node:path';
+import { fsReason, readAccounts, type AccountSource, type AccountStream } from '../accounts.js';
 import { UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
+import { idSources } from './id-files.js';
 
-/** Where account IDs come from: arguments, files, stdin (see the command's description). */
+/**
+ * Where account IDs come from: arguments, files, stdin (see the command's description). A file
+ * named "-" is stdin, as an argument "-" is; other files are resolved against the working directory.
+ */
 export function accountSources(rt: Runtime, args: readonly string[], files: readonly string[] = []): AccountSource[] {
   const sources: AccountSource[] = [];
   const ids = args.filter((a) => a !== '-');
-  const wantsStdin = args.includes('-');
+  const wantsStdin = args.includes('-') || files.includes('-');
   if (ids.length) sources.push({ kind: 'arg', values: ids });
-  for (const file of files) {
+  for (const given of files) {
+    if (given === '-') continue;
+    const file = path.resolve(rt.deps.cwd, given);
     // Checked now, before any request: a typo in a path should not cost an API call or print
     // an empty result first.
     try {
@@ -35,6 +42,14 @@ export function accountSources(rt: Runtime, args: readonly string[], files: read
   return sources;
 }
 
+/**
+ * The account IDs of `sources`, streamed through the account reader: record files (CSV/TSV with
+ * a header, ndjson, json) give their account column (id-files.ts), plain lists their lines.
+ * Record files are recognised now, before any request, so a wrong --id-column costs nothing.
+ */
+export async function accountIds(rt: Runtime, sources: readonly AccountSource[], idColumn: string | undefined): Promise<AccountStream> {
+  return readAccounts(await idSources(sources, idColumn), { onWarning: (m) => rt.warn(m) });
+}
 
 /** `im-attrs get < /tmp`: reading a directory gives no lines and no error; say what is wrong instead. */
 export function checkStdinIsNotDirectory(stdin: unknown): void {

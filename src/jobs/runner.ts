@@ -6,7 +6,8 @@
  * - splitting by the operation's limits (`maxItems`, per-item `split`), pacing, retries by the
  *   operation's retry safety, Ctrl-C (first: no new requests; second: abort those in flight);
  * - `--dry-run` for writes (the requests it would send, on stdout);
- * - failure lines on stderr, `--save-failed`, the summary and the exit status.
+ * - failures (failures.ts): a bounded block on stderr, every one in `--failures FILE` (ndjson);
+ *   `--save-failed`, the summary and the exit status.
  *
  * Reads and writes differ in what a re-run needs, and the operation's `writes` says which:
  * - a read saves account IDs (streamed: ready for `--file`), prints its summary on a terminal or
@@ -27,6 +28,7 @@ import { ApiError, ExitCode, ImAttrsError, InterruptedError, PartialFailureError
 import { parseIntOption, type Runtime } from '../runtime.js';
 import { checkTarget, inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural } from '../util/text.js';
+import { FailureReport, listedId, NOT_PRINTED } from './failures.js';
 
 /** Engine flags as commander parses them (strings until checked). */
 export interface EngineFlags {
@@ -37,6 +39,8 @@ export interface EngineFlags {
   retryDelay: string;
   retryMaxDelay: string;
   saveFailed?: string | undefined;
+  /** --failures: every failed and unsent account as ndjson. */
+  failures?: string | undefined;
   /** The command's --file inputs, which --save-failed must not be. */
   file?: string[] | undefined;
 }
@@ -51,6 +55,8 @@ export interface EngineSettings {
   retryDelayMs: number;
   retryMaxDelayMs: number;
   saveFailed: string | undefined;
+  /** --failures FILE (as given). */
+  failures: string | undefined;
   /** The command's --file paths (as given): --save-failed refuses to be one of them. */
   inputFiles: readonly string[] | undefined;
 }
@@ -81,6 +87,10 @@ export function addEngineOptions(command: Command, save: { kind: SaveKind; verb?
       save.kind === 'ids'
         ? 'write the accounts that failed or were not sent, one per line (ready for --file)'
         : `write the records of the accounts that failed or were not sent, as ndjson, ready for \`im-attrs ${save.verb} --file\` (default: none)`,
+    )
+    .option(
+      '--failures <path>',
+      'write every account that failed or was not sent as ndjson: {"account","code","reason","retriable"} (--file reads it back)',
     );
 }
 
@@ -94,6 +104,7 @@ export function engineSettings(flags: EngineFlags): EngineSettings {
     retryDelayMs: parseIntOption('--retry-delay', flags.retryDelay, 0, 600_000),
     retryMaxDelayMs: parseIntOption('--retry-max-delay', flags.retryMaxDelay, 0, 3_600_000),
     saveFailed: flags.saveFailed,
+    failures: flags.failures,
     inputFiles: flags.file,
   };
 }
@@ -189,6 +200,32 @@ export function checkSaveFailed(rt: Runtime, settings: EngineSettings): void {
 
 
 /** The core shared by reads and writes: signals, spinner, engine, failure lines. */
+
+/** Opens --failures, with the same rules as --save-failed (util/safe-file.ts). */
+async function openFailures(rt: Runtime, settings: EngineSettings): Promise<FailureReport> {
+  if (!settings.failures) return new FailureReport(undefined);
+  if (settings.saveFailed && path.resolve(rt.deps.cwd, settings.saveFailed) === path.resolve(rt.deps.cwd, settings.failures)) {
+    throw new UsageError('--failures and --save-failed name the same file', { hint: 'give them different paths' });
+  }
+  const inputs = inputIdentities(rt.deps.cwd, settings.inputFiles, rt.deps.io.stdin);
+  return new FailureReport(await SafeFile.open(path.resolve(rt.deps.cwd, settings.failures), '--failures', inputs), settings.failures);
+}
+
+/** Prints the bounded failure block on stderr. */
+function printFailures(rt: Runtime, report: FailureReport): void {
+  for (const line of report.lines()) rt.stderr(`${rt.chalk.red('failed:')} ${line}`);
+}
+
+/** Commits --failures and says where the full list went. */
+async function commitFailures(rt: Runtime, report: FailureReport, verb: string): Promise<void> {
+  if (!report.file) return;
+  if (await report.commit()) {
+    const rerun = verb === 'get' ? `; re-run them with --file ${report.file}` : '';
+    rt.info(`wrote ${plural(report.written, 'failed account')} to ${report.file} (ndjson: account, code, reason, retriable)${rerun}`);
+  }
+}
+
+/** The core shared by reads and writes: signals, spinner, engine, failures. */
 async function drive<I, R>(
   rt: Runtime,
   settings: EngineSettings,
@@ -198,8 +235,9 @@ async function drive<I, R>(
     save: ((items: I[]) => Promise<void>) | undefined;
     onSent?: (items: readonly I[]) => void;
     stop?: StopSwitch;
+    failures: FailureReport;
   },
-): Promise<{ stats: EngineStats; fatal: ImAttrsError | undefined; interrupted: boolean; reasons: Map<string, number> }> {
+): Promise<{ stats: EngineStats; fatal: ImAttrsError | undefined; interrupted: boolean; reasons: ReadonlyMap<string, number> }> {
   const { deps } = rt;
   const op = job.operation;
   deps.preferSmallHeap?.();
@@ -223,7 +261,7 @@ async function drive<I, R>(
   });
   deps.signals.on('SIGINT', onSignal);
   deps.signals.on('SIGTERM', onSignal);
-  const reasons = new Map<string, number>();
+  const report = hooks.failures;
   let spinner: Spinner | undefined;
   const out = deps.io.stdout as NodeJS.WritableStream & { writableNeedDrain?: boolean };
   try {
@@ -249,28 +287,40 @@ async function drive<I, R>(
         spinner = await startSpinner(rt, job.verb, job.total, live);
       },
       onRetry: ({ index, attempt, reason, delayMs }) => rt.verbose(`batch ${index + 1}: ${reason}; retry ${attempt}/${settings.retries} in ${delayMs} ms`),
-      onBatch: async (report: BatchReport<I, R>) => {
-        await job.onResults?.(report.results);
-        if (report.failures.length > 0) {
+      onBatch: async (batch: BatchReport<I, R>) => {
+        await job.onResults?.(batch.results);
+        if (batch.failures.length > 0) {
+          // Failures are gathered into the bounded block printed at the end (and --failures);
+          // --verbose shows each batch's as it happens.
           const byReason = new Map<string, I[]>();
-          for (const f of report.failures) {
+          for (const f of batch.failures) {
             const list = byReason.get(f.reason) ?? [];
             list.push(f.item);
             byReason.set(f.reason, list);
           }
           for (const [reason, failed] of byReason) {
-            reasons.set(reason, (reasons.get(reason) ?? 0) + failed.length);
-            spinner?.clear();
-            rt.stderr(`${rt.chalk.red('failed:')} ${plural(failed.length, 'account')} (${reason}): ${failed.map(op.accountOf).join(' ')}`);
+            if (rt.options.verbose) spinner?.clear();
+            rt.verbose(`batch ${batch.index + 1}: failed: ${plural(failed.length, 'account')} (${reason}): ${failed.map((i) => listedId(op.accountOf(i))).join(' ')}`);
             await hooks.save?.(failed);
           }
+          // The per-account code travels on the operation's ItemFailure when the API gave one.
+          await report.failed(batch.failures.map((f) => ({ account: op.accountOf(f.item), reason: f.reason, code: (f as { code?: number }).code })));
         }
-        rt.verbose(`batch ${report.index + 1}: ${report.results.length} ok, ${report.failures.length} failed, ${report.attempts} attempt(s)`);
+        rt.verbose(`batch ${batch.index + 1}: ${batch.results.length} ok, ${batch.failures.length} failed, ${batch.attempts} attempt(s)`);
         if (out.writableNeedDrain) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
       },
-      onUndone: hooks.save,
+      // Read on after a stop only for a file that keeps what was not sent (--save-failed, --failures).
+      onUndone:
+        hooks.save || hooks.failures.file
+          ? async (items) => {
+              await hooks.save?.(items);
+              await report.unsent(items.map(op.accountOf));
+            }
+          : undefined,
     });
-    return { ...outcome, reasons };
+    spinner?.stop();
+    printFailures(rt, report);
+    return { ...outcome, reasons: report.reasons };
   } finally {
     idle?.stop();
     spinner?.stop();
@@ -392,6 +442,7 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
     await sink.write(`${accounts.join('\n')}\n`);
   };
   const save = (items: I[]): Promise<void> => saveAccounts(items.map(op.accountOf));
+  const failures = await openFailures(rt, settings);
   const stop = new StopSwitch();
   // A write error on stdout stops the run like a fatal error: nothing more is sent, and the
   // rest of the input is saved with the accounts that were not printed.
@@ -408,22 +459,28 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
         await job.before(output.stream);
       } catch (error) {
         // Nothing was sent: every account is not done.
-        if (sink) await drainToSave(rt, job.items, save);
+        if (sink || failures.file) {
+          await drainToSave(rt, job.items, async (items) => {
+            await save(items);
+            await failures.unsent(items.map(op.accountOf));
+          });
+        }
         throw error;
       }
     }
-    const { stats: s, fatal, interrupted, reasons } = await drive(
+    const { stats: s, fatal, interrupted } = await drive(
       rt,
       settings,
       {
         ...job,
         onResults: (results) => output.printing(results.map(accountOfResult), () => job.onResults?.(results)),
       },
-      { save: sink ? save : undefined, stop },
+      { save: sink ? save : undefined, stop, failures },
     );
     finish();
     const unprinted = await output.settle();
     await saveAccounts(unprinted);
+    await failures.unsent(unprinted, NOT_PRINTED);
     const seconds = Math.max(0.001, (Date.now() - s.startedAt) / 1000);
     const parts = [`${plural(s.itemsDone, 'account')} returned`];
     if (s.itemsFailed) parts.push(`${s.itemsFailed.toLocaleString('en-US')} failed`);
@@ -433,6 +490,7 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
     // A write error (a full disk) is an error here, never "wrote N accounts".
     await sink?.commit();
     if (sink && saved) rt.info(`wrote ${plural(saved, 'account')} to ${settings.saveFailed}; re-run with --file ${settings.saveFailed}`);
+    await commitFailures(rt, failures, job.verb);
     if (fatal) throw fatal;
     const outputError = output.error;
     if (outputError) {
@@ -451,7 +509,7 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
       });
     }
     if (s.itemsFailed) {
-      const why = [...reasons].map(([reason, n]) => `${n.toLocaleString('en-US')} × ${reason}`).join('; ');
+      const why = failures.why();
       // Nothing came back at all: that is not a partial result but a failed run (exit 1).
       if (s.itemsDone === 0) throw new ApiError(`all ${plural(s.itemsFailed, 'account')} failed (${why})`, { hint });
       throw new PartialFailureError(`${plural(s.itemsFailed, 'account')} failed (${why}); the others were printed`, s.itemsFailed, { hint });
@@ -462,6 +520,7 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
     await output.settle();
     // Already committed unless the run failed early; then say so if the accounts could not be saved.
     await sink?.commit().catch((error: Error) => rt.stderr(`im-attrs: ${error.message}`));
+    await failures.commit().catch((error: Error) => rt.stderr(`im-attrs: ${error.message}`));
   }
 }
 
@@ -510,6 +569,7 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
   }
 
   const saveFile = settings.saveFailed ? await openSaveFailed(rt, settings) : undefined;
+  const failures = await openFailures(rt, settings);
   // Items handed to the engine and not yet confirmed, by identity (an account split into parts by a
   // per-item cap is several items), each with whether it went out in a request: at the end, the
   // attempted ones failed and the others were never sent. Confirmed items leave, so memory stays
@@ -551,6 +611,7 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
             if (state) state.attempted = true;
           }
         },
+        failures,
       },
     );
     stats = outcome.stats;
@@ -563,7 +624,7 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
       });
     }
     if (s.itemsFailed) {
-      const why = [...outcome.reasons].map(([reason, n]) => `${n.toLocaleString('en-US')} × ${reason}`).join('; ');
+      const why = failures.why();
       if (s.itemsDone === 0) throw new ApiError(`all ${plural(s.itemsFailed, 'account')} failed (${why})`, { hint });
       throw new PartialFailureError(`${plural(s.itemsFailed, 'account')} failed (${why}); the others were updated`, s.itemsFailed, { hint });
     }
@@ -605,6 +666,12 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
     }
     const written = outstanding.size + earlier.length;
     if (written > 0) rt.info(`wrote ${plural(written, 'record')} to ${settings.saveFailed}; re-run them: ${rerun}`);
+  }
+  try {
+    await commitFailures(rt, failures, verb);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`--failures ${settings.failures} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   if (failure !== undefined) throw rerun ? withRerunHint(failure, rerun) : failure;
   if (bad > 0) throw skippedError(verb, bad, false);

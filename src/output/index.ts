@@ -15,12 +15,14 @@ export type { AttrRecord, OutputFormat, RecordFields, RecordWriter, WriterOption
 export { CsvParser, escapeCsvField, formatCsvLine, parseCsv } from './csv.js';
 export type { CsvParserOptions, CsvRow } from './csv.js';
 export { escapeTsvField, formatTsvLine, parseTsvLine, unescapeTsvField } from './tsv.js';
-export { displayCell, loadTable } from './table.js';
+export { displayCell, displayWidth, formatTable, truncate, FIRST_PAGE } from './table.js';
+export type { TableLayout } from './table.js';
 export { recordJson } from './ndjson.js';
 
 /**
  * A writer for `format`. tsv and csv write their header now, so they need `options.columns`;
- * table buffers until end(); json and ndjson stream and ignore columns.
+ * table buffers its first page (FIRST_PAGE records, or until flush()) to fix its widths, then
+ * streams; json and ndjson stream and ignore columns.
  */
 export function createWriter(format: OutputFormat, options: WriterOptions): RecordWriter {
   switch (format) {

@@ -19,11 +19,14 @@ export interface RecordWriter {
   write(record: AttrRecord): void;
   /**
    * Write the records of one batch, in order: the same bytes as write() for each, in one
-   * out.write() (a write per record cost a tenth of an unpaced run's CPU).
+   * out.write() (a write per record cost a tenth of an unpaced run's CPU). Optional: a writer
+   * without it gets write() per record.
    */
-  writeAll(records: readonly AttrRecord[]): void;
-  /** Finish: close the JSON array, render the table, etc. Idempotent. */
+  writeAll?(records: readonly AttrRecord[]): void;
+  /** Finish: close the JSON array, print the table's last rows, etc. Idempotent. */
   end(): void;
+  /** Called after each batch of records: the table prints its first rows (and fixes its widths) then. */
+  flush?(): void;
 }
 
 export interface WriterOptions {
@@ -49,6 +52,10 @@ export interface WriterOptions {
    * (json/ndjson print `{"To_Account","Tags"}`, as the get-tags endpoints name them).
    */
   fields?: RecordFields | undefined;
+  /** table: the terminal width to fit (cells cut with `…`); undefined: not a terminal, nothing cut. */
+  width?: number | undefined;
+  /** table: never cut a cell (`--wide`). */
+  wide?: boolean | undefined;
 }
 
 /** Which parts of a record a writer prints. */

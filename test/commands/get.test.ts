@@ -70,11 +70,22 @@ describe('im-attrs get', () => {
     assert.equal(result.stderr, `im-attrs: line 150 of ${file} contains a NUL byte; is this a binary file?\nhint: give a text file with one account ID per line\n`);
   });
 
-  it('keeps only the --attrs attributes in every format, warns about names the app lacks, and drops repeats', async () => {
-    const result = await runCli(['get', 'user000003', '-o', 'ndjson', '--attrs', 'level,citty,level'], { env: app.env });
+  it('keeps only the --attrs attributes in every format and drops repeats', async () => {
+    const result = await runCli(['get', 'user000003', '-o', 'ndjson', '--attrs', 'level,city,level'], { env: app.env });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, '{"To_Account":"user000003","Attrs":{"level":"bronze"}}\n');
-    assert.equal(result.stderr, 'warning: --attrs: "citty" is not one of the app\'s attributes (did you mean "city"?); its column stays empty\n');
+    assert.equal(result.stdout, '{"To_Account":"user000003","Attrs":{"level":"bronze","city":"Tokyo"}}\n');
+    assert.equal(result.stderr, '');
+  });
+
+  it('refuses an --attrs name the app lacks, with did-you-mean, as set and remove do (before any im_get_attr)', async () => {
+    const result = await runCli(['get', 'user000003', '-o', 'ndjson', '--attrs', 'level,citty'], { env: app.env });
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, '');
+    assert.equal(
+      result.stderr,
+      'im-attrs: --attrs: "citty" is not one of the app\'s attributes (did you mean "city"?)\nhint: the app\'s attributes are sex, city, level (im-attrs names)\n',
+    );
+    assert.deepEqual(app.emulator.requests.map((r) => r.command), ['im_get_attr_name']);
   });
 
   it('refuses an unreadable --file before any request, printing nothing on stdout', async () => {
@@ -159,15 +170,11 @@ describe('im-attrs get', () => {
         args: [],
         tty: true,
         expected: [
-          '┌────────────┬─────┬───────────┬────────┐',
-          '│ account    │ sex │ city      │ level  │',
-          '├────────────┼─────┼───────────┼────────┤',
-          '│ user000002 │ F   │ Singapore │        │',
-          '├────────────┼─────┼───────────┼────────┤',
-          '│ user000007 │     │           │        │',
-          '├────────────┼─────┼───────────┼────────┤',
-          '│ user000003 │ M   │ Tokyo     │ bronze │',
-          '└────────────┴─────┴───────────┴────────┘',
+          'account     sex  city       level',
+          '──────────  ───  ─────────  ──────',
+          'user000002  F    Singapore',
+          'user000007',
+          'user000003  M    Tokyo      bronze',
           '',
         ].join('\n'),
       },
@@ -283,5 +290,56 @@ describe('im-attrs get', () => {
         assert.match(result.stderr, /usersig=<redacted>|not a valid UserSig|im-attrs:/);
       }
     });
+  });
+});
+
+describe('im-attrs get: the table on a terminal', () => {
+  const TEN = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [String(i), `attribute_${i}`]));
+  const app = useEmulator({ seedUsers: 0, rateLimit: 0, attrNames: TEN });
+
+  it('fits 80 columns with 10 attributes: every line at most 80 characters, one line per row, all 150 rows', async () => {
+    const records = Array.from({ length: 150 }, (_, r) => ({
+      To_Account: `user${String(r).padStart(6, '0')}`,
+      Attrs: Object.fromEntries(Object.values(TEN).map((n, i) => [n, String(i).repeat(50)])),
+    }));
+    const set = await runCli(['set', '--format', 'ndjson'], { env: app.env, stdin: records.map((r) => JSON.stringify(r)).join('\n') + '\n' });
+    assert.equal(set.code, 0, set.stderr);
+    const ids = records.map((r) => r.To_Account);
+    const result = await runCli(['get', ...ids], { env: app.env, stdoutIsTTY: true, columns: 80 });
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.split('\n').slice(0, -1);
+    assert.equal(lines.length, 152);
+    for (const line of lines) assert.ok(line.length <= 80, `${line.length} > 80: ${line}`);
+    assert.equal(lines[2], 'user…  0000…  1111…  2222…  3333…  4444…  55555…  66666…  77777…  88888…  99999…');
+    const wide = await runCli(['get', 'user000000', '--wide'], { env: app.env, stdoutIsTTY: true, columns: 80 });
+    assert.equal(wide.stdout.split('\n')[2], ['user000000', ...Object.values(TEN).map((_, i) => String(i).repeat(50))].join('  '));
+  });
+
+  it('streams: rows are on stdout as batches complete, and Ctrl-C keeps every fetched row (the table is never held back to the end)', async () => {
+    const ids = seededIds(1, 150);
+    const slow = await startTestEmulator({ rateLimit: 0, latencyMs: 100, seedUsers: 150 });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = await runCli(['get', ...ids, '--batch-size', '10', '--concurrency', '1'], {
+        env: emulatorEnv(slow),
+        stdoutIsTTY: true,
+        columns: 80,
+        // Ctrl-C once the third batch has reached the server: two batches fetched, the third in flight.
+        onSignals: (signals) => {
+          timer = setInterval(() => {
+            if (slow.requests.filter((r) => r.command === 'im_get_attr').length >= 3) {
+              clearInterval(timer);
+              signals.emit('SIGINT');
+            }
+          }, 5);
+        },
+      });
+      assert.equal(result.code, 130, result.stderr);
+      const rows = result.stdout.split('\n').slice(2, -1);
+      assert.deepEqual(rows.map((r) => r.split(' ')[0]), ids.slice(0, 30), 'the three batches sent, every row printed, one line each');
+    } finally {
+      clearInterval(timer);
+      await slow.close();
+    }
   });
 });

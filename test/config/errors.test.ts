@@ -224,7 +224,8 @@ const CASES: ErrorCase[] = [
   },
   {
     name: 'a ${VAR} reference to an unset variable names the key, the file and the variable',
-    env: () => ({ IMADMIN_USERSIG: USERSIG }),
+    // No UserSig: the command needs the secret key (with one, the unset reference is no error: issue 14).
+    env: () => ({}),
     file: { content: { secretKey: '${IMADMIN_TEST_UNSET_KEY}' } },
     code: 3,
     stderr: (p) =>

@@ -147,7 +147,7 @@ describe('help topics', () => {
     const { text } = await topic('environment');
     const names = [...Object.values(ENV_VARS), 'IMADMIN_PROFILE', 'IMADMIN_CONFIG', 'XDG_CONFIG_HOME', 'NO_COLOR', 'FORCE_COLOR', 'NODE_EXTRA_CA_CERTS', 'HTTPS_PROXY', 'NO_PROXY'];
     for (const name of names) assert.match(text, new RegExp(`^  ${name} +\\S`, 'm'), `${name} is not listed`);
-    assert.ok(text.split('\n').every((line) => line.length <= 100), 'a line is wider than 100 columns');
+    assert.ok(text.split('\n').every((line) => line.length <= 80), 'a line is wider than 80 columns');
   });
 
   it('exit-codes prints the table of the root help', async () => {

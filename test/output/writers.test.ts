@@ -4,7 +4,10 @@ import { UsageError } from '../../src/errors.js';
 import { createTestIO } from '../../src/io.js';
 import {
   createWriter,
+  displayWidth,
+  FIRST_PAGE,
   OUTPUT_FORMATS,
+  truncate,
   type AttrRecord,
   type OutputFormat,
   type WriterOptions,
@@ -180,66 +183,75 @@ describe('table writer', () => {
   it('uses the attribute names seen, in first-seen order, when no columns are given', () => {
     const records: AttrRecord[] = [{ To_Account: 'bob', Attrs: { city: 'Beijing' } }, alice];
     assert.deepEqual(run('table', records), {
-      out: [
-        '┌─────────┬──────────┬─────┐',
-        '│ account │ city     │ sex │',
-        '├─────────┼──────────┼─────┤',
-        '│ bob     │ Beijing  │     │',
-        '├─────────┼──────────┼─────┤',
-        '│ alice   │ Shenzhen │ f   │',
-        '└─────────┴──────────┴─────┘',
-        '',
-      ].join('\n'),
+      out: ['account  city      sex', '───────  ────────  ───', 'bob      Beijing', 'alice    Shenzhen  f', ''].join('\n'),
       unknown: [],
     });
   });
 
-  it('prints nothing until end(), since column widths need every row', () => {
+  it('holds the first page to fix its widths, prints it on flush(), then streams every row', () => {
     const io = createTestIO();
-    const writer = createWriter('table', { out: io.stdout });
+    const writer = createWriter('table', { out: io.stdout, columns: ['sex', 'city'] });
     writer.write(alice);
     assert.equal(io.out(), '');
+    writer.flush?.();
+    assert.equal(io.out(), ['account  sex  city', '───────  ───  ────────', 'alice    f    Shenzhen', ''].join('\n'));
+    writer.write({ To_Account: 'carol-has-a-long-id', Attrs: { city: 'Ho Chi Minh City' } });
+    assert.equal(io.out().split('\n')[3], 'carol-has-a-long-id       Ho Chi Minh City', 'not a terminal: nothing is cut');
     writer.end();
-    assert.notEqual(io.out(), '');
+  });
+
+  it('prints the first page without flush() once FIRST_PAGE records came', () => {
+    const io = createTestIO();
+    const writer = createWriter('table', { out: io.stdout, columns: [] });
+    for (let i = 0; i < FIRST_PAGE; i++) writer.write({ To_Account: `u${i}`, Attrs: {} });
+    assert.equal(io.out().split('\n').length, FIRST_PAGE + 3);
   });
 
   it('uses explicit columns and reports the others once', () => {
     const records: AttrRecord[] = [alice, { To_Account: 'b', Attrs: { sex: 'm', vip: '1' } }];
     assert.deepEqual(run('table', records, { columns: ['sex'] }), {
-      out: [
-        '┌─────────┬─────┐',
-        '│ account │ sex │',
-        '├─────────┼─────┤',
-        '│ alice   │ f   │',
-        '├─────────┼─────┤',
-        '│ b       │ m   │',
-        '└─────────┴─────┘',
-        '',
-      ].join('\n'),
+      out: ['account  sex', '───────  ───', 'alice    f', 'b        m', ''].join('\n'),
       unknown: ['city', 'vip'],
     });
   });
 
   it('prints the header alone for zero records', () => {
-    assert.equal(
-      run('table', [], { columns: ['sex'] }).out,
-      ['┌─────────┬─────┐', '│ account │ sex │', '└─────────┴─────┘', ''].join('\n'),
-    );
-    assert.equal(run('table', []).out, ['┌─────────┐', '│ account │', '└─────────┘', ''].join('\n'));
+    assert.equal(run('table', [], { columns: ['sex'] }).out, ['account  sex', '───────  ───', ''].join('\n'));
+    assert.equal(run('table', []).out, ['account', '───────', ''].join('\n'));
   });
 
-  it('shows control characters as escapes, never raw', () => {
-    const records: AttrRecord[] = [{ To_Account: 'a', Attrs: { v: '\u001b[31mred\tx\r' } }];
-    assert.equal(
-      run('table', records).out,
-      [
-        '┌─────────┬──────────────────┐',
-        '│ account │ v                │',
-        '├─────────┼──────────────────┤',
-        '│ a       │ \\x1b[31mred\\tx\\r │',
-        '└─────────┴──────────────────┘',
-        '',
-      ].join('\n'),
-    );
+  it('shows control characters (a newline too) as escapes, never raw', () => {
+    const records: AttrRecord[] = [{ To_Account: 'a', Attrs: { v: '\u001b[31mred\tx\r\ny' } }];
+    assert.equal(run('table', records).out, ['account  v', '───────  ───────────────────', 'a        \\x1b[31mred\\tx\\r\\ny', ''].join('\n'));
+  });
+
+  it('fits 80 columns with 10 attributes of 50 bytes: every line at most 80 characters, cut cells end in …', () => {
+    const names = Array.from({ length: 10 }, (_, i) => `attribute_${i}`);
+    const records: AttrRecord[] = Array.from({ length: 250 }, (_, r) => ({
+      To_Account: `user${String(r).padStart(6, '0')}`,
+      Attrs: Object.fromEntries(names.map((n, i) => [n, `${i}`.repeat(50)])),
+    }));
+    const { out } = run('table', records, { columns: names, width: 80 });
+    const lines = out.split('\n').slice(0, -1);
+    assert.equal(lines.length, 252, 'a header, a rule and one line per row');
+    for (const line of lines) assert.ok(line.length <= 80, `${line.length} > 80: ${line}`);
+    // 60 columns left after the gaps: five each, the remainder to the last columns.
+    assert.equal(lines[2], 'user…  0000…  1111…  2222…  3333…  4444…  55555…  66666…  77777…  88888…  99999…');
+    assert.equal(lines[0], 'acco…  attr…  attr…  attr…  attr…  attr…  attri…  attri…  attri…  attri…  attri…');
+  });
+
+  it('gives narrow columns their full width and shares the rest; --wide cuts nothing', () => {
+    const records: AttrRecord[] = [{ To_Account: 'alice', Attrs: { sex: 'f', bio: 'x'.repeat(50), note: 'y'.repeat(40) } }];
+    const fitted = run('table', records, { columns: ['sex', 'bio', 'note'], width: 40 }).out.split('\n');
+    assert.deepEqual(fitted, ['account  sex  bio           note', '───────  ───  ────────────  ────────────', `alice    f    ${'x'.repeat(11)}…  ${'y'.repeat(11)}…`, '']);
+    const wide = run('table', records, { columns: ['sex', 'bio', 'note'], width: 40, wide: true }).out.split('\n');
+    assert.equal(wide[2], `alice    f    ${'x'.repeat(50)}  ${'y'.repeat(40)}`);
+  });
+
+  it('counts East Asian wide characters as two columns', () => {
+    const records: AttrRecord[] = [{ To_Account: 'a', Attrs: { city: '深圳市南山区' } }];
+    assert.deepEqual(run('table', records, { columns: ['city'], width: 12 }).out.split('\n'), ['acco…  city', '─────  ─────', 'a      深圳…', '']);
+    assert.equal(displayWidth('深圳'), 4);
+    assert.equal(truncate('深圳市', 5), '深圳…');
   });
 });

@@ -10,8 +10,7 @@
  * fetched is a failure (stderr, --save-failed, exit 5), never "not matched".
  */
 import path from 'node:path';
-import { Command, Option } from 'commander';
-import { readAccounts } from '../accounts.js';
+import { Command } from 'commander';
 import { namesInSlotOrder } from '../api/attrs.js';
 import { Pacer } from '../api/pacer.js';
 import { targetingOperation, type AccountStatus } from '../api/push.js';
@@ -27,19 +26,17 @@ import {
   showCondition,
   type ConditionFlags,
 } from '../jobs/condition-input.js';
-import { accountSources } from '../jobs/inputs.js';
+import { accountIds, accountSources } from '../jobs/inputs.js';
 import { addEngineOptions, callSingle, engineSettings, runJob, type EngineFlags } from '../jobs/runner.js';
 import type { AttrRecord } from '../model.js';
-import { createWriter, formatCsvLine, formatTsvLine, OUTPUT_FORMATS, type OutputFormat, type RecordWriter } from '../output/index.js';
+import { createWriter, formatCsvLine, formatTsvLine, type OutputFormat, type RecordWriter } from '../output/index.js';
 import { matches, type Condition } from '../push/condition.js';
 import type { Runtime } from '../runtime.js';
-import { collect, plural } from '../util/text.js';
-import { resolveOutputFormat } from './get.js';
+import { plural } from '../util/text.js';
+import { addAccountFileOptions, addOutputOptions, resolveOutputFormat, tableLayout, type ReadOptions } from '../jobs/read-options.js';
 
-export interface AudienceOptions extends EngineFlags, ConditionFlags {
+export interface AudienceOptions extends EngineFlags, ConditionFlags, ReadOptions {
   file?: string[];
-  output?: string;
-  json?: boolean;
   count?: boolean;
   by?: string;
   checkImported?: boolean;
@@ -67,12 +64,11 @@ export function newAudienceCommand(rt: Runtime): Command {
         '(exit 5, --save-failed), never "not matched".',
     )
     .argument('[accounts...]', 'account IDs; "-" reads stdin')
-    .option('-f, --file <path>', 'read account IDs from a file, one per line (repeatable)', collect)
-    .addOption(new Option('-o, --output <format>', 'table, tsv, csv, json or ndjson (default: table on a terminal, tsv otherwise)').choices(OUTPUT_FORMATS))
-    .option('--json', 'short for --output json')
     .option('--count', 'print only the number of matched accounts')
     .option('--by <name>', 'print the number of matched accounts per value of this attribute instead of the accounts')
     .option('--check-imported', 'also check the matched accounts with account_check and list those not imported (a push does not reach them)');
+  addAccountFileOptions(command);
+  addOutputOptions(command);
   addConditionOptions(command);
   addEngineOptions(command);
   command.addHelpText('after', `${CONDITION_HELP}\n${EXAMPLES}`);
@@ -139,10 +135,10 @@ export async function audienceRun(rt: Runtime, args: string[], options: Audience
         client,
         pacer,
         verb: 'audience',
-        items: readAccounts(sources, { onWarning: (m) => rt.warn(m) }),
+        items: await accountIds(rt, sources, options.idColumn),
         before: async (out) => {
           if (!listing) return;
-          writer = createWriter(format, { out, columns: needs.attrs ? appNames : undefined, fields: needs });
+          writer = createWriter(format, { out, columns: needs.attrs ? appNames : undefined, fields: needs, ...tableLayout(rt, options) });
         },
         onResults: (records) => {
           for (const record of records) {

@@ -2,29 +2,24 @@
  * `im-attrs get`: account IDs in, push attributes out, in input order.
  * accounts (args, --file, stdin) → batches of ≤ 100 → im_get_attr → writer → stdout.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { Pacer } from '../api/pacer.js';
 import { namesInSlotOrder } from '../api/attrs.js';
 import { targetingOperation } from '../api/composite.js';
 import { accountIds, accountSources } from '../jobs/inputs.js';
-import { addIdColumnOption, countAccounts } from '../jobs/id-files.js';
+import { countAccounts } from '../jobs/id-files.js';
+import { addAccountFileOptions, addOutputOptions, resolveOutputFormat, tableLayout, type ReadOptions } from '../jobs/read-options.js';
 import { UsageError } from '../errors.js';
 import type { AttrRecord } from '../model.js';
-import { createWriter, OUTPUT_FORMATS, type OutputFormat, type RecordWriter } from '../output/index.js';
+import { createWriter, type RecordWriter } from '../output/index.js';
 import type { Runtime } from '../runtime.js';
 import { addEngineOptions, callSingle, engineSettings, runJob, type EngineFlags } from '../jobs/runner.js';
-import { describeSource } from '../config/resolve.js';
-import { collect } from '../util/text.js';
 import { didYouMean } from '../util/suggest.js';
 
-export interface GetOptions extends EngineFlags {
+export interface GetOptions extends EngineFlags, ReadOptions {
   file?: string[];
-  output?: string;
-  json?: boolean;
   attrs?: string;
   tags?: boolean;
-  wide?: boolean;
-  idColumn?: string;
 }
 
 const EXAMPLES = `
@@ -46,44 +41,19 @@ export function newGetCommand(rt: Runtime): Command {
         'a CSV/TSV file with a header, ndjson or json (get\'s own output, a --failures report, a CRM export) gives ' +
         'its To_Account or account column, or the one --id-column names. ' +
         'They are sent in batches of at most 100, paced under the API limit of 100 calls/s, retried on ' +
-        'transient errors. Results stream as batches complete (tsv, csv, json, ndjson); table waits for the end.',
+        'transient errors. Results stream as batches complete, in every format (the table sizes its columns from the first batch).',
     )
-    .argument('[accounts...]', 'account IDs; "-" reads stdin')
-    .option('-f, --file <path>', 'read account IDs from a file: one per line, or records (see above); "-" is stdin (repeatable)', collect)
-    .addOption(new Option('-o, --output <format>', 'table, tsv, csv, json or ndjson (default: table on a terminal, tsv otherwise)').choices(OUTPUT_FORMATS))
-    .option('--json', 'short for --output json')
-    .option('--wide', 'table: do not cut cells to fit the terminal')
+    .argument('[accounts...]', 'account IDs; "-" reads stdin');
+  addAccountFileOptions(command);
+  addOutputOptions(command)
     .option('--attrs <names>', 'only these attributes, comma-separated; table/tsv/csv columns in this order (default: all, columns in the app\'s slot order)')
     .option('--tags', 'also the tags of each account, in the same record ("Tags" in json/ndjson, a last "tags" column): two calls per batch (get_attr and get_tag)');
-  addIdColumnOption(command);
   addEngineOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (accounts: string[], options: GetOptions) => {
     await getRun(rt, accounts, options);
   });
   return command;
-}
-
-/** Which output format wins: --json/--output, then the config's `output`, then TTY detection. */
-export async function resolveOutputFormat(rt: Runtime, options: { output?: string; json?: boolean }): Promise<OutputFormat> {
-  if (options.json && options.output && options.output !== 'json') {
-    throw new UsageError(`--json and --output ${options.output} contradict each other`, { hint: 'give one of them' });
-  }
-  if (options.json) return 'json';
-  if (options.output) return options.output as OutputFormat;
-  const settings = await rt.settings();
-  const configured = settings.values.output;
-  if (configured) {
-    const overridden = settings.overrides.get('output');
-    if (overridden) rt.warn(overridden);
-    if (!(OUTPUT_FORMATS as readonly string[]).includes(configured.value)) {
-      throw new UsageError(`output "${configured.value}" (from ${describeSource(configured.source)}) is not a format`, {
-        hint: `use one of ${OUTPUT_FORMATS.join(', ')}`,
-      });
-    }
-    return configured.value as OutputFormat;
-  }
-  return rt.deps.io.stdoutIsTTY ? 'table' : 'tsv';
 }
 
 export async function getRun(rt: Runtime, args: string[], options: GetOptions): Promise<void> {
@@ -131,8 +101,7 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
           out,
           columns,
           fields,
-          width: rt.deps.io.stdoutIsTTY ? rt.deps.io.columns : undefined,
-          wide: options.wide,
+          ...tableLayout(rt, options),
           onUnknownColumn: (name) => {
             if (unknown.has(name)) return;
             unknown.add(name);

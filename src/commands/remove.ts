@@ -15,7 +15,7 @@ import type { Runtime } from '../runtime.js';
 import { engineSettings, type EngineFlags } from '../jobs/runner.js';
 import { accountIds, accountSources } from '../jobs/inputs.js';
 import { addIdColumnOption, countAccounts } from '../jobs/id-files.js';
-import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, recordInputSpecs } from '../jobs/attr-writes.js';
+import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, NO_RECORDS, recordInputSpecs } from '../jobs/attr-writes.js';
 import { collect } from '../util/text.js';
 
 export interface RemoveOptions extends EngineFlags {
@@ -79,7 +79,7 @@ export async function removeRun(rt: Runtime, args: string[], options: RemoveOpti
       throw new UsageError('which attributes? name them with --attrs', { hint: `im-attrs remove ${ids.join(' ')} --attrs sex,city` });
     }
     if (options.idColumn) throw new UsageError('--id-column is for account lists, with --attrs: im-attrs remove --file users.csv --id-column user_id --attrs level');
-    await applyRecordFiles(rt, settings, 'remove', recordInputSpecs(rt, args.includes('-'), options.file, 'remove'), options);
+    await applyRecordFiles(rt, settings, 'remove', recordInputSpecs(rt, args.includes('-'), options.file, NO_RECORDS.remove), options);
     return;
   }
   if (options.format) throw new UsageError('--format is for records; with --attrs, --file and stdin hold account IDs, one per line');

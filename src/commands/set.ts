@@ -9,7 +9,7 @@ import { Pacer } from '../api/pacer.js';
 import { UsageError } from '../errors.js';
 import type { RecordFormat } from '../records.js';
 import type { Runtime } from '../runtime.js';
-import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, recordInputSpecs, toAsync } from '../jobs/attr-writes.js';
+import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, NO_RECORDS, recordInputSpecs, toAsync } from '../jobs/attr-writes.js';
 import { engineSettings, type EngineFlags } from '../jobs/runner.js';
 import { accountIds, accountSources } from '../jobs/inputs.js';
 import { addIdColumnOption, countAccounts } from '../jobs/id-files.js';
@@ -118,7 +118,7 @@ export async function setRun(rt: Runtime, account: string | undefined, assignmen
       hint: 'records name their account in To_Account (or the csv/tsv "account" column)',
     });
   }
-  await applyRecordFiles(rt, settings, 'set', recordInputSpecs(rt, account === '-', options.file, 'set'), options);
+  await applyRecordFiles(rt, settings, 'set', recordInputSpecs(rt, account === '-', options.file, NO_RECORDS.set), options);
 }
 
 

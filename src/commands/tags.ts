@@ -5,26 +5,24 @@
  * Every subcommand goes through the family's operation (`--api`) and the one job runner.
  */
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { Pacer } from '../api/pacer.js';
 import { MAX_APP_TAGS, MAX_TAG_BYTES, MAX_TAGS_PER_ADD_CALL, MAX_TAGS_PER_USER, type TagEntry } from '../api/tags.js';
 import { readAccounts } from '../accounts.js';
 import { UsageError } from '../errors.js';
-import { accountSources } from '../jobs/inputs.js';
+import { accountIds, accountSources } from '../jobs/inputs.js';
 import { addEngineOptions, engineSettings, runJob, type EngineFlags } from '../jobs/runner.js';
 import { addTagWriteOptions, applyTagEntries, applyTagRecordFiles, checkArgumentTags, tagRecordSpecs } from '../jobs/tag-writes.js';
 import { splitTagsCell } from '../model.js';
-import { createWriter, OUTPUT_FORMATS, type RecordWriter } from '../output/index.js';
+import { createWriter, type RecordWriter } from '../output/index.js';
 import type { RecordFormat } from '../records.js';
 import type { Runtime } from '../runtime.js';
 import type { TagMode } from '../tag-records.js';
 import { collect } from '../util/text.js';
-import { resolveOutputFormat } from './get.js';
+import { addAccountFileOptions, addOutputOptions, resolveOutputFormat, tableLayout, type ReadOptions } from '../jobs/read-options.js';
 
-export interface TagsGetOptions extends EngineFlags {
+export interface TagsGetOptions extends EngineFlags, ReadOptions {
   file?: string[];
-  output?: string;
-  json?: boolean;
 }
 
 export interface TagsWriteOptions extends EngineFlags {
@@ -72,10 +70,9 @@ function newTagsGetCommand(rt: Runtime): Command {
         '{"To_Account":"u1","Tags":["vip"]} (as the API names them), tsv and csv the columns account,tags with the ' +
         'tags comma-separated ("\\," and "\\\\" inside a tag); `tags set --file` reads every one of them back.',
     )
-    .argument('[accounts...]', 'account IDs; "-" reads stdin')
-    .option('-f, --file <path>', 'read account IDs from a file, one per line (repeatable)', collect)
-    .addOption(new Option('-o, --output <format>', 'table, tsv, csv, json or ndjson (default: table on a terminal, tsv otherwise)').choices(OUTPUT_FORMATS))
-    .option('--json', 'short for --output json');
+    .argument('[accounts...]', 'account IDs; "-" reads stdin');
+  addAccountFileOptions(command);
+  addOutputOptions(command);
   addEngineOptions(command);
   command.addHelpText(
     'after',
@@ -105,10 +102,10 @@ export async function tagsGetRun(rt: Runtime, args: string[], options: TagsGetOp
       client,
       pacer,
       verb: 'tags get',
-      items: readAccounts(sources, { onWarning: (m) => rt.warn(m) }),
+      items: await accountIds(rt, sources, options.idColumn),
       total: sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined,
       before: async (out) => {
-        writer = createWriter(format, { out, fields: { attrs: false, tags: true } });
+        writer = createWriter(format, { out, fields: { attrs: false, tags: true }, ...tableLayout(rt, options) });
       },
       onResults: (records) => {
         for (const record of records) writer!.write({ To_Account: record.To_Account, Attrs: {}, Tags: record.Tags });

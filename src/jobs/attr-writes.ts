@@ -75,8 +75,11 @@ export function checkArgumentAttrs(attrs: ReadonlyMap<string, string>, names: Ap
   }
 }
 
-/** Where records come from: `-`/`--file -` is stdin, as is a piped stdin when nothing else is named. */
-export function recordInputSpecs(rt: Runtime, stdinArg: boolean, files: readonly string[] = [], verb: RecordMode): RecordInputSpec[] {
+/**
+ * Where records come from (set, remove, tags): `-`/`--file -` is stdin, as is a piped stdin when
+ * nothing else is named; `none` is the error when nothing is.
+ */
+export function recordInputSpecs(rt: Runtime, stdinArg: boolean, files: readonly string[] = [], none: { message: string; hint: string }): RecordInputSpec[] {
   const specs: RecordInputSpec[] = [];
   const stdin: RecordInputSpec = { kind: 'stdin', stream: rt.deps.io.stdin };
   // Inputs are read in the order given; stdin once, where it is first named.
@@ -87,16 +90,21 @@ export function recordInputSpecs(rt: Runtime, stdinArg: boolean, files: readonly
   }
   // A piped stdin is read when nothing else is named (never a terminal: it would wait for typing).
   if (specs.length === 0 && !rt.deps.io.stdinIsTTY) specs.push(stdin);
-  if (specs.length === 0) {
-    throw new UsageError('no records given', {
-      hint:
-        verb === 'set'
-          ? 'name an account (im-attrs set alice city=Paris), use --file attrs.csv, or pipe records: im-attrs get --output ndjson … | im-attrs set'
-          : 'name accounts and --attrs (im-attrs remove alice --attrs city), use --file records.ndjson, or pipe records',
-    });
-  }
+  if (specs.length === 0) throw new UsageError(none.message, { hint: none.hint });
   return specs;
 }
+
+/** What set and remove say when they are given no records. */
+export const NO_RECORDS: Readonly<Record<RecordMode, { message: string; hint: string }>> = {
+  set: {
+    message: 'no records given',
+    hint: 'name an account (im-attrs set alice city=Paris), use --file attrs.csv, or pipe records: im-attrs get --output ndjson … | im-attrs set',
+  },
+  remove: {
+    message: 'no records given',
+    hint: 'name accounts and --attrs (im-attrs remove alice --attrs city), use --file records.ndjson, or pipe records',
+  },
+};
 
 /** The app's attribute names (one call, paced and retried); refuses an app that has none. */
 export async function fetchAppNames(rt: Runtime, settings: EngineSettings, client: ImClient, pacer: Pacer): Promise<AppNames> {

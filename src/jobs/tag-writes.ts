@@ -8,7 +8,6 @@
  * (im_remove_all_tags), then add the list to the accounts whose clear succeeded. Not atomic there:
  * between the passes (or when the add fails) an account has no tags; the help and the output say so.
  */
-import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ImClient } from '../api/client.js';
 import { batchOperation, type BatchOperation } from '../api/operation.js';
@@ -19,7 +18,7 @@ import { RECORD_FORMATS, openRecordInputs, type RecordFormat, type RecordInputSp
 import type { Runtime } from '../runtime.js';
 import { checkTags, TagRecordReader, type TagMode } from '../tag-records.js';
 import { plural } from '../util/text.js';
-import { scanRecords } from './attr-writes.js';
+import { recordInputSpecs, scanRecords } from './attr-writes.js';
 import { addEngineOptions, runJob, type EngineSettings } from './runner.js';
 
 /** --format, --strict, --dry-run, then the engine's flags with --save-failed writing tag records. */
@@ -40,20 +39,10 @@ export function checkArgumentTags(tags: readonly string[], account?: string): st
 
 /** Where tag records come from: as for `set` (`-`/`--file -` is stdin, a piped stdin when nothing is named). */
 export function tagRecordSpecs(rt: Runtime, stdinArg: boolean, files: readonly string[] = [], mode: TagMode): RecordInputSpec[] {
-  const specs: RecordInputSpec[] = [];
-  const stdin: RecordInputSpec = { kind: 'stdin', stream: rt.deps.io.stdin };
-  if (stdinArg) specs.push(stdin);
-  for (const file of files) {
-    if (file !== '-') specs.push({ kind: 'file', path: path.resolve(rt.deps.cwd, file), label: file });
-    else if (!specs.includes(stdin)) specs.push(stdin);
-  }
-  if (specs.length === 0 && !rt.deps.io.stdinIsTTY) specs.push(stdin);
-  if (specs.length === 0) {
-    throw new UsageError('no accounts or tag records given', {
-      hint: `name an account and its tags (im-attrs tags ${mode} alice vip gold), accounts with --tags (im-attrs tags ${mode} --file ids.txt --tags vip), or records: im-attrs tags get --output ndjson … | im-attrs tags ${mode}`,
-    });
-  }
-  return specs;
+  return recordInputSpecs(rt, stdinArg, files, {
+    message: 'no accounts or tag records given',
+    hint: `name an account and its tags (im-attrs tags ${mode} alice vip gold), accounts with --tags (im-attrs tags ${mode} --file ids.txt --tags vip), or records: im-attrs tags get --output ndjson … | im-attrs tags ${mode}`,
+  });
 }
 
 /** What a tag write is given once its input is read. */

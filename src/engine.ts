@@ -383,7 +383,9 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         }
         const reason = attempt > 1 ? `${verdict.reason} (after ${attempt} attempts)` : verdict.reason;
         const failures = items.map((item) => ({ item, reason }));
-        failedInARow++;
+        // Only transient failures that outlived their retries say the endpoint is down; a request
+        // the server refused for its content (90033, 90034) got an answer.
+        failedInARow = verdict.action === 'retry' || verdict.action === 'throttle' ? failedInARow + 1 : 0;
         if (failedInARow >= MAX_FAILED_BATCHES_IN_A_ROW && !fatal) {
           // A dead endpoint would otherwise be retried batch after batch for the whole input.
           fatal = new ApiError(`stopped after ${failedInARow} batches in a row failed (last: ${reason})`, {

@@ -87,6 +87,7 @@ export class Pacer {
   private queue: Promise<void> = Promise.resolve();
   private lastThrottle = -Infinity;
   private nextStartAt = -Infinity;
+  private sendLag = 0;
   private readonly rtts: number[] = [];
   private rttNext = 0;
   /** The guard in force now, in milliseconds. */
@@ -124,7 +125,9 @@ export class Pacer {
       if (signal?.aborted) return NOOP;
       const now = this.now();
       const limit = Math.max(1, Math.floor(this.rate));
-      const span = WINDOW_MS + this.guardMs;
+      // A start waits for the window minus the usual delay between being let go and leaving,
+      // so that the real sends, which the server counts, are a window plus the guard apart.
+      const span = WINDOW_MS + this.guardMs - Math.min(this.sendLag, this.guardMs / 2);
       // Forget starts that left the window.
       while (this.starts.length > 0 && now - this.starts[0]! >= span) this.starts.shift();
       // Starts spaced by at least SPACING of 1/rate: a burst that leaves at once arrives at once,
@@ -147,6 +150,8 @@ export class Pacer {
     const at = this.starts.lastIndexOf(recorded);
     if (at < 0) return;
     const now = Math.max(recorded, this.now());
+    // The lag the window may anticipate: the smallest of the recent ones, slowly forgotten.
+    this.sendLag = Math.min(now - recorded, this.sendLag + 0.05 * (now - recorded - this.sendLag + 1));
     if (now === recorded) return;
     this.starts.splice(at, 1);
     let i = this.starts.length;

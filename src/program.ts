@@ -28,6 +28,26 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: (rt: Runtime) => Pro
   ['emulator', async (rt) => (await import('./commands/emulator.js')).newEmulatorCommand(rt)],
 ];
 
+/**
+ * What the root help lists for each command: its help term and summary, so that `im-attrs
+ * --help` loads no command module (every one of them would, and `--help` would take three times
+ * bare node's start-up). test/help.test.ts checks this table against the real commands.
+ */
+export const COMMAND_SUMMARIES: ReadonlyArray<readonly [name: string, term: string, summary: string]> = [
+  ['get', 'get [options] [accounts...]', 'print the push attributes of accounts, in input order'],
+  ['set', 'set [options] [account] [name=value...]', 'set push attributes of one account, or of many from records'],
+  ['remove', 'remove [options] [accounts...]', 'remove push attributes of accounts, by name'],
+  ['audience', 'audience [options] [accounts...]', 'preview who a push with this condition reaches: matched accounts and counts'],
+  ['push', 'push', 'send a push to every account matching a condition; recall it and read its statistics (TIMPush)'],
+  ['tags', 'tags', 'print, add, remove, replace or clear the push tags of accounts'],
+  ['names', 'names [options]', "list the app's attribute names; `names set` defines them"],
+  ['usersig', 'usersig', 'sign, inspect and verify UserSigs offline'],
+  ['config', 'config', 'create a config file, show the resolved settings and where they come from'],
+  ['doctor', 'doctor [options]', 'check the config, credentials, network and API access, with a fix for each problem'],
+  ['completion', 'completion <shell>', 'print a shell completion script (bash, zsh or fish)'],
+  ['emulator', 'emulator [options]', 'run a local emulator of the REST API, for demos, scripts and tests'],
+];
+
 export { EXIT_CODES_HELP } from './errors.js';
 
 /** Help width when the stream is not a terminal (docs, pipes, tests), as gh wraps piped help. */
@@ -38,7 +58,7 @@ export const HELP_WIDTH = 80;
  * `--version`, and all of them for the root help, an unknown command (for "did you mean"), help
  * topics and `completion` (which walks the whole tree).
  */
-export function commandsFor(argv: readonly string[], valueOptions: ReadonlySet<string>): readonly string[] | 'all' {
+export function commandsFor(argv: readonly string[], valueOptions: ReadonlySet<string>): readonly string[] | 'all' | 'summaries' {
   const words: string[] = [];
   const args = argv.slice(2);
   for (let i = 0; i < args.length; i++) {
@@ -53,8 +73,13 @@ export function commandsFor(argv: readonly string[], valueOptions: ReadonlySet<s
   }
   const names = COMMANDS.map(([name]) => name);
   const [first, second] = words;
-  if (first === undefined) return args.includes('-V') || args.includes('--version') ? [] : 'all';
+  if (first === undefined) {
+    if (args.includes('-V') || args.includes('--version')) return [];
+    // The root help (`im-attrs`, `im-attrs --help`): summaries only, no command module.
+    return args.every((a) => a === '-h' || a === '--help') ? 'summaries' : 'all';
+  }
   const target = first === 'help' ? second : first;
+  if (first === 'help' && second === undefined) return 'summaries';
   if (target === undefined || target === 'completion' || !names.includes(target)) return 'all';
   return [target];
 }
@@ -104,10 +129,17 @@ export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promi
 
   const valueOptions = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((f): f is string => Boolean(f))));
   const wanted = argv === undefined ? 'all' : commandsFor(argv, valueOptions);
-  for (const [name, load] of COMMANDS) {
-    if (wanted === 'all' || wanted.includes(name)) program.addCommand(await load(rt));
+  if (wanted === 'summaries') {
+    // The root help: each command as a stub with its term and summary (COMMAND_SUMMARIES).
+    const terms = new Map(COMMAND_SUMMARIES.map(([name, term]) => [name, term]));
+    for (const [name, , summary] of COMMAND_SUMMARIES) program.addCommand(new Command(name).summary(summary));
+    const base = program.createHelp();
+    program.configureHelp({ subcommandTerm: (command) => terms.get(command.name()) ?? base.subcommandTerm(command) });
   }
-  if (wanted === 'all') (await import('./commands/help-topics.js')).addHelpTopics(program);
+  for (const [name, load] of COMMANDS) {
+    if (wanted === 'all' || (wanted !== 'summaries' && wanted.includes(name))) program.addCommand(await load(rt));
+  }
+  if (wanted === 'all' || wanted === 'summaries') (await import('./commands/help-topics.js')).addHelpTopics(program);
   // Subcommands (and theirs) never call process.exit and print through deps.io.
   // Their help lists the root's options under "Global Options:", as gh's "INHERITED FLAGS".
   const configure = (commands: readonly Command[]): void => {

@@ -39,3 +39,30 @@ describe('help like gh', () => {
     assert.ok(wideOptions.split('\n').some((line) => line.length > 100));
   });
 });
+
+describe('the root help loads no command module', () => {
+  it('lists every command with the term and summary the real command has (COMMAND_SUMMARIES)', async () => {
+    const { buildProgram, COMMAND_SUMMARIES } = await import('../src/program.js');
+    const { Runtime } = await import('../src/runtime.js');
+    const { createTestIO } = await import('../src/io.js');
+    const { createTestSignals } = await import('../src/deps.js');
+    const rt = new Runtime({ io: createTestIO(), env: {}, cwd: '/', homeDir: '/', now: () => Date.now(), signals: createTestSignals() });
+    const program = await buildProgram(rt);
+    const help = program.createHelp();
+    const real = program.commands.filter((c) => COMMAND_SUMMARIES.some(([name]) => name === c.name())).map((c) => [c.name(), help.subcommandTerm(c), c.summary()]);
+    assert.deepEqual(real, COMMAND_SUMMARIES.map((row) => [...row]));
+  });
+
+  it('prints the same root help from the summaries as from the loaded commands', async () => {
+    const summaries = await runCli(['--help']);
+    const { buildProgram } = await import('../src/program.js');
+    const { Runtime } = await import('../src/runtime.js');
+    const { createTestIO } = await import('../src/io.js');
+    const { createTestSignals } = await import('../src/deps.js');
+    const io = createTestIO();
+    const rt = new Runtime({ io, env: {}, cwd: '/', homeDir: '/', now: () => Date.now(), signals: createTestSignals() });
+    const program = await buildProgram(rt);
+    program.outputHelp();
+    assert.equal(summaries.stdout, io.out());
+  });
+});

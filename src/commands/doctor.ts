@@ -11,7 +11,6 @@ import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promises as dns } from 'node:dns';
-import https from 'node:https';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Chalk, type ChalkInstance } from 'chalk';
@@ -411,6 +410,8 @@ interface TlsProbe {
  * calls go): the certificate, the protocol and the server's Date header.
  */
 async function probeTls(host: string, port: number, ca: Buffer | undefined, timeoutMs: number, proxy: ProxySettings | undefined): Promise<TlsProbe> {
+  // Loaded here, not at import: `im-attrs --help` loads every command and must stay quick.
+  const { default: https } = await import('node:https');
   const agent = proxy ? await createProxyAgent(proxy, { keepAlive: false, ca }) : false;
   const done = <T>(value: T): T => {
     if (agent) agent.destroy();

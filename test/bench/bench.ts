@@ -227,6 +227,18 @@ async function main(): Promise<void> {
   const records = await writeLines(path.join(work, 'records.ndjson'), 100_000, (i) => `{"To_Account":"user${String(i).padStart(6, '0')}","Attrs":{"city":"Paris"}}\n`);
   await pacedCase('set 100,000 records, 60 ± 30 ms', ['--latency', '60', '--jitter', '30'], records, ['set', '--file', '-', '--quiet'], 'im_set_attr');
 
+  // 3b. Tags and the audience preview, on the same engine (issues 12 and 13).
+  const ids60k = await idsFile(60_000);
+  await pacedCase('tags get 60,000 IDs, 60 ± 30 ms', ['--latency', '60', '--jitter', '30'], ids60k, ['tags', 'get', '--output', 'ndjson', '--quiet'], 'im_get_tag');
+  const ids100k = await idsFile(100_000);
+  await pacedCase(
+    'audience city=Paris over 100,000 IDs, 60 ± 30 ms',
+    ['--latency', '60', '--jitter', '30'],
+    ids100k,
+    ['audience', '--attrs-and', 'city=Paris', '--output', 'ndjson', '--quiet'],
+    'im_get_attr',
+  );
+
   // 4. A short run: sized concurrency vs a fixed 100 in flight, alternated.
   log('10,000 IDs at 200 ± 100 ms, default vs --concurrency 100 …');
   const ids10k = await idsFile(10_000);

@@ -263,15 +263,17 @@ describe('Pacer', () => {
     const pacer = new Pacer({ rate: 100, now: () => now });
     for (const rtt of [100, 150, 200, 250, 300]) pacer.observe(rtt);
     assert.equal(pacer.guardMs, WINDOW_GUARD_MS);
-    // Twice the guard, or half the round-trip spread seen (200 ms), whichever is larger.
-    assert.equal(pacer.throttle(), WINDOW_MS + 100);
+    // 1.5 times the guard, or 0.4 of the round-trip spread seen (200 ms), whichever is larger.
+    assert.equal(pacer.throttle(), WINDOW_MS + 80);
     assert.equal(pacer.currentRate, 100);
-    assert.equal(pacer.throttle(), WINDOW_MS + 100); // within the same window: the same observation
+    assert.equal(pacer.throttle(), WINDOW_MS + 80); // within the same window: the same observation
     now += WINDOW_MS;
-    assert.equal(pacer.throttle(), WINDOW_MS + 200);
+    assert.equal(pacer.throttle(), WINDOW_MS + 120);
+    now += WINDOW_MS;
+    assert.equal(pacer.throttle(), WINDOW_MS + 180);
     now += WINDOW_MS;
     assert.equal(pacer.throttle(), WINDOW_MS + MAX_GUARD_MS);
-    assert.equal(pacer.throttles, 3);
+    assert.equal(pacer.throttles, 4);
   });
 
   it('sizes the requests in flight from the round trips: rate × high round trip × headroom, capped', () => {

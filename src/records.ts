@@ -18,11 +18,12 @@
  * the lines one after the other would leave, which parallel batches could not guarantee.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fsReason, readTextLines } from './accounts.js';
+import { readHead } from './util/fs.js';
 import { MAX_ATTR_BYTES } from './api/attrs.js';
 import { UsageError } from './errors.js';
 import type { Entry } from './model.js';
@@ -117,16 +118,10 @@ export async function openRecordInputs(specs: readonly RecordInputSpec[], format
 }
 
 async function head(file: string, label: string): Promise<string> {
-  let handle;
   try {
-    handle = await open(file, 'r');
-    const buffer = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
+    return await readHead(file, SNIFF_BYTES);
   } catch (error) {
     throw new UsageError(`cannot read records from ${label}: ${fsReason(error)}`, { hint: 'check the path', cause: error });
-  } finally {
-    await handle?.close();
   }
 }
 
@@ -401,10 +396,6 @@ function attrTable(names: AppNames): TableShape {
 }
 
 /** Every record of one input, in order, with its line; csv/tsv headers checked first. */
-async function* rawRecords(source: RecordSource, names: AppNames): AsyncGenerator<RawRecord> {
-  yield* readRawRecords(source, attrTable(names));
-}
-
 /** Every record of one input, in order, with its line, csv/tsv rows shaped by `table`. */
 export async function* readRawRecords(source: RecordSource, table: TableShape): AsyncGenerator<RawRecord> {
   switch (source.format) {
@@ -457,53 +448,66 @@ export interface ScanReport {
 }
 
 /** One checked record, numbered across all inputs (its identity between the two passes). */
-interface Checked {
+interface Checked<E> {
   index: number;
   source: RecordSource;
   line: number;
-  entry?: Entry;
+  entry?: E;
   problems?: string[];
 }
 
+/** What makes a two-pass reader read one kind of record (attributes for set/remove, tags). */
+export interface RecordKind<E extends { account: string }> {
+  /** How csv/tsv rows are shaped into records. */
+  table: TableShape;
+  /** Checks one parsed record. */
+  check(value: unknown): { entry: E } | { problems: string[] };
+  /** Whether an account has something to do, given this good record and what its earlier ones said. */
+  hasSomething(entry: E, before: boolean | undefined): boolean;
+  /** An account on several lines: `entry` (a later line) merged into what came before. */
+  merge(before: E | undefined, entry: E): E;
+}
+
 /**
- * Records from one or more inputs, checked against the app's names: `scan` first (reports the
- * bad ones, counts, finds duplicates), then `entries` as often as needed.
+ * Records from one or more inputs, checked: `scan` first (reports the bad ones, counts, finds
+ * duplicates), then `entries` as often as needed. One mechanism for every kind of record.
  */
-export class RecordReader {
+export class TwoPassReader<E extends { account: string }> {
   readonly #sources: readonly RecordSource[];
-  readonly #mode: RecordMode;
-  readonly #names: AppNames;
+  readonly #kind: RecordKind<E>;
   /** Account → index of its last good record, for accounts on several lines. */
   #lastIndex: Map<string, number> | undefined;
 
-  constructor(sources: readonly RecordSource[], mode: RecordMode, names: AppNames) {
+  constructor(sources: readonly RecordSource[], kind: RecordKind<E>) {
     this.#sources = sources;
-    this.#mode = mode;
-    this.#names = names;
+    this.#kind = kind;
   }
 
-  async *#checked(): AsyncGenerator<Checked> {
+  async *#checked(): AsyncGenerator<Checked<E>> {
     let index = 0;
     for (const source of this.#sources) {
-      for await (const raw of rawRecords(source, this.#names)) {
+      for await (const raw of readRawRecords(source, this.#kind.table)) {
         const base = { index: index++, source, line: raw.line };
         if (raw.error !== undefined) {
           yield { ...base, problems: [raw.error] };
           continue;
         }
-        const result = checkRecord(raw.value, this.#mode, this.#names);
+        const result = this.#kind.check(raw.value);
         yield 'entry' in result ? { ...base, entry: result.entry } : { ...base, problems: result.problems };
       }
     }
   }
 
   /** "line 7", or "line 7 of b.csv" when there are several inputs. */
-  #where(checked: Checked): string {
+  #where(checked: Checked<E>): string {
     return this.#sources.length > 1 ? `line ${checked.line} of ${checked.source.label}` : `line ${checked.line}`;
   }
 
-  /** The first pass: reads everything, reports each bad record, finds duplicates. Throws on a broken input. */
-  async scan(onBad: (bad: BadLine) => void): Promise<ScanReport> {
+  /**
+   * The first pass: reads everything, reports each bad record, finds duplicates; `onGood` sees
+   * each good record. Throws on a broken input.
+   */
+  async scan(onBad: (bad: BadLine) => void, onGood?: (entry: E) => void): Promise<ScanReport> {
     /** Account → whether any of its records has something in it. */
     const seen = new Map<string, boolean>();
     const lastIndex = new Map<string, number>();
@@ -515,13 +519,14 @@ export class RecordReader {
         onBad({ where: this.#where(checked), line: checked.line, problems: checked.problems ?? [] });
         continue;
       }
-      const { account, attrs } = checked.entry;
+      onGood?.(checked.entry);
+      const { account } = checked.entry;
       const before = seen.get(account);
       if (before !== undefined) {
         report.duplicates++;
         lastIndex.set(account, checked.index);
       }
-      seen.set(account, before === true || attrs.size > 0);
+      seen.set(account, this.#kind.hasSomething(checked.entry, before));
     }
     report.accounts = seen.size;
     for (const something of seen.values()) if (!something) report.empty++;
@@ -531,12 +536,12 @@ export class RecordReader {
 
   /**
    * The second pass: one entry per account, in input order; an account on several lines comes
-   * at its last line, merged (later values win). Entries with nothing in them are included.
+   * at its last line, merged (RecordKind.merge). Entries with nothing in them are included.
    */
-  async *entries(): AsyncGenerator<Entry> {
+  async *entries(): AsyncGenerator<E> {
     const lastIndex = this.#lastIndex;
-    if (!lastIndex) throw new Error('RecordReader: entries() before scan()');
-    const pending = new Map<string, Map<string, string>>();
+    if (!lastIndex) throw new Error('TwoPassReader: entries() before scan()');
+    const pending = new Map<string, E>();
     for await (const checked of this.#checked()) {
       const entry = checked.entry;
       if (!entry) continue;
@@ -545,15 +550,27 @@ export class RecordReader {
         yield entry;
         continue;
       }
-      const merged = pending.get(entry.account) ?? new Map<string, string>();
-      for (const [name, value] of entry.attrs) merged.set(name, value);
+      const merged = this.#kind.merge(pending.get(entry.account), entry);
       if (checked.index === last) {
         pending.delete(entry.account);
-        yield { account: entry.account, attrs: merged };
+        yield merged;
       } else {
         pending.set(entry.account, merged);
       }
     }
+  }
+}
+
+/** Attribute records for set and remove, checked against the app's names. */
+export class RecordReader extends TwoPassReader<Entry> {
+  constructor(sources: readonly RecordSource[], mode: RecordMode, names: AppNames) {
+    super(sources, {
+      table: attrTable(names),
+      check: (value) => checkRecord(value, mode, names),
+      hasSomething: (entry, before) => before === true || entry.attrs.size > 0,
+      // Later values win, per attribute.
+      merge: (before, entry) => ({ account: entry.account, attrs: new Map([...(before?.attrs ?? []), ...entry.attrs]) }),
+    });
   }
 }
 

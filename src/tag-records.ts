@@ -13,7 +13,7 @@ import { MAX_TAG_BYTES, MAX_TAGS_PER_USER, type TagEntry } from './api/tags.js';
 import { kindOf } from './api/attrs.js';
 import { UsageError } from './errors.js';
 import { ACCOUNT_COLUMN, TAGS_COLUMN, splitTagsCell } from './model.js';
-import { readRawRecords, type BadLine, type RawRecord, type RecordSource, type ScanReport, type TableShape } from './records.js';
+import { TwoPassReader, type BadLine, type RawRecord, type RecordSource, type ScanReport, type TableShape } from './records.js';
 import { didYouMean } from './util/suggest.js';
 
 /** What tag records are for. */
@@ -86,43 +86,18 @@ const TAG_TABLE: TableShape = {
   },
 };
 
-interface Checked {
-  index: number;
-  source: RecordSource;
-  line: number;
-  entry?: TagEntry;
-  problems?: string[];
-}
-
-/** Tag records from one or more inputs: `scan` first, then `entries` as often as needed. */
-export class TagRecordReader {
-  readonly #sources: readonly RecordSource[];
-  readonly #mode: TagMode;
-  #lastIndex: Map<string, number> | undefined;
+/** Tag records from one or more inputs (records.ts's two-pass reader): `scan` first, then `entries` as often as needed. */
+export class TagRecordReader extends TwoPassReader<TagEntry> {
   #distinct: Set<string> | undefined;
 
   constructor(sources: readonly RecordSource[], mode: TagMode) {
-    this.#sources = sources;
-    this.#mode = mode;
-  }
-
-  async *#checked(): AsyncGenerator<Checked> {
-    let index = 0;
-    for (const source of this.#sources) {
-      for await (const raw of readRawRecords(source, TAG_TABLE)) {
-        const base = { index: index++, source, line: raw.line };
-        if (raw.error !== undefined) {
-          yield { ...base, problems: [raw.error] };
-          continue;
-        }
-        const result = checkTagRecord(raw.value);
-        yield 'entry' in result ? { ...base, entry: result.entry } : { ...base, problems: result.problems };
-      }
-    }
-  }
-
-  #where(checked: Checked): string {
-    return this.#sources.length > 1 ? `line ${checked.line} of ${checked.source.label}` : `line ${checked.line}`;
+    super(sources, {
+      table: TAG_TABLE,
+      check: checkTagRecord,
+      // For set, an empty list is something to do (remove every tag); the last line decides.
+      hasSomething: (entry, before) => mode === 'set' || before === true || entry.tags.length > 0,
+      merge: (before, entry) => (mode === 'set' ? entry : { account: entry.account, tags: [...new Set([...(before?.tags ?? []), ...entry.tags])] }),
+    });
   }
 
   /** The distinct tags of the good records (after scan): what a run would add to the app. */
@@ -131,56 +106,12 @@ export class TagRecordReader {
     return this.#distinct;
   }
 
-  /** The first pass: reads everything, reports each bad record, finds duplicates. */
-  async scan(onBad: (bad: BadLine) => void): Promise<ScanReport> {
-    const seen = new Map<string, boolean>();
-    const lastIndex = new Map<string, number>();
+  override async scan(onBad: (bad: BadLine) => void): Promise<ScanReport> {
     const distinct = new Set<string>();
-    const report: ScanReport = { records: 0, bad: 0, accounts: 0, empty: 0, duplicates: 0 };
-    for await (const checked of this.#checked()) {
-      report.records++;
-      if (!checked.entry) {
-        report.bad++;
-        onBad({ where: this.#where(checked), line: checked.line, problems: checked.problems ?? [] });
-        continue;
-      }
-      const { account, tags } = checked.entry;
-      for (const tag of tags) distinct.add(tag);
-      const before = seen.get(account);
-      if (before !== undefined) {
-        report.duplicates++;
-        lastIndex.set(account, checked.index);
-      }
-      // For set, an empty list is something to do (remove every tag); the last line decides.
-      seen.set(account, this.#mode === 'set' ? true : before === true || tags.length > 0);
-    }
-    report.accounts = seen.size;
-    for (const something of seen.values()) if (!something) report.empty++;
-    this.#lastIndex = lastIndex;
+    const report = await super.scan(onBad, (entry) => {
+      for (const tag of entry.tags) distinct.add(tag);
+    });
     this.#distinct = distinct;
     return report;
-  }
-
-  /** The second pass: one entry per account, in input order, duplicates at their last line. */
-  async *entries(): AsyncGenerator<TagEntry> {
-    const lastIndex = this.#lastIndex;
-    if (!lastIndex) throw new Error('TagRecordReader: entries() before scan()');
-    const pending = new Map<string, string[]>();
-    for await (const checked of this.#checked()) {
-      const entry = checked.entry;
-      if (!entry) continue;
-      const last = lastIndex.get(entry.account);
-      if (last === undefined) {
-        yield entry;
-        continue;
-      }
-      const merged = this.#mode === 'set' ? entry.tags : [...new Set([...(pending.get(entry.account) ?? []), ...entry.tags])];
-      if (checked.index === last) {
-        pending.delete(entry.account);
-        yield { account: entry.account, tags: merged };
-      } else {
-        pending.set(entry.account, merged);
-      }
-    }
   }
 }

@@ -16,13 +16,13 @@
  * given (sniffing it would have to consume it), then it is detected the same way.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { AccountSource } from '../accounts.js';
 import { UsageError } from '../errors.js';
 import { CsvParser, parseTsvLine } from '../output/index.js';
-import { fsReason } from '../util/fs.js';
+import { fsReason, readHead } from '../util/fs.js';
 
 /** The column names an account is read from, in order of preference, unless --id-column says. */
 export const ID_COLUMNS = ['To_Account', 'account'] as const;
@@ -213,16 +213,10 @@ function asLineStream(ids: AsyncIterable<string>): NodeJS.ReadableStream {
 
 /** The first bytes of a file (for detection). */
 async function sniffFile(file: string): Promise<string> {
-  let handle;
   try {
-    handle = await open(file, 'r');
-    const buffer = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
+    return await readHead(file, SNIFF_BYTES);
   } catch (error) {
     throw new UsageError(`cannot read account IDs from ${file}: ${fsReason(error)}`);
-  } finally {
-    await handle?.close();
   }
 }
 

@@ -1,5 +1,6 @@
 /** File-system errors in words, shared by every reader and writer of files. */
 import type { Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 /** Why a file could not be read, in words, from Node's error code. */
 const FS_REASONS: Readonly<Record<string, string>> = {
@@ -27,4 +28,16 @@ export function describeType(stat: Stats): string {
   if (stat.isSocket()) return 'a socket';
   if (stat.isDirectory()) return 'a directory';
   return 'not a regular file';
+}
+
+/** The first `bytes` bytes of a file as UTF-8 (for format detection); fs errors are thrown as they are. */
+export async function readHead(file: string, bytes: number): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
 }

@@ -404,8 +404,11 @@ function watchOutput(real: NodeJS.WritableStream, onError: (error: NodeJS.ErrnoE
     get error(): NodeJS.ErrnoException | undefined {
       return error;
     },
-    /** Runs `print` with what it writes gathered, then writes it in one piece, counted against `accounts`. */
-    async printing(accounts: string[], print: () => void | Promise<void>): Promise<void> {
+    /**
+     * Runs `print` with what it writes gathered, then writes it in one piece, counted against
+     * `accounts` (asked for only when the write fails: the common path makes no list).
+     */
+    async printing(accounts: () => string[], print: () => void | Promise<void>): Promise<void> {
       buffer = [];
       try {
         await print();
@@ -414,10 +417,10 @@ function watchOutput(real: NodeJS.WritableStream, onError: (error: NodeJS.ErrnoE
         buffer = undefined;
         const text = chunks.every((c) => typeof c === 'string') ? (chunks as string[]).join('') : Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
         if (text.length === 0) {
-          if (error) unprinted.push(...accounts);
+          if (error) unprinted.push(...accounts());
         } else {
           put(text, (ok) => {
-            if (!ok) unprinted.push(...accounts);
+            if (!ok) unprinted.push(...accounts());
           });
         }
       }
@@ -473,7 +476,7 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
       settings,
       {
         ...job,
-        onResults: (results) => output.printing(results.map(accountOfResult), () => job.onResults?.(results)),
+        onResults: (results) => output.printing(() => results.map(accountOfResult), () => job.onResults?.(results)),
       },
       { save: sink ? save : undefined, stop, failures },
     );

@@ -32,15 +32,16 @@ export async function main(argv: readonly string[], deps: Deps): Promise<number>
     await program.parseAsync([...argv]);
     return ExitCode.ok;
   } catch (error) {
-    return report(rt, error);
+    return await report(rt, error);
   }
 }
 
-function report(rt: Runtime, error: unknown): number {
+async function report(rt: Runtime, error: unknown): Promise<number> {
   if (error instanceof CommanderError) {
     // Commander has already printed its message (through configureOutput).
     return COMMANDER_OK.has(error.code) || error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
+  await rt.loadColors();
   if (error instanceof ImAttrsError) {
     rt.stderr(`${rt.chalk.red('im-attrs:')} ${error.message}`);
     if (error.hint) rt.stderr(`${rt.chalk.dim('hint:')} ${error.hint}`);

@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { REGION_IDS } from './config/regions.js';
+import { helpTopicsList } from './commands/topic-list.js';
 import { EXIT_CODES_HELP } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { VERSION } from './version.js';
@@ -123,8 +124,10 @@ export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promi
     .addHelpText('after', EXIT_CODES_HELP);
 
   // Only the root's options: a command's own flags stay in that command (its action's options).
-  program.hook('preAction', () => {
+  // Colours (chalk) are loaded here, once a command is about to run: help and --version never need them.
+  program.hook('preAction', async () => {
     rt.setGlobals(program.opts());
+    await rt.loadColors();
   });
 
   const valueOptions = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((f): f is string => Boolean(f))));
@@ -139,7 +142,10 @@ export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promi
   for (const [name, load] of COMMANDS) {
     if (wanted === 'all' || (wanted !== 'summaries' && wanted.includes(name))) program.addCommand(await load(rt));
   }
-  if (wanted === 'all' || wanted === 'summaries') (await import('./commands/help-topics.js')).addHelpTopics(program);
+  // The root help lists the topics; their texts (and the commands for `help <topic>`) load only
+  // when every command is wanted.
+  if (wanted === 'all') (await import('./commands/help-topics.js')).addHelpTopics(program);
+  else if (wanted === 'summaries') program.addHelpText('after', helpTopicsList());
   // Subcommands (and theirs) never call process.exit and print through deps.io.
   // Their help lists the root's options under "Global Options:", as gh's "INHERITED FLAGS".
   const configure = (commands: readonly Command[]): void => {

@@ -2,34 +2,30 @@
  * What a command gets: the injected deps, the global flags, a stderr logger that redacts
  * secrets, and lazy access to the resolved configuration and an API client. One Runtime per run,
  * made by main.ts.
+ *
+ * Everything heavy is loaded on first use: config/connect.ts (config files, trust, signing, the
+ * client) when a command asks for settings or a client, chalk once a command runs or an error is
+ * printed. `--help` and `--version` load none of it (cold start: `npm run bench`).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
-import { Chalk } from 'chalk';
-import { DEFAULT_TIMEOUT_MS, ImClient, staticCredentials, type Credentials } from './api/client.js';
-import { operationFor, parseApiFamily, type FamilyOperations, type OperationName } from './api/families.js';
-import { API_FAMILIES, DEFAULT_API_FAMILY, type ApiFamily } from './api/operation.js';
-import { loadConfigFile } from './config/load.js';
-import { applyUsersigFile, warnIfArgv } from './config/secret-input.js';
-import { assertTrusted } from './config/trust.js';
-import { checkUserSig, resolveTarget, sharedSecretFile, USERSIG_FIXES } from './config/validate.js';
-import {
-  collectSettings,
-  describeSource,
-  parseSdkAppId,
-  parseSeconds,
-  requireSetting,
-  valueIfReadable,
-  type GlobalFlags,
-  type SettingKey,
-  type Settings,
-} from './config/resolve.js';
+import type { ImClient } from './api/client.js';
+import type { FamilyOperations, OperationName } from './api/families.js';
+import type { ApiFamily } from './api/operation.js';
+import type { ApiConfig } from './config/connect.js';
+import type { GlobalFlags, Settings } from './config/resolve.js';
 import type { Deps } from './deps.js';
-import { AuthError, ConfigError, UsageError } from './errors.js';
+import { ConfigError, UsageError } from './errors.js';
 import { Secrets } from './redact.js';
-import { DEFAULT_ADMIN_TTL_SECONDS, generate, parseDuration, isoSeconds } from './usersig.js';
-import { VERSION } from './version.js';
+
+export type { ApiConfig } from './config/connect.js';
+
+/** The colours stderr uses: chalk's, or plain text before chalk is loaded. */
+export type Colors = Pick<ChalkInstance, 'red' | 'yellow' | 'green' | 'cyan' | 'dim'>;
+
+const plain = (text: string): string => text;
+const PLAIN_COLORS: Colors = { red: plain, yellow: plain, green: plain, cyan: plain, dim: plain } as unknown as Colors;
 
 /** Global flags: the root command's options (program.opts()), never a command's own. */
 export interface GlobalOptions extends GlobalFlags {
@@ -41,69 +37,13 @@ export interface GlobalOptions extends GlobalFlags {
   usersigFile?: string;
 }
 
-/** The settings an API call needs, validated. */
-export interface ApiConfig {
-  baseUrl: string;
-  backupBaseUrl: string | undefined;
-  sdkAppId: number;
-  identifier: string;
-  credentials: Credentials;
-  timeoutMs: number;
-  ca: Buffer | undefined;
-  /** Where the base URL came from, for messages. */
-  target: string;
-}
-
-/**
- * Settings only some commands read, and only when no flag of theirs decides: those commands warn
- * about an IMADMIN_* variable overriding the profile's value, when they use it.
- */
-const COMMAND_SCOPED_KEYS: ReadonlySet<SettingKey> = new Set(['output']);
-
-/** Signs a fresh UserSig more than this long before the current one expires. */
-const RENEW_BEFORE_FRACTION = 0.1;
-
-/** Signs admin UserSigs from the secret key, and again before they expire or when the server says so. */
-export class SigningCredentials implements Credentials {
-  private sig: string | undefined;
-  private issuedAt = 0;
-  /** How many UserSigs were signed (1 for a short run). */
-  signed = 0;
-
-  constructor(
-    private readonly options: { secretKey: string; sdkAppId: number; identifier: string; ttlSeconds: number; now: () => number },
-  ) {}
-
-  current(): string {
-    const nowSec = Math.floor(this.options.now() / 1000);
-    if (this.sig === undefined || nowSec >= this.issuedAt + this.options.ttlSeconds * (1 - RENEW_BEFORE_FRACTION)) this.sign(nowSec);
-    return this.sig!;
-  }
-
-  renew(): boolean {
-    this.sign(Math.floor(this.options.now() / 1000));
-    return true;
-  }
-
-  private sign(nowSec: number): void {
-    this.sig = generate({
-      sdkAppId: this.options.sdkAppId,
-      identifier: this.options.identifier,
-      secretKey: this.options.secretKey,
-      expireSeconds: this.options.ttlSeconds,
-      now: nowSec,
-    });
-    this.issuedAt = nowSec;
-    this.signed++;
-  }
-}
-
 export class Runtime {
   readonly deps: Deps;
   readonly secrets = new Secrets();
   private globals: GlobalOptions = {};
   private settingsPromise: Promise<Settings> | undefined;
-  private chalkInstance: ChalkInstance | undefined;
+  private chalkModule: typeof import('chalk') | undefined;
+  private colors: Colors | undefined;
   private warned = new Set<string>();
 
   /** Aborted when a stopped run closes its input (see closeInput). */
@@ -135,16 +75,25 @@ export class Runtime {
   setGlobals(globals: GlobalOptions): void {
     this.globals = globals;
     this.secrets.add(globals.usersig);
-    this.chalkInstance = undefined;
+    this.colors = undefined;
   }
 
   get options(): GlobalOptions {
     return this.globals;
   }
 
-  /** Colours for stderr: --color, then NO_COLOR/FORCE_COLOR, then whether stderr is a TTY. */
-  get chalk(): ChalkInstance {
-    if (!this.chalkInstance) {
+  /** Loads chalk: main.ts does before a command runs and before it prints an error. */
+  async loadColors(): Promise<void> {
+    this.chalkModule ??= await import('chalk');
+  }
+
+  /**
+   * Colours for stderr: --color, then NO_COLOR/FORCE_COLOR, then whether stderr is a TTY. Plain
+   * text until loadColors() has run (commander's own usage errors are printed before that).
+   */
+  get chalk(): Colors {
+    if (!this.chalkModule) return PLAIN_COLORS;
+    if (!this.colors) {
       const mode = this.globals.color ?? 'auto';
       const env = this.deps.env;
       let enabled: boolean;
@@ -153,9 +102,9 @@ export class Runtime {
       else if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') enabled = false;
       else if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') enabled = true;
       else enabled = this.deps.io.color;
-      this.chalkInstance = new Chalk({ level: enabled ? 1 : 0 });
+      this.colors = new this.chalkModule.Chalk({ level: enabled ? 1 : 0 });
     }
-    return this.chalkInstance;
+    return this.colors;
   }
 
   /** Writes one line to stderr, secrets redacted. */
@@ -187,26 +136,18 @@ export class Runtime {
 
   /** Loads the config file and collects every setting (once per run). */
   settings(): Promise<Settings> {
-    this.settingsPromise ??= (async () => {
-      const explicit = this.globals.config ?? (this.deps.env.IMADMIN_CONFIG || undefined);
-      const file = await loadConfigFile(this.deps, explicit);
-      const settings = collectSettings(this.globals, file, { env: this.deps.env, warn: (m) => this.warn(m) });
-      for (const [key, warning] of settings.overrides) if (!COMMAND_SCOPED_KEYS.has(key)) this.warn(warning);
-      const shared = sharedSecretFile(file);
-      if (shared) this.warn(`${shared.file} holds credentials but is readable by others (mode ${shared.mode.toString(8)}); fix it with: chmod 600 ${shared.file}`);
-      await applyUsersigFile(this, settings);
-      // Readable ones only: an unset ${NAME} fails the command that uses the key, not every command.
-      this.secrets.add(valueIfReadable(settings.values.secretKey));
-      this.secrets.add(valueIfReadable(settings.values.userSig));
-      if (file) this.debug(`config file: ${file.filepath}${settings.profile ? ` (profile "${settings.profile.value}")` : ''}`);
-      return settings;
-    })();
+    this.settingsPromise ??= import('./config/connect.js').then((connect) => connect.loadSettings(this));
     return this.settingsPromise;
   }
 
   /** The API family of this run (`api`: flag --api, IMADMIN_API, config), all_member_push by default. */
   async family(): Promise<ApiFamily> {
     const value = (await this.settings()).values.api;
+    const [{ API_FAMILIES, DEFAULT_API_FAMILY }, { parseApiFamily }, { describeSource }] = await Promise.all([
+      import('./api/operation.js'),
+      import('./api/families.js'),
+      import('./config/resolve.js'),
+    ]);
     if (value === undefined || value.value.trim() === '') return DEFAULT_API_FAMILY;
     const family = parseApiFamily(value.value.trim());
     if (family === undefined) {
@@ -219,75 +160,14 @@ export class Runtime {
 
   /** The operation `name` of this run's API family. */
   async operation<N extends OperationName>(name: N): Promise<FamilyOperations[N]> {
-    return operationFor(await this.family(), name);
+    const [family, { operationFor }] = await Promise.all([this.family(), import('./api/families.js')]);
+    return operationFor(family, name);
   }
 
   /** Validates everything an API call needs; errors name the key and where its value came from. */
   async apiConfig(): Promise<ApiConfig> {
-    const settings = await this.settings();
-    // Before anything is signed or sent: a stranger's config file must not route the credentials.
-    assertTrusted(this.deps, settings);
-    const v = settings.values;
-    const { baseUrl, backupBaseUrl, target, endpointOverridesRegion, regionOverridesEndpoint } = resolveTarget(settings);
-    if (endpointOverridesRegion) this.debug(`endpoint overrides region ${v.region!.value}`);
-    if (regionOverridesEndpoint) this.warn(regionOverridesEndpoint);
-    const sdkAppId = parseSdkAppId(requireSetting(settings, 'sdkAppId', 'sdkAppId (the SDKAppID of your Chat app)'));
-    const identifier = requireSetting(settings, 'identifier', 'identifier (an app administrator account)').value.trim();
-    const timeoutMs = v.timeout ? parseSeconds(v.timeout, 'timeout') * 1000 : undefined;
-    const credentials = this.credentials(settings, sdkAppId, identifier);
-    let ca: Buffer | undefined;
-    if (this.globals.ca) {
-      const caPath = path.resolve(this.deps.cwd, this.globals.ca);
-      try {
-        ca = readFileSync(caPath);
-      } catch (error) {
-        throw new ConfigError(`--ca ${caPath} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-      }
-    }
-    return { baseUrl, backupBaseUrl, sdkAppId, identifier, credentials, timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS, ca, target };
-  }
-
-  /**
-   * A fixed UserSig is decoded before the first request, so an expired or mismatched one fails
-   * fast with the field that is wrong (the server would only say 70001/70013/70014). With only a
-   * secret key, im-attrs signs its own admin UserSig.
-   */
-  private credentials(settings: Settings, sdkAppId: number, identifier: string): Credentials {
-    const v = settings.values;
-    const ttlSeconds = v.usersigTtl ? this.ttl(v.usersigTtl.value) : DEFAULT_ADMIN_TTL_SECONDS;
-    // With a UserSig given, a secret key whose ${NAME} is unset is no error: it is only the renewal.
-    const secretKey = (v.userSig !== undefined ? valueIfReadable(v.secretKey) : v.secretKey?.value)?.trim() || undefined;
-    const signer = secretKey
-      ? new SigningCredentials({ secretKey, sdkAppId, identifier, ttlSeconds, now: this.deps.now })
-      : undefined;
-    const userSig = v.userSig?.value.trim() || undefined;
-    if (userSig === undefined) {
-      if (signer) return signer;
-      throw new ConfigError('neither userSig nor secretKey is configured', {
-        hint: 'set `secretKey` (IMADMIN_SECRET_KEY or .imadminrc) so im-attrs signs for you, or `userSig` (--usersig, IMADMIN_USERSIG)',
-      });
-    }
-    const from = describeSource(v.userSig!.source);
-    const checked = checkUserSig(userSig, { sdkAppId, identifier, nowSec: Math.floor(this.deps.now() / 1000) });
-    if (!checked.ok) {
-      if (checked.reason === 'expired' && signer) {
-        this.warn(`the UserSig (from ${from}) expired on ${isoSeconds(checked.decoded!.expiresAt)}; signing a new one with the secret key`);
-        return signer;
-      }
-      throw new AuthError(`the UserSig (from ${from}) ${checked.detail}`, { hint: USERSIG_FIXES[checked.reason] });
-    }
-    const fixed = staticCredentials(userSig);
-    warnIfArgv(this, v.userSig!.source);
-    // With a secret key at hand, a UserSig the server calls expired (70001) is replaced once.
-    return signer ? { current: () => (signer.signed > 0 ? signer.current() : fixed.current()), renew: () => signer.renew() } : fixed;
-  }
-
-  private ttl(text: string): number {
-    try {
-      return parseDuration(text);
-    } catch (error) {
-      throw new ConfigError(`usersigTtl: ${(error as Error).message}`);
-    }
+    const [connect, settings] = await Promise.all([import('./config/connect.js'), this.settings()]);
+    return connect.apiConfig(this, settings);
   }
 
   /** Reads a secret key from a file or stdin ("-"): the first line, trimmed, registered as a secret. */
@@ -313,23 +193,8 @@ export class Runtime {
 
   /** An API client for the resolved configuration. Close it when done. */
   async client(options: { maxSockets?: number } = {}): Promise<ImClient> {
-    const config = await this.apiConfig();
-    this.debug(`target: ${config.target}, sdkAppId ${config.sdkAppId}, identifier ${config.identifier}`);
-    return new ImClient({
-      baseUrl: config.baseUrl,
-      backupBaseUrl: config.backupBaseUrl,
-      sdkAppId: config.sdkAppId,
-      identifier: config.identifier,
-      credentials: config.credentials,
-      timeoutMs: config.timeoutMs,
-      userAgent: `im-attrs/${VERSION}`,
-      maxSockets: options.maxSockets,
-      ca: config.ca,
-      proxyEnv: this.deps.env,
-      debug: this.globals.debug ? (line) => this.debug(line) : undefined,
-      notice: (line) => this.warn(line),
-      secrets: this.secrets,
-    });
+    const [connect, config] = await Promise.all([import('./config/connect.js'), this.apiConfig()]);
+    return connect.newClient(this, config, options);
   }
 }
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { Chalk, type ChalkInstance } from 'chalk';
+import { Chalk } from 'chalk';
 import { Command } from 'commander';
 import { DEFAULT_TIMEOUT_MS } from '../api/client.js';
 import { codeInfo } from '../api/codes.js';
@@ -31,7 +31,7 @@ import { REGION_IDS } from '../config/regions.js';
 import { checkUserSig, resolveTarget, secretInClear, type ApiTarget } from '../config/validate.js';
 import { ApiError, ExitCode, ImAttrsError, NetworkError } from '../errors.js';
 import { OUTPUT_FORMATS } from '../output/types.js';
-import type { Runtime } from '../runtime.js';
+import type { Colors, Runtime } from '../runtime.js';
 import { evaluateTrust } from '../config/trust.js';
 import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration, generate, parseDuration, verify } from '../usersig.js';
 import { VERSION } from '../version.js';
@@ -106,7 +106,7 @@ export function newDoctorCommand(rt: Runtime): Command {
 /** Collects check results and prints each as it comes (or all at the end, as JSON). */
 class Report {
   readonly results: CheckResult[] = [];
-  private readonly color: ChalkInstance;
+  private readonly color: Colors;
 
   constructor(
     private readonly rt: Runtime,

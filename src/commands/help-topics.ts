@@ -14,9 +14,9 @@ import { OUTPUT_FORMATS } from '../output/types.js';
 import { EXIT_CODES_HELP } from '../errors.js';
 import { formatDuration, DEFAULT_ADMIN_TTL_SECONDS } from '../usersig.js';
 
-/** Names of the topics, for `help <topic>` completion and the README generator. */
-export const HELP_TOPICS = ['environment', 'exit-codes'] as const;
-export type HelpTopic = (typeof HELP_TOPICS)[number];
+import { HELP_TOPICS, helpTopicsList, TOPIC_SUMMARIES, type HelpTopic } from './topic-list.js';
+
+export { HELP_TOPICS, type HelpTopic } from './topic-list.js';
 
 /** What each setting's variable does; a Record so that a new setting key must be described here. */
 const SETTING_DESCRIPTIONS: Readonly<Record<SettingKey, () => string>> = {
@@ -103,21 +103,10 @@ export function exitCodesHelp(): string {
   return `${EXIT_CODES_HELP.trim()}\n\nErrors go to stderr as "im-attrs: …", most followed by a "hint:" line saying what to do next.\n`;
 }
 
-const TOPIC_SUMMARIES: Readonly<Record<HelpTopic, string>> = {
-  environment: 'environment variables im-attrs reads',
-  'exit-codes': 'what each exit status means',
-};
-
 const TOPIC_TEXTS: Readonly<Record<HelpTopic, () => string>> = {
   environment: environmentHelp,
   'exit-codes': exitCodesHelp,
 };
-
-/** The "Help topics:" list appended to the root help. */
-export function helpTopicsList(): string {
-  const width = Math.max(...HELP_TOPICS.map((t) => `im-attrs help ${t}`.length)) + 2;
-  return ['', 'Help topics:', ...HELP_TOPICS.map((t) => `  ${`im-attrs help ${t}`.padEnd(width)}${TOPIC_SUMMARIES[t]}`)].join('\n');
-}
 
 /**
  * Adds the help topics to the program as hidden commands, and lists them under the root help.

@@ -200,11 +200,30 @@ async function readConfig(
     if (!runCode) throw new ConfigError(`${filepath} is a JavaScript config; it is not run here (shell completion never runs one)`);
     checkCodeFile(deps, filepath, kind, stat);
   }
+  const config = (ext === '.json' ? parseJson(content) : undefined) ?? (await loadWithCosmiconfig(filepath, ext, content));
+  if (path.basename(filepath) !== 'package.json') return { config: config.value, sha256 };
+  const value = config.value;
+  return { config: value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[MODULE_NAME] : undefined, sha256 };
+}
+
+/**
+ * A JSON file (package.json, .imadminrc.json) that JSON.parse reads: its value, wrapped so that
+ * `null` stays a value. Most runs meet a project's package.json on the way up and this keeps them
+ * from loading cosmiconfig's loaders (parse-json, @babel/code-frame and more: a tenth of the
+ * start-up of `get alice`); invalid JSON goes on to cosmiconfig's loader, for its message.
+ */
+function parseJson(content: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(content) as unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+async function loadWithCosmiconfig(filepath: string, ext: string, content: string): Promise<{ value: unknown }> {
   const { defaultLoaders } = await import('cosmiconfig');
   const loader = defaultLoaders[ext as keyof typeof defaultLoaders] ?? defaultLoaders.noExt;
-  const config: unknown = await loader(filepath, content);
-  if (path.basename(filepath) !== 'package.json') return { config, sha256 };
-  return { config: config !== null && typeof config === 'object' ? (config as Record<string, unknown>)[MODULE_NAME] : undefined, sha256 };
+  return { value: (await loader(filepath, content)) as unknown };
 }
 
 /** A JS config is code: only the user's own folder or --config, and never one others can change. */

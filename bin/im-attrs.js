@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Shebang shim: everything lives in src/main.ts; this file only hands it the real process.
+// dist/cli is the bundle of dist/src/cli.js that `npm run build` makes (see src/cli.ts).
 let entry;
 try {
-  entry = await Promise.all([import('../dist/src/main.js'), import('../dist/src/deps.js')]);
+  entry = await import('../dist/cli/cli.js');
 } catch (error) {
-  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('/dist/src/')) throw error;
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('/dist/cli/')) throw error;
   process.stderr.write('im-attrs: not built yet: run `npm ci && npm run build` in the repository first\n');
   process.exit(1);
 }
-const [{ main }, { systemDeps }] = entry;
+const { main, systemDeps } = entry;
 
 // A write error on stdout outside a batch run (which watches stdout itself, saves what was not
 // printed and reports it): `… | head` is the reader's choice, stop quietly like any Unix filter

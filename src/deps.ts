@@ -28,11 +28,8 @@ export interface Deps {
    */
   uid?: number | undefined;
   /**
-   * Called when a long batch run starts: the real process asks V8 to keep its young generation at
-   * its first size and to grow the old one by a tenth at a time. `--optimize-for-size`, used
-   * before, also slows the compiled code: at 1,000,000 IDs (unpaced, loopback, `npm run bench`)
-   * it cost 10.8 CPU-s for 118 MB peak RSS, V8's defaults 7.5-8.3 CPU-s for 156-160 MB, these two
-   * flags 9.6 CPU-s for 105 MB. Not at start-up: it would slow `--help` for nothing.
+   * Called when a long batch run starts: the real process bounds V8's heap (boundHeap). Not at
+   * start-up: it would slow `--help` for nothing.
    */
   preferSmallHeap?: () => void;
 }
@@ -47,7 +44,7 @@ export function systemDeps(): Deps {
     now: () => Date.now(),
     signals: process,
     uid: process.getuid?.(),
-    preferSmallHeap: () => v8.setFlagsFromString('--semi-space-growth-factor=1 --heap-growing-percent=10'),
+    preferSmallHeap: boundHeap,
   };
 }
 
@@ -59,4 +56,29 @@ export function createTestSignals(): SignalSource & { emit(signal: 'SIGINT' | 'S
     off: (signal, handler) => void emitter.off(signal, handler),
     emit: (signal) => void emitter.emit(signal),
   };
+}
+
+/** The young generation a batch run lets V8 grow to (one semi-space; V8 starts at 1 MB). */
+const YOUNG_GENERATION_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A batch run's heap: the old generation grows by a tenth at a time, and the young generation
+ * doubles from its 1 MB start to 16 MB and is held there (V8 has no run-time flag for its
+ * largest size, so a timer stops the growth once it is reached). Each account's strings and
+ * objects die young; a 1 MB young generation collected them in some 840 scavenges per 1,000,000
+ * IDs, a third of the CPU. At 1,000,000 IDs (unpaced, loopback, three runs each): young held at
+ * 1 MB 8.3-8.7 CPU-s and 100 MB peak RSS, at 8 MB 6.8-8.6 and 108 MB, at 16 MB 7.2-7.3 and 115
+ * MB; V8's defaults (it grows further) 7.9 CPU-s and 165 MB. `--optimize-for-size`, used before,
+ * also slows the compiled code: 10.8 CPU-s for 118 MB.
+ */
+function boundHeap(): void {
+  v8.setFlagsFromString('--heap-growing-percent=10');
+  const timer = setInterval(() => {
+    const young = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+    if (young === undefined || young.space_size >= YOUNG_GENERATION_BYTES) {
+      v8.setFlagsFromString('--semi-space-growth-factor=1');
+      clearInterval(timer);
+    }
+  }, 20);
+  timer.unref();
 }

@@ -5,7 +5,9 @@ let entry;
 try {
   entry = await import('../dist/cli/cli.js');
 } catch (error) {
-  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('/dist/cli/')) throw error;
+  // Only when the bundle itself is missing: a missing package imported by it is another story.
+  const missing = /Cannot find module '([^']*)'/.exec(String(error?.message))?.[1]?.replaceAll('\\', '/');
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !missing?.endsWith('/dist/cli/cli.js')) throw error;
   process.stderr.write('im-attrs: not built yet: run `npm ci && npm run build` in the repository first\n');
   process.exit(1);
 }

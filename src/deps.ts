@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { systemIO, type IO } from './io.js';
 
@@ -58,27 +59,32 @@ export function createTestSignals(): SignalSource & { emit(signal: 'SIGINT' | 'S
   };
 }
 
-/** The young generation a batch run lets V8 grow to (one semi-space; V8 starts at 1 MB). */
+/** The young generation a batch run lets V8 grow to: both semi-spaces (V8 starts at 1 MB). */
 const YOUNG_GENERATION_BYTES = 16 * 1024 * 1024;
+
+let heapBounded = false;
 
 /**
  * A batch run's heap: the old generation grows by a tenth at a time, and the young generation
  * doubles from its 1 MB start to 16 MB and is held there (V8 has no run-time flag for its
- * largest size, so a timer stops the growth once it is reached). Each account's strings and
- * objects die young; a 1 MB young generation collected them in some 840 scavenges per 1,000,000
- * IDs, a third of the CPU. At 1,000,000 IDs (unpaced, loopback, three runs each): young held at
- * 1 MB 8.3-8.7 CPU-s and 100 MB peak RSS, at 8 MB 6.8-8.6 and 108 MB, at 16 MB 7.2-7.3 and 115
- * MB; V8's defaults (it grows further) 7.9 CPU-s and 165 MB. `--optimize-for-size`, used before,
- * also slows the compiled code: 10.8 CPU-s for 118 MB.
+ * largest size: after each garbage collection, an observer checks the size and stops the growth
+ * once it is reached). Each account's strings and objects die young; a young generation held at
+ * 1 MB collected them in some 840 scavenges per 1,000,000 IDs, a third of the CPU. At 1,000,000
+ * IDs (unpaced, loopback, three runs each): held at 1 MB 8.3-8.7 CPU-s and 100 MB peak RSS, at 8
+ * MB 7.4-8.7 and 108 MB, at 16 MB 7.2-7.6 and 115 MB; V8's defaults (it grows further) 7.9
+ * CPU-s and 165 MB. `--optimize-for-size`, used before, also slows the compiled code: 10.8 CPU-s
+ * for 118 MB. Once per process: a second pass of the same run changes nothing.
  */
 function boundHeap(): void {
+  if (heapBounded) return;
+  heapBounded = true;
   v8.setFlagsFromString('--heap-growing-percent=10');
-  const timer = setInterval(() => {
+  const observer = new PerformanceObserver(() => {
     const young = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
     if (young === undefined || young.space_size >= YOUNG_GENERATION_BYTES) {
       v8.setFlagsFromString('--semi-space-growth-factor=1');
-      clearInterval(timer);
+      observer.disconnect();
     }
-  }, 20);
-  timer.unref();
+  });
+  observer.observe({ entryTypes: ['gc'] });
 }

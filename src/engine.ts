@@ -362,7 +362,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         }
         if (stop.signal.aborted) return void (await finish(index, { undone: items }));
         const verdict = classify(failure);
-        const next = afterFailure(verdict, attempt, renewal, options, sentAt);
+        const next = afterFailure(verdict, attempt, renewal, options, sent.grantedAt);
         if (next.kind === 'renew') {
           // A fresh UserSig from the secret key; this attempt does not count against --retries.
           stats.renewals++;
@@ -497,7 +497,7 @@ export async function callOnce<T>(
       return await fn(stop.signal, sent);
     } catch (error) {
       const verdict = classify(error);
-      const next = afterFailure(verdict, attempt, renewal, options);
+      const next = afterFailure(verdict, attempt, renewal, options, sent.grantedAt);
       if (next.kind === 'renew') {
         attempt--;
         continue;
@@ -515,14 +515,14 @@ function afterFailure(
   attempt: number,
   renewal: { renewed: boolean },
   options: { pacer: Pacer; retry: RetryOptions; retrySafe?: boolean | undefined; credentials?: Credentials | undefined },
-  sentAt?: number,
+  grantedAt?: number,
 ): { kind: 'renew' } | { kind: 'retry'; delayMs: number } | { kind: 'give-up' } {
   if (verdict.action === 'renew' && !renewal.renewed && options.credentials?.renew()) {
     renewal.renewed = true;
     return { kind: 'renew' };
   }
   // A rate rejection widens the pacer's guard and waits out its window, instead of backing off.
-  const windowWait = verdict.action === 'throttle' ? options.pacer.throttle(sentAt) : 0;
+  const windowWait = verdict.action === 'throttle' ? options.pacer.throttle(grantedAt) : 0;
   if (shouldRetry(verdict, attempt, options.retry, options.retrySafe ?? true)) {
     return { kind: 'retry', delayMs: windowWait > 0 ? windowWait : backoffMs(attempt, options.retry) };
   }

@@ -41,7 +41,8 @@ async function report(rt: Runtime, error: unknown): Promise<number> {
     // Commander has already printed its message (through configureOutput).
     return COMMANDER_OK.has(error.code) || error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  await rt.loadColors();
+  // Colours are a nicety: a broken chalk install must not turn the message into a stack trace.
+  await rt.loadColors().catch(() => undefined);
   if (error instanceof ImAttrsError) {
     rt.stderr(`${rt.chalk.red('im-attrs:')} ${error.message}`);
     if (error.hint) rt.stderr(`${rt.chalk.dim('hint:')} ${error.hint}`);

@@ -9,7 +9,6 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ChalkInstance } from 'chalk';
 import type { ImClient } from './api/client.js';
 import type { FamilyOperations, OperationName } from './api/families.js';
 import type { ApiFamily } from './api/operation.js';
@@ -19,13 +18,11 @@ import type { Deps } from './deps.js';
 import { ConfigError, UsageError } from './errors.js';
 import { Secrets } from './redact.js';
 
-export type { ApiConfig } from './config/connect.js';
-
-/** The colours stderr uses: chalk's, or plain text before chalk is loaded. */
-export type Colors = Pick<ChalkInstance, 'red' | 'yellow' | 'green' | 'cyan' | 'dim'>;
+/** The colours stderr uses (plain functions, no chaining): chalk's, or plain text before chalk is loaded. */
+export type Colors = Record<'red' | 'yellow' | 'green' | 'cyan' | 'dim', (text: string) => string>;
 
 const plain = (text: string): string => text;
-const PLAIN_COLORS: Colors = { red: plain, yellow: plain, green: plain, cyan: plain, dim: plain } as unknown as Colors;
+const PLAIN_COLORS: Colors = { red: plain, yellow: plain, green: plain, cyan: plain, dim: plain };
 
 /** Global flags: the root command's options (program.opts()), never a command's own. */
 export interface GlobalOptions extends GlobalFlags {
@@ -82,14 +79,14 @@ export class Runtime {
     return this.globals;
   }
 
-  /** Loads chalk: main.ts does before a command runs and before it prints an error. */
+  /** Loads chalk: program.ts's preAction hook does before a command runs, main.ts before it prints an error. */
   async loadColors(): Promise<void> {
     this.chalkModule ??= await import('chalk');
   }
 
   /**
    * Colours for stderr: --color, then NO_COLOR/FORCE_COLOR, then whether stderr is a TTY. Plain
-   * text until loadColors() has run (commander's own usage errors are printed before that).
+   * text until loadColors() has run (nothing prints through it before then today).
    */
   get chalk(): Colors {
     if (!this.chalkModule) return PLAIN_COLORS;

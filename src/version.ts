@@ -1,4 +1,7 @@
-/** The package version, read once from package.json (two levels up from dist/src/). */
+/**
+ * The package version, read once from package.json: two levels up from dist/src/ (tests) and
+ * from dist/cli/ (the bundle the bin runs, whose chunks all sit in that one folder).
+ */
 import { readFileSync } from 'node:fs';
 
 export const VERSION: string = (

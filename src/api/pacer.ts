@@ -10,8 +10,8 @@
  * - after a few clean seconds it relaxes, window by window, down to a small floor (a way in that
  *   bunches calls shows itself early, and one that does not should cost nothing);
  * - a rate-limit answer widens it (1.5 times the old guard, or a larger share of that spread)
- *   and it never shrinks again; a second one widens it to the whole range of the round trips,
- *   which covers any delay on the way in, so that no network makes it a third time;
+ *   and it never shrinks again; a second one widens it to the range of the recent round trips
+ *   (at most 1.25 times their spread), which covers the delays on the way in they held;
  * - the rejected call is sent again once its window has passed, and the rate itself is never
  *   cut: one stray 60007 used to take the whole run down to 70 % and back up a tenth a second.
  *
@@ -66,6 +66,8 @@ const SPACING = 1;
  */
 const EARLY_SHARE = 0.3;
 const SPREAD_SHARE = 0.4;
+/** The most a second widening takes, as a share of the spread (see lateGuard). */
+const SECOND_SPREAD_SHARE = 1.25;
 /** How much a rate rejection widens the guard (at least; SPREAD_SHARE of the spread if more). */
 const WIDEN_FACTOR = 1.5;
 
@@ -92,6 +94,21 @@ export interface PacerOptions {
 }
 
 const NOOP = (): void => undefined;
+
+/**
+ * A start the pacer let go: call it once the request has actually left. `grantedAt` is when it
+ * was let go, on the pacer's clock: hand it back to throttle() if the call is rejected.
+ */
+export interface Turn {
+  (): void;
+  readonly grantedAt: number;
+}
+
+function turn(grantedAt: number, sent: () => void = NOOP): Turn {
+  return Object.assign(() => sent(), { grantedAt });
+}
+
+const UNPACED: Turn = turn(-Infinity);
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -146,16 +163,16 @@ export class Pacer {
    * of milliseconds on connection set-up, and a window counted from the moment they were allowed
    * would let the server see them arrive inside the next second's window.
    */
-  acquire(signal?: AbortSignal): Promise<() => void> {
-    if (this.rate <= 0) return Promise.resolve(NOOP);
-    const turn = this.queue.then(() => this.waitForSlot(signal));
-    this.queue = turn.then(NOOP, NOOP);
-    return turn;
+  acquire(signal?: AbortSignal): Promise<Turn> {
+    if (this.rate <= 0) return Promise.resolve(UNPACED);
+    const next = this.queue.then(() => this.waitForSlot(signal));
+    this.queue = next.then(NOOP, NOOP);
+    return next;
   }
 
-  private async waitForSlot(signal?: AbortSignal): Promise<() => void> {
+  private async waitForSlot(signal?: AbortSignal): Promise<Turn> {
     for (;;) {
-      if (signal?.aborted) return NOOP;
+      if (signal?.aborted) return UNPACED;
       const now = this.now();
       const limit = Math.max(1, Math.floor(this.rate));
       // A start waits for the window minus the usual delay between being let go and leaving,
@@ -172,7 +189,7 @@ export class Pacer {
         this.nextStartAt = Math.max(this.nextStartAt, now - spacing) + spacing;
         this.starts.push(now);
         this.relax(now, limit);
-        return () => this.moveStart(now);
+        return turn(now, () => this.moveStart(now));
       }
       const windowWait = this.starts.length < limit ? 0 : this.starts[this.starts.length - limit]! + span - now;
       await this.sleepFn(Math.max(1, Math.ceil(Math.max(windowWait, this.nextStartAt - now))), signal);
@@ -184,7 +201,8 @@ export class Pacer {
     this.firstStartAt ??= now;
     if (this.throttles > 0 || now - this.firstStartAt < RELAX_AFTER_MS || ++this.cleanStarts < limit) return;
     this.cleanStarts = 0;
-    this.relaxedMs += RELAX_STEP_MS;
+    // Never more than down to the floor: a spread that grows later raises the guard again.
+    this.relaxedMs = Math.min(this.relaxedMs + RELAX_STEP_MS, Math.max(0, this.spreadGuard - WINDOW_GUARD_MS));
     this.guardMs = this.earlyGuard();
   }
 
@@ -227,14 +245,16 @@ export class Pacer {
   }
 
   /**
-   * The least guard after a rejection, from the round trips seen so far: SPREAD_SHARE of their
-   * spread after the first; after a second, their whole range (max - min), which covers any delay
-   * on the way in, since that is part of the round trip.
+   * The least guard after a rejection, from the round trips seen lately: SPREAD_SHARE of their
+   * spread after the first; after a second, their range (max - min), which covers the delays on
+   * the way in that those round trips held, but no more than 1.25 times their spread, so that one
+   * stray slow answer cannot pin the guard (and the rate) for the rest of the run.
    */
   private lateGuard(): number {
-    if (this.throttles < 2 || this.rtts.length < 2) return Math.round(this.rttSpread() * SPREAD_SHARE);
+    const spread = this.rttSpread();
+    if (this.throttles < 2 || this.rtts.length < 2) return Math.round(spread * SPREAD_SHARE);
     const sorted = this.sortedRtts();
-    return sorted[sorted.length - 1]! - sorted[0]!;
+    return Math.min(sorted[sorted.length - 1]! - sorted[0]!, Math.round(spread * SECOND_SPREAD_SHARE));
   }
 
   /** 95th minus 5th percentile of the round trips seen lately; 0 before two answers. */
@@ -261,15 +281,16 @@ export class Pacer {
   }
 
   /**
-   * The server said "too fast" about a call sent at `sentAt`: widen the guard, and return how long
-   * the rejected call waits (until its window has passed). Only a call that left after the last
-   * widening tells something new: the others were paced with the old guard (several of those can
-   * come back together). Without `sentAt`, at most one widening a window.
+   * The server said "too fast" about a call the pacer let go at `grantedAt` (its Turn's): widen
+   * the guard, and return how long the rejected call waits (until its window has passed). Only a
+   * call let go after the last widening tells something new: the others were paced with the old
+   * guard (several of those can come back together). Without `grantedAt`, at most one widening a
+   * window.
    */
-  throttle(sentAt?: number): number {
+  throttle(grantedAt?: number): number {
     if (this.rate <= 0) return 0;
     const now = this.now();
-    if (sentAt !== undefined ? sentAt > this.widenedAt : now - this.widenedAt >= WINDOW_MS) {
+    if (grantedAt !== undefined ? grantedAt > this.widenedAt : now - this.widenedAt >= WINDOW_MS) {
       this.widenedAt = now;
       this.throttles++;
       this.guardMs = Math.min(MAX_GUARD_MS, Math.max(Math.round(WIDEN_FACTOR * this.guardMs), this.lateGuard()));

@@ -13,7 +13,7 @@ import { REGION_IDS } from '../config/regions.js';
 import { UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { VERSION } from '../version.js';
-import { HELP_TOPICS } from './help-topics.js';
+import { HELP_TOPICS } from './topic-list.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];

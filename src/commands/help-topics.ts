@@ -16,8 +16,6 @@ import { formatDuration, DEFAULT_ADMIN_TTL_SECONDS } from '../usersig.js';
 
 import { HELP_TOPICS, helpTopicsList, TOPIC_SUMMARIES, type HelpTopic } from './topic-list.js';
 
-export { HELP_TOPICS, type HelpTopic } from './topic-list.js';
-
 /** What each setting's variable does; a Record so that a new setting key must be described here. */
 const SETTING_DESCRIPTIONS: Readonly<Record<SettingKey, () => string>> = {
   region: () => `data center of the app: ${REGION_IDS.join(', ')}`,

@@ -25,7 +25,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { HELP_TOPICS } from '../../src/commands/help-topics.js';
+import { HELP_TOPICS } from '../../src/commands/topic-list.js';
 import { createTestSignals } from '../../src/deps.js';
 import { createTestIO } from '../../src/io.js';
 import { buildProgram } from '../../src/program.js';

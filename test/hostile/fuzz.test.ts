@@ -111,6 +111,26 @@ describe('the im_get_attr response parser under random bodies', () => {
     );
   });
 
+  it('reads an answer in request order exactly as the same answer shuffled (the fast path and the general one agree; 1,000 answers)', () => {
+    fc.assert(
+      fc.property(requestedAccounts, fc.array(attrsObject, { minLength: 8, maxLength: 8 }), fc.nat(), (requested, attrs, seed) => {
+        const entries = requested.map((account, i) => ({ To_Account: account, Attrs: attrs[i] }));
+        // A different order: rotated by at least one place, or reversed for two (no-op for one).
+        const shift = 1 + (seed % Math.max(1, entries.length - 1));
+        const shuffled = [...entries.slice(shift), ...entries.slice(0, shift)];
+        const run = (list: unknown[]): unknown => {
+          try {
+            return parseGetAttrs(COMMAND, { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', UserAttrs: list }, requested);
+          } catch (error) {
+            return { error: (error as Error).message };
+          }
+        };
+        assert.deepEqual(run(entries), run(shuffled));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   describe('through the real client over loopback', () => {
     let server: ScriptedServer;
     let nextBody = '';

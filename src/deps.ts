@@ -5,7 +5,6 @@
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
-import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { systemIO, type IO } from './io.js';
 
@@ -79,12 +78,15 @@ function boundHeap(): void {
   if (heapBounded) return;
   heapBounded = true;
   v8.setFlagsFromString('--heap-growing-percent=10');
-  const observer = new PerformanceObserver(() => {
-    const young = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
-    if (young === undefined || young.space_size >= YOUNG_GENERATION_BYTES) {
-      v8.setFlagsFromString('--semi-space-growth-factor=1');
-      observer.disconnect();
-    }
+  // node:perf_hooks only here: every start-up (--help included) loads this file.
+  void import('node:perf_hooks').then(({ PerformanceObserver }) => {
+    const observer = new PerformanceObserver(() => {
+      const young = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+      if (young === undefined || young.space_size >= YOUNG_GENERATION_BYTES) {
+        v8.setFlagsFromString('--semi-space-growth-factor=1');
+        observer.disconnect();
+      }
+    });
+    observer.observe({ entryTypes: ['gc'] });
   });
-  observer.observe({ entryTypes: ['gc'] });
 }

@@ -3,7 +3,7 @@
  * report, once each, the attribute names that have no column.
  */
 import { joinTagsCell, TAGS_COLUMN } from '../model.js';
-import { ATTRS_ONLY, type AttrRecord, type RecordFields } from './types.js';
+import { ACCOUNT_COLUMN, ATTRS_ONLY, type AttrRecord, type RecordFields, type RecordWriter, type WriterOptions } from './types.js';
 
 /**
  * The value of attribute `name`, or undefined when unset. Own properties only: an attribute
@@ -49,5 +49,46 @@ export class ColumnPicker {
     const cells = this.columns.map((name) => attrValue(record.Attrs, name));
     if (this.#tags) cells.push(joinTagsCell(record.Tags ?? []));
     return cells;
+  }
+}
+
+/**
+ * A writer of delimited lines (tsv, csv): the header `account,col…`, then one line per record,
+ * each made by `formatLine` from raw fields (it escapes them and adds the `\n`).
+ */
+export class DelimitedWriter implements RecordWriter {
+  readonly #out: NodeJS.WritableStream;
+  readonly #picker: ColumnPicker;
+  readonly #formatLine: (fields: readonly string[]) => string;
+  readonly #name: string;
+  #ended = false;
+
+  constructor(name: string, formatLine: (fields: readonly string[]) => string, options: WriterOptions & { columns: readonly string[] }) {
+    this.#name = name;
+    this.#formatLine = formatLine;
+    this.#out = options.out;
+    this.#picker = new ColumnPicker(options.columns, options.onUnknownColumn, options.fields);
+    this.#out.write(formatLine([ACCOUNT_COLUMN, ...this.#picker.header]));
+  }
+
+  write(record: AttrRecord): void {
+    if (this.#ended) throw new Error(`${this.#name} writer: write() after end()`);
+    this.#out.write(this.#line(record));
+  }
+
+  writeAll(records: readonly AttrRecord[]): void {
+    if (this.#ended) throw new Error(`${this.#name} writer: write() after end()`);
+    let text = '';
+    for (const record of records) text += this.#line(record);
+    if (text !== '') this.#out.write(text);
+  }
+
+  #line(record: AttrRecord): string {
+    const cells = this.#picker.cells(record).map((v) => v ?? '');
+    return this.#formatLine([record.To_Account, ...cells]);
+  }
+
+  end(): void {
+    this.#ended = true;
   }
 }

@@ -6,8 +6,8 @@
  * `wc -l`) where a stray `\r` ends up glued to the last field. The parser accepts both.
  */
 import { UsageError } from '../errors.js';
-import { ColumnPicker } from './columns.js';
-import { ACCOUNT_COLUMN, type AttrRecord, type RecordWriter, type WriterOptions } from './types.js';
+import { DelimitedWriter } from './columns.js';
+import type { WriterOptions } from './types.js';
 
 /** Fields that must be quoted: separators, quotes, line breaks, and edge whitespace (tools trim it). */
 const NEEDS_QUOTES = /[",\n\r]|^\s|\s$/;
@@ -24,36 +24,9 @@ export function formatCsvLine(fields: readonly string[]): string {
   return fields.map(escapeCsvField).join(',') + '\n';
 }
 
-export class CsvWriter implements RecordWriter {
-  readonly #out: NodeJS.WritableStream;
-  readonly #picker: ColumnPicker;
-  #ended = false;
-
+export class CsvWriter extends DelimitedWriter {
   constructor(options: WriterOptions & { columns: readonly string[] }) {
-    this.#out = options.out;
-    this.#picker = new ColumnPicker(options.columns, options.onUnknownColumn, options.fields);
-    this.#out.write(formatCsvLine([ACCOUNT_COLUMN, ...this.#picker.header]));
-  }
-
-  write(record: AttrRecord): void {
-    if (this.#ended) throw new Error('csv writer: write() after end()');
-    this.#out.write(this.#line(record));
-  }
-
-  writeAll(records: readonly AttrRecord[]): void {
-    if (this.#ended) throw new Error('csv writer: write() after end()');
-    let text = '';
-    for (const record of records) text += this.#line(record);
-    if (text !== '') this.#out.write(text);
-  }
-
-  #line(record: AttrRecord): string {
-    const cells = this.#picker.cells(record).map((v) => v ?? '');
-    return formatCsvLine([record.To_Account, ...cells]);
-  }
-
-  end(): void {
-    this.#ended = true;
+    super('csv', formatCsvLine, options);
   }
 }
 

@@ -10,8 +10,8 @@
  * and parseTsvLine undoes it exactly. An unset attribute is an empty cell, and an empty cell reads
  * back as unset: a value of "" does not survive tsv (or csv); json and ndjson keep it.
  */
-import { ColumnPicker } from './columns.js';
-import { ACCOUNT_COLUMN, type AttrRecord, type RecordWriter, type WriterOptions } from './types.js';
+import { DelimitedWriter } from './columns.js';
+import type { WriterOptions } from './types.js';
 
 const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
 const UNESCAPES: Readonly<Record<string, string>> = { '\\': '\\', t: '\t', n: '\n', r: '\r', '0': '\0' };
@@ -40,35 +40,8 @@ export function formatTsvLine(fields: readonly string[]): string {
   return fields.map(escapeTsvField).join('\t') + '\n';
 }
 
-export class TsvWriter implements RecordWriter {
-  readonly #out: NodeJS.WritableStream;
-  readonly #picker: ColumnPicker;
-  #ended = false;
-
+export class TsvWriter extends DelimitedWriter {
   constructor(options: WriterOptions & { columns: readonly string[] }) {
-    this.#out = options.out;
-    this.#picker = new ColumnPicker(options.columns, options.onUnknownColumn, options.fields);
-    this.#out.write(formatTsvLine([ACCOUNT_COLUMN, ...this.#picker.header]));
-  }
-
-  write(record: AttrRecord): void {
-    if (this.#ended) throw new Error('tsv writer: write() after end()');
-    this.#out.write(this.#line(record));
-  }
-
-  writeAll(records: readonly AttrRecord[]): void {
-    if (this.#ended) throw new Error('tsv writer: write() after end()');
-    let text = '';
-    for (const record of records) text += this.#line(record);
-    if (text !== '') this.#out.write(text);
-  }
-
-  #line(record: AttrRecord): string {
-    const cells = this.#picker.cells(record).map((v) => v ?? '');
-    return formatTsvLine([record.To_Account, ...cells]);
-  }
-
-  end(): void {
-    this.#ended = true;
+    super('tsv', formatTsvLine, options);
   }
 }

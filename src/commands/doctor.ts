@@ -7,9 +7,8 @@
  * one to fix. Exits non-zero when any check fails: 3 for configuration, 4 for credentials, 1 for
  * the network and the API, as elsewhere.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -27,6 +26,7 @@ import {
   requireSetting,
   type Settings,
 } from '../config/resolve.js';
+import { readCaFile } from '../config/connect.js';
 import { REGION_IDS } from '../config/regions.js';
 import { checkUserSig, resolveTarget, secretInClear, type ApiTarget } from '../config/validate.js';
 import { ApiError, ExitCode, ImAttrsError, NetworkError } from '../errors.js';
@@ -478,15 +478,14 @@ function networkFix(code: string | undefined, host: string, hasBackup: boolean, 
 async function checkNetwork(rt: Runtime, target: Target, timeoutMs: number, add: (r: CheckResult) => CheckResult): Promise<boolean> {
   let ca: Buffer | undefined;
   if (rt.options.ca) {
-    const caPath = path.resolve(rt.deps.cwd, rt.options.ca);
     try {
-      ca = readFileSync(caPath);
+      ca = readCaFile(rt.deps.cwd, rt.options.ca);
     } catch (error) {
       add({
         id: 'tls',
         title: 'TLS',
         status: 'fail',
-        message: `--ca ${caPath} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+        message: errorMessage(error),
         fix: 'point --ca at a PEM file of CA certificates',
         exitCode: ExitCode.config,
       });

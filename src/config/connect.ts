@@ -122,16 +122,18 @@ export function apiConfig(host: Host, settings: Settings): ApiConfig {
   const identifier = requireSetting(settings, 'identifier', 'identifier (an app administrator account)').value.trim();
   const timeoutMs = v.timeout ? parseSeconds(v.timeout, 'timeout') * 1000 : undefined;
   const credentials = credentialsFor(host, settings, sdkAppId, identifier);
-  let ca: Buffer | undefined;
-  if (host.options.ca) {
-    const caPath = path.resolve(host.deps.cwd, host.options.ca);
-    try {
-      ca = readFileSync(caPath);
-    } catch (error) {
-      throw new ConfigError(`--ca ${caPath} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-  }
+  const ca = host.options.ca ? readCaFile(host.deps.cwd, host.options.ca) : undefined;
   return { baseUrl, backupBaseUrl, sdkAppId, identifier, credentials, timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS, ca, target };
+}
+
+/** The certificates of `--ca` (PEM), or a ConfigError naming the file and why it cannot be read. */
+export function readCaFile(cwd: string, file: string): Buffer {
+  const caPath = path.resolve(cwd, file);
+  try {
+    return readFileSync(caPath);
+  } catch (error) {
+    throw new ConfigError(`--ca ${caPath} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
 }
 
 /**

@@ -6,9 +6,8 @@
  */
 import { ApiError } from '../errors.js';
 import type { AttrRecord, Entry } from '../model.js';
-import { codeInfo } from './codes.js';
 import { printable, type Envelope } from './envelope.js';
-import { batchOperation, errorListReasons, operation, writeOutcome, type ApiFamily, type BatchOperation, type ItemFailure, type Operation, type ReadContext } from './operation.js';
+import { batchOperation, batchWrite, commandOf, errorListReasons, operation, type ApiFamily, type BatchOperation, type ItemFailure, type Operation, type ReadContext } from './operation.js';
 
 /** An app has at most 10 attributes, in slots "0".."9" (API.md section 2). */
 export const MAX_ATTR_SLOTS = 10;
@@ -55,8 +54,6 @@ export interface IgnoredEntries {
   duplicates: number;
 }
 
-/** The meaning of a code from the one table, for ErrorList entries that carry no text. */
-const meaning = (code: number): string => codeInfo(code).meaning;
 
 /**
  * The pure half of reading a get-attributes answer to a request for `accounts`, matched by
@@ -101,7 +98,7 @@ export function parseGetAttrs(
     }
     answers.set(account, normalizeAttrs(attrs, clean));
   }
-  const reasons = errorListReasons(envelope.ErrorList, clean, meaning);
+  const reasons = errorListReasons(envelope.ErrorList, clean);
   const records: AttrRecord[] = [];
   const missing: AccountFailure[] = [];
   for (const account of accounts) {
@@ -262,7 +259,7 @@ export type AttrPaths = Record<'getAttrNames' | 'setAttrNames' | 'getAttrs' | 's
  */
 export function attrOperations(family: ApiFamily, paths: AttrPaths, options: { types: boolean } = { types: false }): AttrOperations {
   const accountOfEntry = (entry: Entry): string => entry.account;
-  const nameCommand = paths.getAttrNames.slice(paths.getAttrNames.lastIndexOf('/') + 1);
+  const nameCommand = commandOf(paths.getAttrNames);
   /** get_attr_name, read as names only or (TIMPush) names and types. */
   const readNames = <Out>(read: (envelope: Envelope) => Out): Operation<void, Out> =>
     operation({ family, path: paths.getAttrNames, retrySafe: true, writes: false, codes: ATTR_CODES.getAttrNames, body: () => ({}), read });
@@ -302,33 +299,29 @@ export function attrOperations(family: ApiFamily, paths: AttrPaths, options: { t
       codes: ATTR_CODES.getAttrs,
       accountOf: (account) => account,
       body: (accounts) => ({ To_Account: accounts }),
-      read: (envelope, accounts, ctx) => readGetAttrs(paths.getAttrs.slice(paths.getAttrs.lastIndexOf('/') + 1), envelope, accounts, ctx),
+      read: (envelope, accounts, ctx) => readGetAttrs(commandOf(paths.getAttrs), envelope, accounts, ctx),
     }),
-    setAttrs: batchOperation({
+    setAttrs: batchWrite({
       family,
       path: paths.setAttrs,
       maxItems: MAX_ACCOUNTS_PER_CALL,
       // Setting a value again leaves the same value.
       retrySafe: true,
-      writes: true,
       codes: ATTR_CODES.setAttrs,
       accountOf: accountOfEntry,
       itemBody: setEntry,
       body: (entries) => ({ UserAttrs: entries.map(setEntry) }),
-      read: (envelope, entries, ctx) => writeOutcome(envelope, entries, accountOfEntry, ctx, meaning),
     }),
-    removeAttrs: batchOperation({
+    removeAttrs: batchWrite({
       family,
       path: paths.removeAttrs,
       maxItems: MAX_ACCOUNTS_PER_CALL,
       // Removing an attribute an account does not have is not an error.
       retrySafe: true,
-      writes: true,
       codes: ATTR_CODES.removeAttrs,
       accountOf: accountOfEntry,
       itemBody: removeEntry,
       body: (entries) => ({ UserAttrs: entries.map(removeEntry) }),
-      read: (envelope, entries, ctx) => writeOutcome(envelope, entries, accountOfEntry, ctx, meaning),
     }),
   };
 }

@@ -22,7 +22,7 @@ import { ApiError, ConfigError, NetworkError } from '../errors.js';
 import { Secrets } from '../redact.js';
 import { isLoopbackHost } from '../util/net.js';
 import { MAX_SERVER_TEXT, parseEnvelope, printable, type Envelope } from './envelope.js';
-import type { Operation } from './operation.js';
+import { commandOf, type Operation } from './operation.js';
 import { createProxyAgent, describeProxy, proxySettings, usesProxy, type ProxySettings } from './proxy.js';
 
 /** Tencent's backend gives up after 3 s; ours must wait longer (API.md section 1). */
@@ -262,7 +262,7 @@ export class ImClient {
   }
 
   private async attempt(baseUrl: string, apiPath: string, body: object, options: CallOptions): Promise<Envelope> {
-    const command = apiPath.slice(apiPath.lastIndexOf('/') + 1);
+    const command = commandOf(apiPath);
     const url = this.url(apiPath, baseUrl);
     const host = new URL(baseUrl).host;
     const viaProxy = this.proxied(baseUrl);

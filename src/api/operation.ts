@@ -10,7 +10,7 @@
  * reports any batch operation. Adding an endpoint is adding a descriptor to a family table
  * (families.ts), not a function, a command and a runner of its own.
  */
-import { UNKNOWN_MEANING } from './codes.js';
+import { codeInfo, UNKNOWN_MEANING } from './codes.js';
 import type { Envelope } from './envelope.js';
 
 /** The two REST API families that serve push targeting (PUSH-FAMILY.md sections 1 and 3). */
@@ -121,14 +121,24 @@ export interface SendOptions {
   pacer: { acquire(signal?: AbortSignal): Promise<() => void> };
 }
 
+/** The command of an API path, as messages name it: `v4/all_member_push/im_get_attr` → `im_get_attr`. */
+export function commandOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
 /** Defines an operation, deriving `command` from the path. */
 export function operation<In, Out>(spec: Omit<Operation<In, Out>, 'command'>): Operation<In, Out> {
-  return { ...spec, command: spec.path.slice(spec.path.lastIndexOf('/') + 1) };
+  return { ...spec, command: commandOf(spec.path) };
 }
 
 /** Defines a batch operation, deriving `command` from the path. */
 export function batchOperation<I, R>(spec: Omit<BatchOperation<I, R>, 'command'>): BatchOperation<I, R> {
-  return { ...spec, command: spec.path.slice(spec.path.lastIndexOf('/') + 1) };
+  return { ...spec, command: commandOf(spec.path) };
+}
+
+/** Defines a batch write: its answer read by writeOutcome, accounts named by the spec's `accountOf`. */
+export function batchWrite<I>(spec: Omit<BatchOperation<I, I>, 'command' | 'writes' | 'read'>): BatchOperation<I, I> {
+  return batchOperation({ ...spec, writes: true, read: (envelope, items, ctx) => writeOutcome(envelope, items, spec.accountOf, ctx) });
 }
 
 /**
@@ -136,7 +146,7 @@ export function batchOperation<I, R>(spec: Omit<BatchOperation<I, R>, 'command'>
  * imported, 90035 another account type): account → code and reason. Entries that are not
  * objects with a string `To_Account` are ignored; the first entry for an account wins.
  */
-export function errorListReasons(errorList: unknown, clean: (text: string) => string, meaning: (code: number) => string): Map<string, { code: number | undefined; reason: string }> {
+export function errorListReasons(errorList: unknown, clean: (text: string) => string): Map<string, { code: number | undefined; reason: string }> {
   const reasons = new Map<string, { code: number | undefined; reason: string }>();
   if (!Array.isArray(errorList)) return reasons;
   for (const entry of errorList as unknown[]) {
@@ -146,8 +156,9 @@ export function errorListReasons(errorList: unknown, clean: (text: string) => st
     const code = typeof rawCode === 'number' && Number.isSafeInteger(rawCode) ? rawCode : undefined;
     // A documented code gets the plain meaning from the table (the same words whatever the
     // server's ErrorInfo says: "70107 account not imported"); any other code the server's text.
-    const known = code !== undefined && meaning(code) !== UNKNOWN_MEANING ? meaning(code) : undefined;
-    const text = known ?? (typeof info === 'string' && info ? clean(info) : code !== undefined ? meaning(code) : '');
+    const meaning = code === undefined ? undefined : codeInfo(code).meaning;
+    const known = meaning !== UNKNOWN_MEANING ? meaning : undefined;
+    const text = known ?? (typeof info === 'string' && info ? clean(info) : (meaning ?? ''));
     reasons.set(account, { code, reason: `${code ?? 'error'}${text ? ` ${text}` : ''}` });
   }
   return reasons;
@@ -158,8 +169,8 @@ export function errorListReasons(errorList: unknown, clean: (text: string) => st
  * (TIMPush), every other account of the call being done. all_member_push never sends an
  * ErrorList, so there every account of a successful call is done.
  */
-export function writeOutcome<I>(envelope: Envelope, items: readonly I[], accountOf: (item: I) => string, ctx: ReadContext, meaning: (code: number) => string): BatchOutcome<I, I> {
-  const reasons = errorListReasons(envelope.ErrorList, ctx.clean, meaning);
+export function writeOutcome<I>(envelope: Envelope, items: readonly I[], accountOf: (item: I) => string, ctx: ReadContext): BatchOutcome<I, I> {
+  const reasons = errorListReasons(envelope.ErrorList, ctx.clean);
   if (reasons.size === 0) return { results: [...items], failures: [] };
   const results: I[] = [];
   const failures: ItemFailure<I>[] = [];

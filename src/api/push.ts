@@ -12,6 +12,7 @@ import { codeInfo } from './codes.js';
 import type { Envelope } from './envelope.js';
 import {
   batchOperation,
+  commandOf,
   operation,
   type ApiFamily,
   type BatchOperation,
@@ -174,7 +175,7 @@ export function accountCheckOperation(family: ApiFamily): BatchOperation<string,
 
 /** The push operations over `paths` (revoke and statistics only where the family has them). */
 export function pushOperations(family: ApiFamily, paths: PushPaths): PushOperations {
-  const pushCommand = paths.push.slice(paths.push.lastIndexOf('/') + 1);
+  const pushCommand = commandOf(paths.push);
   const ops: PushOperations = {
     push: operation({
       family,
@@ -204,7 +205,7 @@ export function pushOperations(family: ApiFamily, paths: PushPaths): PushOperati
     });
   }
   if (paths.statistics) {
-    const command = paths.statistics.slice(paths.statistics.lastIndexOf('/') + 1);
+    const command = commandOf(paths.statistics);
     ops.pushStatistics = batchOperation({
       family,
       path: paths.statistics,

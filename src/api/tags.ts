@@ -4,9 +4,8 @@
  * that TIMPush add_tag takes `Replace` (1: the tags given replace the user's tags).
  */
 import { ApiError } from '../errors.js';
-import { codeInfo } from './codes.js';
 import type { Envelope } from './envelope.js';
-import { batchOperation, errorListReasons, writeOutcome, type ApiFamily, type BatchOperation, type ItemFailure, type ReadContext } from './operation.js';
+import { batchOperation, batchWrite, commandOf, errorListReasons, type ApiFamily, type BatchOperation, type ItemFailure, type ReadContext } from './operation.js';
 import { MAX_ACCOUNTS_PER_CALL, kindOf } from './attrs.js';
 
 /** Tags of one user in one add call (CN/1212/45941, EN/37173: "up to 10 tags"; 90032 beyond). */
@@ -40,7 +39,6 @@ export interface TagEntry {
   tags: string[];
 }
 
-const meaning = (code: number): string => codeInfo(code).meaning;
 
 function shapeError(command: string, what: string): ApiError {
   return new ApiError(`${command}: unexpected response shape: ${what}`, {
@@ -69,7 +67,7 @@ export function parseGetTags(command: string, envelope: Envelope, accounts: read
     else if (tags.some((t) => typeof t !== 'string')) answers.set(account, { problem: 'a tag is not a string' });
     else answers.set(account, tags as string[]);
   }
-  const reasons = errorListReasons(envelope.ErrorList, ctx.clean, meaning);
+  const reasons = errorListReasons(envelope.ErrorList, ctx.clean);
   const results: TagRecord[] = [];
   const failures: ItemFailure<string>[] = [];
   for (const account of accounts) {
@@ -103,21 +101,19 @@ export interface TagOperations {
 
 export type TagPaths = Record<'getTags' | 'addTags' | 'removeTags' | 'clearTags', string>;
 
-const userTags = (entries: readonly TagEntry[]): Array<{ To_Account: string; Tags: string[] }> => entries.map((e) => ({ To_Account: e.account, Tags: e.tags }));
 const tagItem = (e: TagEntry): { To_Account: string; Tags: string[] } => ({ To_Account: e.account, Tags: e.tags });
+const userTags = (entries: readonly TagEntry[]): Array<{ To_Account: string; Tags: string[] }> => entries.map(tagItem);
 const accountOfEntry = (e: TagEntry): string => e.account;
-const commandOf = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
 
 /** The tag operations over `paths`. `replace` adds the TIMPush `Replace` flag and operation. */
 export function tagOperations(family: ApiFamily, paths: TagPaths, options: { replace: boolean }): TagOperations {
   const add = (replace: boolean): BatchOperation<TagEntry, TagEntry> =>
-    batchOperation({
+    batchWrite({
       family,
       path: paths.addTags,
       maxItems: MAX_ACCOUNTS_PER_CALL,
       // Adding a tag a user already has leaves the same tags; replacing with the same list too.
       retrySafe: true,
-      writes: true,
       codes: TAG_CODES.addTags,
       accountOf: accountOfEntry,
       itemBody: tagItem,
@@ -125,7 +121,6 @@ export function tagOperations(family: ApiFamily, paths: TagPaths, options: { rep
       // which is also the per-user total, so it is never split. Adds go 10 per user per call.
       split: replace ? undefined : (entry) => splitTags(entry, MAX_TAGS_PER_ADD_CALL),
       body: (entries) => (options.replace ? { Replace: replace ? 1 : 0, UserTags: userTags(entries) } : { UserTags: userTags(entries) }),
-      read: (envelope, entries, ctx) => writeOutcome(envelope, entries, accountOfEntry, ctx, meaning),
     });
   return {
     getTags: batchOperation({
@@ -140,30 +135,26 @@ export function tagOperations(family: ApiFamily, paths: TagPaths, options: { rep
       read: (envelope, accounts, ctx) => parseGetTags(commandOf(paths.getTags), envelope, accounts, ctx),
     }),
     addTags: add(false),
-    removeTags: batchOperation({
+    removeTags: batchWrite({
       family,
       path: paths.removeTags,
       maxItems: MAX_ACCOUNTS_PER_CALL,
       // Removing a tag a user does not have is not an error.
       retrySafe: true,
-      writes: true,
       codes: TAG_CODES.removeTags,
       accountOf: accountOfEntry,
       itemBody: tagItem,
       body: (entries) => ({ UserTags: userTags(entries) }),
-      read: (envelope, entries, ctx) => writeOutcome(envelope, entries, accountOfEntry, ctx, meaning),
     }),
-    clearTags: batchOperation({
+    clearTags: batchWrite({
       family,
       path: paths.clearTags,
       maxItems: MAX_ACCOUNTS_PER_CALL,
       retrySafe: true,
-      writes: true,
       codes: TAG_CODES.clearTags,
       accountOf: (account) => account,
       itemBody: (account) => ({ To_Account: account }),
       body: (accounts) => ({ To_Account: accounts }),
-      read: (envelope, accounts, ctx) => writeOutcome(envelope, accounts, (a) => a, ctx, meaning),
     }),
     ...(options.replace ? { replaceTags: add(true) } : {}),
   };

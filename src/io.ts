@@ -28,8 +28,17 @@ export function systemIO(): IO {
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
-    columns: process.stdout.columns,
+    columns: knownColumns(process.stdout.columns),
   };
+}
+
+/**
+ * A terminal's width, or undefined when it does not say: a pseudo-terminal without a size (`script`,
+ * some containers and CI runners) reports 0 columns, which would squeeze every table cell to "…"
+ * and wrap help at nothing. Undefined lets the table print whole cells and help wrap at 80.
+ */
+export function knownColumns(columns: number | undefined): number | undefined {
+  return columns !== undefined && columns > 0 ? columns : undefined;
 }
 
 export interface TestIOOptions {

@@ -273,26 +273,36 @@ export class ImClient {
     let text: string;
     let location: string | undefined;
     const cap = { tooLarge: false };
+    // With --debug, each trace line says when the body left (ms, UTC), to line it up with a
+    // server's own log: the bench reads the emulator's dating delay from it.
+    let sentAt: number | undefined;
+    const onSent = (): void => {
+      sentAt = Date.now();
+      options.onSent?.();
+    };
+    const call = this.options.debug ? { ...options, onSent } : options;
+    const traceRequest = (outcome: string, elapsedMs: number): void =>
+      this.trace(`POST ${url} (${command})${sentAt === undefined ? '' : ` sent ${new Date(sentAt).toISOString()}`} → ${outcome} in ${elapsedMs} ms`);
     try {
       ({ status, text, location } = baseUrl.startsWith('http:')
-        ? await this.sendPlain(url, payload, timeoutMs, options, cap)
-        : await this.sendGot(url, payload, timeoutMs, viaProxy, options, cap));
+        ? await this.sendPlain(url, payload, timeoutMs, call, cap)
+        : await this.sendGot(url, payload, timeoutMs, viaProxy, call, cap));
     } catch (error) {
       const err = error as Error & { code?: string };
       const elapsed = Date.now() - started;
       if (cap.tooLarge && !options.signal?.aborted) {
-        this.traceRequest(url, command, `refused: response over ${MAX_RESPONSE_BYTES} bytes`, elapsed);
+        traceRequest(`refused: response over ${MAX_RESPONSE_BYTES} bytes`, elapsed);
         throw new ApiError(`${command}: the response is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB; refused (${host})`, {
           hint: 'is `endpoint` really the Chat REST API?',
         });
       }
       const netCode = options.signal?.aborted ? 'ABORTED' : err.code;
-      this.traceRequest(url, command, `network error ${netCode ?? err.name}: ${this.serverText(err.message)}`, elapsed);
+      traceRequest(`network error ${netCode ?? err.name}: ${this.serverText(err.message)}`, elapsed);
       throw this.networkError(command, host, netCode, err, viaProxy, timeoutMs);
     }
     const elapsed = Date.now() - started;
     if (status !== 200) {
-      this.traceRequest(url, command, `HTTP ${status}${location === undefined ? '' : ` to ${this.serverText(location)}`}`, elapsed);
+      traceRequest(`HTTP ${status}${location === undefined ? '' : ` to ${this.serverText(location)}`}`, elapsed);
       throw httpError(command, host, status, location === undefined ? undefined : redirectTarget(location, url));
     }
     let envelope: Envelope;
@@ -300,10 +310,10 @@ export class ImClient {
       envelope = parseEnvelope(command, text);
     } catch (error) {
       const what = (error as Error).message.replace(`${command}: `, '');
-      this.traceRequest(url, command, `${what}; body starts "${this.serverText(text, 120)}"`, elapsed);
+      traceRequest(`${what}; body starts "${this.serverText(text, 120)}"`, elapsed);
       throw error;
     }
-    this.traceRequest(url, command, `${envelope.ActionStatus} ${envelope.ErrorCode}`, elapsed);
+    traceRequest(`${envelope.ActionStatus} ${envelope.ErrorCode}`, elapsed);
     if (envelope.ErrorCode !== 0) {
       const info = this.serverText(envelope.ErrorInfo);
       throw new ApiError(`${command}: error ${envelope.ErrorCode}${info ? `: ${info}` : ''}`, {
@@ -494,9 +504,7 @@ export class ImClient {
     });
   }
 
-  private traceRequest(url: string, command: string, outcome: string, elapsedMs: number): void {
-    this.trace(`POST ${url} (${command}) → ${outcome} in ${elapsedMs} ms`);
-  }
+
 }
 
 /** An HTTP status other than 200 as an ApiError; the policy retries 5xx and 429. */

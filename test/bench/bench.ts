@@ -6,7 +6,9 @@
  * Every figure is a ratio taken in this run, so that a slower or busier machine moves both sides:
  * - paced runs: the steady-state rate, from the emulator's own log of accepted calls, leaving out
  *   the first and last second (100 calls fit in the first second for free): 100 calls over the
- *   median time the server took to accept 100 consecutive calls, as a share of the limit; calls rejected for rate; peak RSS;
+ *   median time the server took to accept 100 consecutive calls, as a share of the limit; calls rejected for rate; how late
+ *   the emulator dated the calls (its log against the client's `--debug` send times) and, for each rejected call, whether
+ *   the client had spaced it more than a second after the calls in the window that refused it; peak RSS;
  *   1. get 200,000 IDs, 60 ± 30 ms after the limiter;
  *   2. the same with the jitter before the limiter (100 ± 50 ms in, 100 ± 50 ms out: 200 ± 100);
  *   3. set of 100,000 records, 60 ± 30 ms;
@@ -20,7 +22,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -69,6 +71,7 @@ interface Logged {
   command: string;
   receivedAt: number;
   outcome: string;
+  query: { random?: string };
 }
 
 async function emulatorLog(emu: Emu): Promise<Logged[]> {
@@ -124,11 +127,12 @@ interface RunFigures {
 }
 
 /** Runs the CLI with `input` on stdin, counts output lines, reads its peak RSS and CPU time. */
-async function runCli(url: string, input: string, args: string[]): Promise<RunFigures> {
+async function runCli(url: string, input: string, args: string[], stderrFile?: string): Promise<RunFigures> {
   const rssFile = path.join(work, `rss-${Date.now()}-${Math.random()}`);
+  const stderr = stderrFile === undefined ? 'inherit' : openSync(stderrFile, 'w');
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, ['--import', rssHook, bin, ...args], {
-    stdio: ['pipe', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', stderr],
     env: {
       ...process.env,
       IMADMIN_ENDPOINT: url,
@@ -145,6 +149,7 @@ async function runCli(url: string, input: string, args: string[]): Promise<RunFi
     for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) lines++;
   });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (typeof stderr === 'number') closeSync(stderr);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const usage = JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRSS: number; user: number; system: number };
   return { seconds, lines, peakRssMb: usage.maxRSS / 1024, cpuSeconds: (usage.user + usage.system) / 1e6, code };
@@ -172,6 +177,29 @@ function steadyRate(log: Logged[], command: string): { rate: number; rejected: n
     rejected: calls.filter((r) => r.outcome === '60007').length,
     firstSecond: ok.filter((t) => t - t0 < 1000).length,
   };
+}
+
+/**
+ * How late the emulator dated the calls: for each call, when the emulator dated it (its log) less
+ * when it left the client (the client's `--debug` line with the same `random`); the emulator runs
+ * on the same two cores as the client. And for each call rejected for rate, how much more than a
+ * second after every other call in the window that refused it the rejected call left the client
+ * (`spacing`): more than 0 ms means the client had spaced them out and the delays between leaving
+ * and being dated put them into one window; 0 or less would be the client's own doing.
+ */
+function datingDelays(log: Logged[], command: string, trace: string): { p99: number; max: number; spacing: number[] } {
+  const sentAt = new Map<string, number>();
+  for (const match of trace.matchAll(/&random=(\d+)&.*\) sent (\S+) →/g)) sentAt.set(match[1]!, Date.parse(match[2]!));
+  const calls = log.filter((r) => r.command === command && sentAt.has(r.query.random ?? ''));
+  const sent = (r: Logged): number => sentAt.get(r.query.random!)!;
+  const delays = calls.map((r) => r.receivedAt - sent(r)).sort((a, b) => a - b);
+  const spacing = calls
+    .filter((r) => r.outcome === '60007')
+    .map((r) => {
+      const window = calls.filter((c) => c !== r && c.receivedAt > r.receivedAt - 1000 && c.receivedAt <= r.receivedAt);
+      return sent(r) - Math.min(...window.map(sent)) - 1000;
+    });
+  return { p99: delays[Math.floor(delays.length * 0.99)] ?? 0, max: delays.at(-1) ?? 0, spacing };
 }
 
 function median(values: number[]): number {
@@ -214,16 +242,30 @@ async function main(): Promise<void> {
   const loads: string[] = [`at start: ${loadNote()}`];
   const paced: string[][] = [];
   const notes: string[] = [];
+  const datingNotes: string[] = [];
 
   const ids200k = await idsFile(200_000);
   const pacedCase = async (label: string, emuArgs: string[], input: string, args: string[], command: string): Promise<void> => {
     log(`${label} …`);
     const emu = await startEmulator(['--seed-users', '200000', '--rate-limit', String(LIMIT), ...emuArgs]);
-    const run = await runCli(emu.url, input, args);
-    const steady = steadyRate(await emulatorLog(emu), command);
+    const traceFile = path.join(work, 'trace.txt');
+    const run = await runCli(emu.url, input, [...args, '--debug'], traceFile);
+    const emuLog = await emulatorLog(emu);
+    const steady = steadyRate(emuLog, command);
+    const late = datingDelays(emuLog, command, readFileSync(traceFile, 'utf8'));
     await stopEmulator(emu);
     if (run.code !== 0) notes.push(`${label}: exit ${run.code}`);
-    paced.push([label, `${fmt(run.seconds, 1)} s`, `${fmt(steady.rate, 1)} calls/s`, `${fmt((100 * steady.rate) / LIMIT, 1)} %`, String(steady.firstSecond), fmt(steady.rejected), `${fmt(run.peakRssMb)} MB`]);
+    if (late.spacing.length > 0) datingNotes.push(`${label}: ${late.spacing.map((ms) => `${fmt(ms)} ms`).join(', ')}`);
+    paced.push([
+      label,
+      `${fmt(run.seconds, 1)} s`,
+      `${fmt(steady.rate, 1)} calls/s`,
+      `${fmt((100 * steady.rate) / LIMIT, 1)} %`,
+      String(steady.firstSecond),
+      fmt(steady.rejected),
+      `${fmt(late.p99)} / ${fmt(late.max)} ms`,
+      `${fmt(run.peakRssMb)} MB`,
+    ]);
   };
 
   // 1-2. get at the limit, with the latency after and then partly before the limiter.
@@ -310,7 +352,12 @@ async function main(): Promise<void> {
     ``,
     `Steady state: ${LIMIT} calls over the median time the emulator took to accept ${LIMIT} consecutive calls, leaving out the first and last second of the run (a count of calls per span would flatter a client that sends in bursts).`,
     ``,
-    table(['run', 'wall', 'steady state', '% of 100 calls/s', 'calls in the first second', 'rejected for rate', 'peak RSS'], paced),
+    table(['run', 'wall', 'steady state', '% of 100 calls/s', 'calls in the first second', 'rejected for rate', 'dated late, p99 / max', 'peak RSS'], paced),
+    ``,
+    `Dated late: how long after a call left the client (its \`--debug\` line) the emulator, on the same two cores, dated it. The client lets its calls leave a window and a guard apart (the guard relaxes to 10 ms in a clean run), so a call dated that much later than the call a second after it can get that one rejected.`,
+    ...(datingNotes.length > 0
+      ? ['', 'Each call rejected for rate: how long after a second from every other call in the window that refused it the rejected call left the client (above 0: the client had spaced them out, and the time between leaving and being dated brought them together):', '', ...datingNotes.map((n) => `- ${n}`)]
+      : []),
     ``,
     `10,000 IDs at 200 ± 100 ms: the default (in flight sized from the round trips) takes ${fmt(shortRatio, 2)}× the wall time of --concurrency 100 (median of 3 alternated pairs: ${short.map((s) => fmt(s, 2)).join(', ')} s vs ${fixed.map((s) => fmt(s, 2)).join(', ')} s).`,
     ``,

@@ -290,6 +290,27 @@ describe('im-attrs get', () => {
         assert.match(result.stderr, /usersig=<redacted>|not a valid UserSig|im-attrs:/);
       }
     });
+
+    it('--debug says when each request left, in UTC to the millisecond, to line it up with the server log', async () => {
+      const before = app.emulator.requests.length;
+      const started = Date.now();
+      const result = await runCli(['get', 'user000001', 'user000002', '--debug'], { env: app.env });
+      const finished = Date.now();
+      assert.equal(result.code, 0, result.stderr);
+      const requests = app.emulator.requests.slice(before);
+      assert.deepEqual(
+        requests.map((r) => r.command),
+        ['im_get_attr_name', 'im_get_attr'],
+      );
+      for (const request of requests) {
+        const line = result.stderr.split('\n').find((l) => l.includes(`&random=${request.query.random}&`));
+        assert.ok(line, `a trace line for random=${request.query.random}:\n${result.stderr}`);
+        const sent = /\) sent (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) → OK 0 in \d+ ms$/.exec(line)?.[1];
+        assert.ok(sent, line);
+        const at = Date.parse(sent);
+        assert.ok(started <= at && at <= finished, `${sent} within the run`);
+      }
+    });
   });
 });
 

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // Shebang shim: everything lives in src/main.ts; this file only hands it the real process.
-// dist/cli is the bundle of dist/src/cli.js that `npm run build` makes (see src/cli.ts).
+// dist/cli/cli.cjs is the bundle of dist/src/cli.js that `npm run build` makes (see
+// test/build/bundle.ts): one CommonJS file, read with require.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 let entry;
 try {
-  entry = await import('../dist/cli/cli.js');
+  entry = require('../dist/cli/cli.cjs');
 } catch (error) {
-  // Only when the bundle itself is missing: a missing package imported by it is another story.
+  // Only when the bundle itself is missing: a missing package required by it is another story.
   const missing = /Cannot find module '([^']*)'/.exec(String(error?.message))?.[1]?.replaceAll('\\', '/');
-  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !missing?.endsWith('/dist/cli/cli.js')) throw error;
+  if (error?.code !== 'MODULE_NOT_FOUND' || !missing?.endsWith('/dist/cli/cli.cjs')) throw error;
   process.stderr.write('im-attrs: not built yet: run `npm ci && npm run build` in the repository first\n');
   process.exit(1);
 }

@@ -22,7 +22,7 @@ import { Secrets } from './redact.js';
 export type Colors = Record<'red' | 'yellow' | 'green' | 'cyan' | 'dim', (text: string) => string>;
 
 const plain = (text: string): string => text;
-const PLAIN_COLORS: Colors = { red: plain, yellow: plain, green: plain, cyan: plain, dim: plain };
+export const PLAIN_COLORS: Colors = { red: plain, yellow: plain, green: plain, cyan: plain, dim: plain };
 
 /** Global flags: the root command's options (program.opts()), never a command's own. */
 export interface GlobalOptions extends GlobalFlags {

@@ -2,7 +2,7 @@
  * `npm pack` makes a package that installs globally and runs: the tarball is installed into a
  * temporary prefix (offline, from the npm cache), then its `im-attrs` prints its version and
  * reads attributes from the emulator started here. `npm test` builds before the suite runs, so
- * dist/cli (the bundle the bin runs) is what gets packed.
+ * dist/cli/cli.cjs (the bundle the bin runs) is what gets packed.
  *
  * Installing needs every dependency in the npm cache (`npm ci` puts them there). When it is not,
  * the install test is skipped with the reason, never failed: CI without a warm cache stays green.
@@ -42,7 +42,7 @@ describe('npm pack', { timeout: 120_000 }, () => {
       whyNot = 'npm is not on PATH';
       return;
     }
-    if (!existsSync(path.join(ROOT, 'dist', 'cli', 'cli.js'))) {
+    if (!existsSync(path.join(ROOT, 'dist', 'cli', 'cli.cjs'))) {
       whyNot = 'dist/cli is not built: run npm run build (npm test does)';
       return;
     }
@@ -55,7 +55,7 @@ describe('npm pack', { timeout: 120_000 }, () => {
   it('packs bin, the dist/cli bundle, README.md, LICENSE and .imadminrc.example, and no sources, tests or unbundled modules', (t) => {
     if (whyNot) return t.skip(whyNot);
     const files = packed!.files.map((f) => f.path);
-    for (const expected of ['bin/im-attrs.js', 'dist/cli/cli.js', 'README.md', 'LICENSE', '.imadminrc.example', 'package.json']) {
+    for (const expected of ['bin/im-attrs.js', 'dist/cli/cli.cjs', 'README.md', 'LICENSE', '.imadminrc.example', 'package.json']) {
       assert.ok(files.includes(expected), `${expected} is not in the package`);
     }
     const unexpected = files.filter((f) => /^(src|test|dist\/test|dist\/src)\//.test(f) || f.endsWith('.ts') || f.startsWith('node_modules/'));

@@ -12,7 +12,6 @@ import os from 'node:os';
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { Chalk } from 'chalk';
 import { Command } from 'commander';
 import { DEFAULT_TIMEOUT_MS } from '../api/client.js';
 import { codeInfo } from '../api/codes.js';
@@ -31,7 +30,7 @@ import { REGION_IDS } from '../config/regions.js';
 import { checkUserSig, resolveTarget, secretInClear, type ApiTarget } from '../config/validate.js';
 import { ApiError, ExitCode, ImAttrsError, NetworkError } from '../errors.js';
 import { OUTPUT_FORMATS } from '../output/types.js';
-import type { Colors, Runtime } from '../runtime.js';
+import { PLAIN_COLORS, type Colors, type Runtime } from '../runtime.js';
 import { evaluateTrust } from '../config/trust.js';
 import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration, generate, parseDuration, verify } from '../usersig.js';
 import { VERSION } from '../version.js';
@@ -113,7 +112,7 @@ class Report {
     private readonly json: boolean,
   ) {
     // Colour on stdout only when stdout is a terminal and colour is on for this run.
-    this.color = rt.deps.io.stdoutIsTTY ? rt.chalk : new Chalk({ level: 0 });
+    this.color = rt.deps.io.stdoutIsTTY ? rt.chalk : PLAIN_COLORS;
   }
 
   add(result: CheckResult): CheckResult {

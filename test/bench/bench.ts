@@ -8,7 +8,7 @@
  *   the first and last second (100 calls fit in the first second for free): 100 calls over the
  *   median time the server took to accept 100 consecutive calls, as a share of the limit; calls rejected for rate; how late
  *   the emulator dated the calls (its log against the client's `--debug` send times) and, for each rejected call, whether
- *   the client had spaced it more than a second after the calls in the window that refused it; peak RSS;
+ *   the client had sent more than 100 calls in the second before it; peak RSS;
  *   1. get 200,000 IDs, 60 ± 30 ms after the limiter (three runs, alternated with 2);
  *   2. the same with the jitter before the limiter (100 ± 50 ms in, 100 ± 50 ms out: 200 ± 100; three runs);
  *   3. set of 100,000 records, 60 ± 30 ms;
@@ -186,9 +186,10 @@ function steadyRate(log: Logged[], command: string): { rate: number; rejected: n
  * How late the emulator dated the calls: for each call, when the emulator dated it (its log) less
  * when it left the client (the client's `--debug` line with the same `random`); the emulator runs
  * on the same two cores as the client. And for each call rejected for rate, how much more than a
- * second after every other call in the window that refused it the rejected call left the client
- * (`spacing`): more than 0 ms means the client had spaced them out and the delays between leaving
- * and being dated put them into one window; 0 or less would be the client's own doing.
+ * second before it the earliest-sent call of the window that refused it had left the client
+ * (`spacing`): above 0, the client had sent at most 100 calls in the second before the rejected
+ * one, and a call older than that second was dated inside it; 0 or less would be the client's own
+ * doing.
  */
 function datingDelays(log: Logged[], command: string, trace: string): { p99: number; max: number; spacing: number[] } {
   const sentAt = new Map<string, number>();
@@ -366,7 +367,7 @@ async function main(): Promise<void> {
     ``,
     `Dated late: how long after a call left the client (its \`--debug\` line) the emulator, on the same two cores, dated it. The client lets its calls leave a window and a guard apart (the guard relaxes to 10 ms in a clean run), so a call dated that much later than the call a second after it can get that one rejected.`,
     ...(datingNotes.length > 0
-      ? ['', 'Each call rejected for rate: how long after a second from every other call in the window that refused it the rejected call left the client (above 0: the client had spaced them out, and the time between leaving and being dated brought them together):', '', ...datingNotes.map((n) => `- ${n}`)]
+      ? ['', 'Each call rejected for rate: how much more than a second before it the earliest-sent call of the window that refused it had left the client. Above 0, the client had sent at most 100 calls in the second before the rejected one, and a call older than that second was dated inside it:', '', ...datingNotes.map((n) => `- ${n}`)]
       : []),
     ``,
     `10,000 IDs at 200 ± 100 ms: the default (in flight sized from the round trips) takes ${fmt(shortRatio, 2)}× the wall time of --concurrency 100 (median of 3 alternated pairs: ${short.map((s) => fmt(s, 2)).join(', ')} s vs ${fixed.map((s) => fmt(s, 2)).join(', ')} s).`,

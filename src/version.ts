@@ -1,6 +1,6 @@
 /**
  * The package version, read once from package.json: two levels up from dist/src/ (tests) and
- * from dist/cli/ (the bundle the bin runs, whose chunks all sit in that one folder).
+ * from dist/cli/cli.cjs (the bundle the bin runs, where import.meta.url is its own file URL).
  */
 import { readFileSync } from 'node:fs';
 

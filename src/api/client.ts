@@ -503,8 +503,6 @@ export class ImClient {
       hint: `check that ${host} is reachable from here (network, proxy, firewall), or set \`region\`/\`endpoint\``,
     });
   }
-
-
 }
 
 /** An HTTP status other than 200 as an ApiError; the policy retries 5xx and 429. */

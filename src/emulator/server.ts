@@ -108,6 +108,11 @@ export interface LoggedRequest {
   /** The parsed JSON body, or the raw text when it did not parse. */
   body: unknown;
   receivedAt: number;
+  /**
+   * With --latency-in / --jitter-in: the delay added on the way in before `receivedAt`, in ms
+   * (what the bench takes off to tell how late the emulator itself dated a call). Absent without.
+   */
+  heldInMs?: number;
   /** What was answered: an ErrorCode, an HTTP status, or a fault. */
   outcome: string;
 }
@@ -435,10 +440,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     req.on('end', () => {
       const wait = options.latencyInMs || options.jitterInMs ? inboundDelay() : 0;
       // Without an inbound delay the request is handled at once, exactly as before the option.
-      if (wait > 0) (options.scheduleInbound ?? setTimeout)(() => void (res.destroyed || serve(now())), wait);
+      if (wait > 0) (options.scheduleInbound ?? setTimeout)(() => void (res.destroyed || serve(now(), wait)), wait);
       else serve(receivedAt);
     });
-    const serve = (receivedAt: number): void => {
+    const serve = (receivedAt: number, heldInMs?: number): void => {
       const query = Object.fromEntries(url.searchParams);
       const text = Buffer.concat(chunks).toString('utf8');
       let body: unknown = text;
@@ -448,7 +453,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         // kept as text in the log; answered with 90001 below
       }
       const { command, known } = route(url.pathname);
-      const entry: LoggedRequest = { command, path: url.pathname, query, body, receivedAt, outcome: '' };
+      const entry: LoggedRequest = { command, path: url.pathname, query, body, receivedAt, ...(heldInMs === undefined ? {} : { heldInMs }), outcome: '' };
       log(entry);
       stats.requests[command || url.pathname] = (stats.requests[command || url.pathname] ?? 0) + 1;
 

@@ -7,8 +7,8 @@
  * - paced runs: the steady-state rate, from the emulator's own log of accepted calls, leaving out
  *   the first and last second (100 calls fit in the first second for free): 100 calls over the
  *   median time the server took to accept 100 consecutive calls, as a share of the limit; calls rejected for rate; how late
- *   the emulator dated the calls (its log against the client's `--debug` send times) and, for each rejected call, whether
- *   the client had sent more than 100 calls in the second before it; peak RSS;
+ *   the emulator itself dated the calls (its log against the client's `--debug` send times) and, for each rejected call,
+ *   whether the client had sent more than 100 calls in the second up to it; peak RSS;
  *   1. get 200,000 IDs, 60 ± 30 ms after the limiter (three runs, alternated with 2);
  *   2. the same with the jitter before the limiter (100 ± 50 ms in, 100 ± 50 ms out: 200 ± 100; three runs);
  *   3. set of 100,000 records, 60 ± 30 ms;
@@ -73,6 +73,7 @@ async function stopEmulator(emu: Emu): Promise<void> {
 interface Logged {
   command: string;
   receivedAt: number;
+  heldInMs?: number;
   outcome: string;
   query: { random?: string };
 }
@@ -183,25 +184,32 @@ function steadyRate(log: Logged[], command: string): { rate: number; rejected: n
 }
 
 /**
- * How late the emulator dated the calls: for each call, when the emulator dated it (its log) less
- * when it left the client (the client's `--debug` line with the same `random`); the emulator runs
- * on the same two cores as the client. And for each call rejected for rate, how much more than a
- * second before it the earliest-sent call of the window that refused it had left the client
- * (`spacing`): above 0, the client had sent at most 100 calls in the second before the rejected
- * one, and a call older than that second was dated inside it; 0 or less would be the client's own
- * doing.
+ * From the emulator's log joined with the client's `--debug` lines (on `random`; one line per
+ * attempt, retries included):
+ * - `p99` and `max`: how long after a call left the client the emulator dated it, less any delay
+ *   it adds on the way in on purpose (--latency-in, `heldInMs`): its own lateness, on the same two
+ *   cores as the client;
+ * - `spacing`, for each call rejected for rate: how much more than a second after the 100th call
+ *   of the same command before it (by when they left) it left. Above 0, the client had sent at most
+ *   100 of those calls in the second up to it, and the rejection came from the time between leaving
+ *   and being dated; 0 or less would be the client's own doing. `undefined` for a call among the
+ *   first 100.
  */
-function datingDelays(log: Logged[], command: string, trace: string): { p99: number; max: number; spacing: number[] } {
+function datingDelays(log: Logged[], command: string, trace: string): { p99: number; max: number; spacing: Array<number | undefined> } {
   const sentAt = new Map<string, number>();
-  for (const match of trace.matchAll(/&random=(\d+)&.*\) sent (\S+) →/g)) sentAt.set(match[1]!, Date.parse(match[2]!));
+  for (const match of trace.matchAll(/&random=(\d+)&[^\n]*\((\w+)\) sent (\S+) →/g)) {
+    if (match[2] === command) sentAt.set(match[1]!, Date.parse(match[3]!));
+  }
+  const order = [...sentAt.entries()].sort((a, b) => a[1] - b[1]).map(([random]) => random);
+  const position = new Map(order.map((random, i) => [random, i]));
   const calls = log.filter((r) => r.command === command && sentAt.has(r.query.random ?? ''));
-  const sent = (r: Logged): number => sentAt.get(r.query.random!)!;
-  const delays = calls.map((r) => r.receivedAt - sent(r)).sort((a, b) => a - b);
+  const sent = (random: string): number => sentAt.get(random)!;
+  const delays = calls.map((r) => r.receivedAt - (r.heldInMs ?? 0) - sent(r.query.random!)).sort((a, b) => a - b);
   const spacing = calls
     .filter((r) => r.outcome === '60007')
     .map((r) => {
-      const window = calls.filter((c) => c !== r && c.receivedAt > r.receivedAt - 1000 && c.receivedAt <= r.receivedAt);
-      return sent(r) - Math.min(...window.map(sent)) - 1000;
+      const at = position.get(r.query.random!)!;
+      return at < LIMIT ? undefined : sent(r.query.random!) - sent(order[at - LIMIT]!) - 1000;
     });
   return { p99: delays[Math.floor(delays.length * 0.99)] ?? 0, max: delays.at(-1) ?? 0, spacing };
 }
@@ -258,8 +266,11 @@ async function main(): Promise<void> {
     const steady = steadyRate(emuLog, command);
     const late = datingDelays(emuLog, command, readFileSync(traceFile, 'utf8'));
     await stopEmulator(emu);
-    if (run.code !== 0) notes.push(`${label}: exit ${run.code}`);
-    if (late.spacing.length > 0) datingNotes.push(`${label}: ${late.spacing.map((ms) => `${fmt(ms)} ms`).join(', ')}`);
+    if (run.code !== 0) {
+      notes.push(`${label}: exit ${run.code}`);
+      log(`${label}: exit ${run.code}; the end of its stderr:\n${readFileSync(traceFile, 'utf8').split('\n').slice(-6).join('\n')}`);
+    }
+    if (late.spacing.length > 0) datingNotes.push(`${label}: ${late.spacing.map((ms) => (ms === undefined ? 'among the first 100' : `${fmt(ms)} ms`)).join(', ')}`);
     rows.push([
       label,
       `${fmt(run.seconds, 1)} s`,
@@ -365,9 +376,9 @@ async function main(): Promise<void> {
     ``,
     table(['run', 'wall', 'steady state', '% of 100 calls/s', 'calls in the first second', 'rejected for rate', 'dated late, p99 / max', 'peak RSS'], paced),
     ``,
-    `Dated late: how long after a call left the client (its \`--debug\` line) the emulator, on the same two cores, dated it. The client lets its calls leave a window and a guard apart (the guard relaxes to 10 ms in a clean run), so a call dated that much later than the call a second after it can get that one rejected.`,
+    `Every paced run runs with \`--debug\`, whose lines say when each request left. Dated late: how long after a call left the client the emulator, on the same two cores, dated it, less the delay it adds on the way in on purpose (the jitter case's 100 ± 50 ms). The client lets each call leave a second and a guard after the 100th call before it (the guard relaxes to 10 ms in a clean run), so a call dated that much later than the call a second after it can get that one rejected.`,
     ...(datingNotes.length > 0
-      ? ['', 'Each call rejected for rate: how much more than a second before it the earliest-sent call of the window that refused it had left the client. Above 0, the client had sent at most 100 calls in the second before the rejected one, and a call older than that second was dated inside it:', '', ...datingNotes.map((n) => `- ${n}`)]
+      ? ['', 'Each call rejected for rate: how much more than a second after the 100th call before it (by when they left) it left the client. Above 0, the client had sent at most 100 calls in the second up to it, and the rejection came from the time between leaving and being dated: on purpose in the jitter case, the emulator\'s own lateness in the others.', '', ...datingNotes.map((n) => `- ${n}`)]
       : []),
     ``,
     `10,000 IDs at 200 ± 100 ms: the default (in flight sized from the round trips) takes ${fmt(shortRatio, 2)}× the wall time of --concurrency 100 (median of 3 alternated pairs: ${short.map((s) => fmt(s, 2)).join(', ')} s vs ${fixed.map((s) => fmt(s, 2)).join(', ')} s).`,

@@ -9,12 +9,14 @@
  * pairs (31-51 pairs each, 2026-12-03): `get alice` against the loopback emulator 0.86× the time of
  * the ESM chunks, `--help` 1.01×, `get --help` 0.92×.
  *
- * - chalk, got, cosmiconfig, ora and hpagent stay in node_modules: they are ESM (or need no
- *   bundling) and load by `import()` only when a command needs them.
+ * - chalk, got, cosmiconfig, ora and hpagent stay in node_modules and load by `import()` only when a
+ *   command needs them. The build fails on any other import of them: chalk, got and ora are ESM
+ *   only, and the `require()` a static import becomes here loads ESM only from Node 20.19 on.
  * - commander is bundled; its `require('node:child_process')` (for executable subcommands, which
  *   im-attrs has none of) gets a stub that says so if it is ever called, which saves loading
- *   child_process, net and dgram on every start.
- * - `import.meta.url` (src/version.ts reads package.json beside it) becomes the bundle's own file URL.
+ *   child_process, net and dgram on every start. Only commander's: the build fails on any other.
+ * - `import.meta.url` (src/version.ts reads package.json two levels up, as it lies in the package)
+ *   becomes the bundle's own file URL; the banner that defines it keeps "use strict" first.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -23,10 +25,28 @@ import { build, type Plugin } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-const noChildProcess: Plugin = {
-  name: 'no-child-process',
+/** Packages left in node_modules, loaded only by `import()`. */
+const LAZY_PACKAGES = /^(chalk|got|cosmiconfig|ora|hpagent)(\/.*)?$/;
+
+const lazyPackages: Plugin = {
+  name: 'lazy-packages',
   setup(on) {
-    on.onResolve({ filter: /^(node:)?child_process$/ }, () => ({ path: 'child_process', namespace: 'stub' }));
+    on.onResolve({ filter: LAZY_PACKAGES }, (args) =>
+      args.kind === 'dynamic-import'
+        ? { path: args.path, external: true }
+        : { errors: [{ text: `${args.path} is imported statically by ${path.relative(root, args.importer)}: load it with import() where it is needed (see test/build/bundle.ts)` }] },
+    );
+  },
+};
+
+const commanderChildProcess: Plugin = {
+  name: 'commander-child-process',
+  setup(on) {
+    on.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.split(path.sep).join('/').includes('/node_modules/commander/')
+        ? { path: 'child_process', namespace: 'stub' }
+        : { errors: [{ text: `child_process is stubbed for commander only, and ${path.relative(root, args.importer)} imports it: see test/build/bundle.ts` }] },
+    );
     on.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
       contents: "const none = () => { throw new Error('im-attrs bundles no child_process'); };\nmodule.exports = { spawn: none, execFile: none, exec: none, fork: none };",
       loader: 'js',
@@ -42,9 +62,8 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['chalk', 'got', 'cosmiconfig', 'ora', 'hpagent'],
-  plugins: [noChildProcess],
-  banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lazyPackages, commanderChildProcess],
+  banner: { js: "'use strict';\nconst __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__importMetaUrl' },
   logLevel: 'warning',
 });

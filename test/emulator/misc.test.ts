@@ -124,6 +124,8 @@ describe('emulator: --latency-in', () => {
       assert.equal((await first).body.ErrorCode, 0);
       assert.equal((await second).body.ErrorCode, 0);
       assert.deepEqual(e.requests.map((r) => r.receivedAt), [1_000_040, 1_001_040]);
+      // Each logged with the delay it was held for (the bench takes it off the dating delay).
+      assert.deepEqual(e.requests.map((r) => Math.round(r.heldInMs! * 1000) / 1000), [33.322, 56.945]);
       assert.equal(e.stats().rejectedForRate, 0);
     } finally {
       await e.close();

@@ -80,7 +80,7 @@ const WIDEN_FACTOR = 1.5;
  * run. After a rejection the guard never shrinks again.
  * The price: the emulator, on the same two shared cores as the client, dates some calls well
  * after they left: up to 7-44 ms in the plain cases of the bench (its "dated late" column joins
- * the emulator's log with the client's `--debug` send times), and up to 70 ms in single runs of a
+ * the emulator's log with the client's `--debug` send times), and up to 79 ms in single runs of a
  * busy period. A call dated d ms late makes the call in its place a second later look d ms early,
  * so past the 10 ms guard one can be rejected, retried after its window, and the widening that
  * follows costs the rest of the run some rate (97-98 %; 93 % after two). The bench checks each

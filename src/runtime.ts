@@ -15,7 +15,7 @@ import type { ApiFamily } from './api/operation.js';
 import type { ApiConfig } from './config/connect.js';
 import type { GlobalFlags, Settings } from './config/resolve.js';
 import type { Deps } from './deps.js';
-import { ConfigError, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
 import { Secrets } from './redact.js';
 
 /** The colours stderr uses (plain functions, no chaining): chalk's, or plain text before chalk is loaded. */
@@ -39,6 +39,7 @@ export class Runtime {
   readonly secrets = new Secrets();
   private globals: GlobalOptions = {};
   private settingsPromise: Promise<Settings> | undefined;
+  private familyPromise: Promise<ApiFamily> | undefined;
   private chalkModule: typeof import('chalk') | undefined;
   private colors: Colors | undefined;
   private warned = new Set<string>();
@@ -138,21 +139,9 @@ export class Runtime {
   }
 
   /** The API family of this run (`api`: flag --api, IMADMIN_API, config), all_member_push by default. */
-  async family(): Promise<ApiFamily> {
-    const value = (await this.settings()).values.api;
-    const [{ API_FAMILIES, DEFAULT_API_FAMILY }, { parseApiFamily }, { describeSource }] = await Promise.all([
-      import('./api/operation.js'),
-      import('./api/families.js'),
-      import('./config/resolve.js'),
-    ]);
-    if (value === undefined || value.value.trim() === '') return DEFAULT_API_FAMILY;
-    const family = parseApiFamily(value.value.trim());
-    if (family === undefined) {
-      throw new ConfigError(`api "${value.value}" (from ${describeSource(value.source)}) is not an API family`, {
-        hint: `use one of ${API_FAMILIES.join(', ')}`,
-      });
-    }
-    return family;
+  family(): Promise<ApiFamily> {
+    this.familyPromise ??= Promise.all([import('./config/connect.js'), this.settings()]).then(([connect, settings]) => connect.apiFamily(settings));
+    return this.familyPromise;
   }
 
   /** The operation `name` of this run's API family. */

@@ -54,7 +54,6 @@ export interface IgnoredEntries {
   duplicates: number;
 }
 
-
 /**
  * The pure half of reading a get-attributes answer to a request for `accounts`, matched by
  * `To_Account` and returned in request order. Every requested account ends in exactly one of

@@ -281,8 +281,10 @@ export class ImClient {
       options.onSent?.();
     };
     const call = this.options.debug ? { ...options, onSent } : options;
-    const traceRequest = (outcome: string, elapsedMs: number): void =>
-      this.trace(`POST ${url} (${command})${sentAt === undefined ? '' : ` sent ${new Date(sentAt).toISOString()}`} → ${outcome} in ${elapsedMs} ms`);
+    const traceRequest = (outcome: string, elapsedMs: number): void => {
+      // Built only with --debug: without it, this is every request of a run.
+      if (this.options.debug) this.trace(`POST ${url} (${command})${sentAt === undefined ? '' : ` sent ${new Date(sentAt).toISOString()}`} → ${outcome} in ${elapsedMs} ms`);
+    };
     try {
       ({ status, text, location } = baseUrl.startsWith('http:')
         ? await this.sendPlain(url, payload, timeoutMs, call, cap)

@@ -96,8 +96,3 @@ export function operationFor<N extends OperationName>(family: ApiFamily, name: N
   }
   return op as FamilyOperations[N];
 }
-
-/** Parses an `api` value. */
-export function parseApiFamily(text: string): ApiFamily | undefined {
-  return (API_FAMILIES as readonly string[]).includes(text) ? (text as ApiFamily) : undefined;
-}

@@ -20,6 +20,11 @@ export type ApiFamily = (typeof API_FAMILIES)[number];
 /** The family a run uses when nothing says otherwise: the API this tool was made for. */
 export const DEFAULT_API_FAMILY: ApiFamily = 'all_member_push';
 
+/** Parses an `api` value. */
+export function parseApiFamily(text: string): ApiFamily | undefined {
+  return (API_FAMILIES as readonly string[]).includes(text) ? (text as ApiFamily) : undefined;
+}
+
 /** What a reader needs besides the envelope: a way to make server text fit for a message. */
 export interface ReadContext {
   /** Redacts secrets and neutralises control characters in server-supplied text. */

@@ -39,7 +39,6 @@ export interface TagEntry {
   tags: string[];
 }
 
-
 function shapeError(command: string, what: string): ApiError {
   return new ApiError(`${command}: unexpected response shape: ${what}`, {
     hint: 'the server is not answering like the Chat REST API: check `endpoint`',

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_TIMEOUT_MS, ImClient, staticCredentials, type Credentials } from '../api/client.js';
+import { API_FAMILIES, DEFAULT_API_FAMILY, parseApiFamily, type ApiFamily } from '../api/operation.js';
 import type { Deps } from '../deps.js';
 import { AuthError, ConfigError } from '../errors.js';
 import type { Secrets } from '../redact.js';
@@ -108,6 +109,19 @@ export async function loadSettings(host: Host): Promise<Settings> {
   host.secrets.add(valueIfReadable(settings.values.userSig));
   if (file) host.debug(`config file: ${file.filepath}${settings.profile ? ` (profile "${settings.profile.value}")` : ''}`);
   return settings;
+}
+
+/** The API family of the run (`api`: flag --api, IMADMIN_API, config), all_member_push by default. */
+export function apiFamily(settings: Settings): ApiFamily {
+  const value = settings.values.api;
+  if (value === undefined || value.value.trim() === '') return DEFAULT_API_FAMILY;
+  const family = parseApiFamily(value.value.trim());
+  if (family === undefined) {
+    throw new ConfigError(`api "${value.value}" (from ${describeSource(value.source)}) is not an API family`, {
+      hint: `use one of ${API_FAMILIES.join(', ')}`,
+    });
+  }
+  return family;
 }
 
 /** Validates everything an API call needs; errors name the key and where its value came from. */

@@ -180,9 +180,9 @@ function tooLarge(filepath: string): ConfigError {
 
 /**
  * Reads one config file: JSON.parse for a .json file that parses, else cosmiconfig's loaders,
- * chosen by extension (none: YAML, which also reads JSON). Not through cosmiconfig(): building an explorer reads the package.json and
- * .config/ of process.cwd() (cosmiconfig's "meta config"), which is not deps.cwd and can break
- * or redirect the run. Empty file: undefined. package.json: its "imadmin" key.
+ * chosen by extension (none: YAML, which also reads JSON). Not through cosmiconfig(): building
+ * an explorer reads the package.json and .config/ of process.cwd() (cosmiconfig's "meta
+ * config"), which is not deps.cwd and can break or redirect the run. Empty file: undefined. package.json: its "imadmin" key.
  * A JavaScript file runs only when `kind` allows it (see the README's "Security model").
  */
 async function readConfig(

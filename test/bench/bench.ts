@@ -264,11 +264,12 @@ async function main(): Promise<void> {
     const run = await runCli(emu.url, input, [...args, '--debug'], traceFile);
     const emuLog = await emulatorLog(emu);
     const steady = steadyRate(emuLog, command);
-    const late = datingDelays(emuLog, command, readFileSync(traceFile, 'utf8'));
+    const trace = readFileSync(traceFile, 'utf8');
+    const late = datingDelays(emuLog, command, trace);
     await stopEmulator(emu);
     if (run.code !== 0) {
       notes.push(`${label}: exit ${run.code}`);
-      log(`${label}: exit ${run.code}; the end of its stderr:\n${readFileSync(traceFile, 'utf8').split('\n').slice(-6).join('\n')}`);
+      log(`${label}: exit ${run.code}; the end of its stderr:\n${trace.split('\n').slice(-6).join('\n')}`);
     }
     if (late.spacing.length > 0) datingNotes.push(`${label}: ${late.spacing.map((ms) => (ms === undefined ? 'among the first 100' : `${fmt(ms)} ms`)).join(', ')}`);
     rows.push([

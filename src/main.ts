@@ -6,7 +6,7 @@ import { CommanderError } from 'commander';
 import type { Deps } from './deps.js';
 import { ExitCode, ImAttrsError, UsageError } from './errors.js';
 import { buildProgram } from './program.js';
-import { Runtime } from './runtime.js';
+import { Runtime } from './runtime/runtime.js';
 import { didYouMean } from './util/suggest.js';
 
 /** Commander's "not really an error" codes. */

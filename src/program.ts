@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { REGION_IDS } from './config/regions.js';
 import { helpTopicsList } from './commands/topic-list.js';
 import { EXIT_CODES_HELP } from './errors.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime } from './runtime/runtime.js';
 import { VERSION } from './version.js';
 
 /**

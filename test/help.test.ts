@@ -43,7 +43,7 @@ describe('help like gh', () => {
 describe('the root help loads no command module', () => {
   it('lists every command with the term and summary the real command has (COMMAND_SUMMARIES)', async () => {
     const { buildProgram, COMMAND_SUMMARIES } = await import('../src/program.js');
-    const { Runtime } = await import('../src/runtime.js');
+    const { Runtime } = await import('../src/runtime/runtime.js');
     const { createTestIO } = await import('../src/io.js');
     const { createTestSignals } = await import('../src/deps.js');
     const rt = new Runtime({ io: createTestIO(), env: {}, cwd: '/', homeDir: '/', now: () => Date.now(), signals: createTestSignals() });
@@ -56,7 +56,7 @@ describe('the root help loads no command module', () => {
   it('prints the same root help from the summaries as from the loaded commands', async () => {
     const summaries = await runCli(['--help']);
     const { buildProgram } = await import('../src/program.js');
-    const { Runtime } = await import('../src/runtime.js');
+    const { Runtime } = await import('../src/runtime/runtime.js');
     const { createTestIO } = await import('../src/io.js');
     const { createTestSignals } = await import('../src/deps.js');
     const io = createTestIO();

@@ -26,12 +26,12 @@ import {
   showCondition,
   type ConditionFlags,
 } from '../jobs/condition-input.js';
-import { accountIds, accountSources } from '../jobs/inputs.js';
+import { accountIds, accountSources } from '../input/sources.js';
 import { addEngineOptions, callSingle, engineSettings, runJob, type EngineFlags } from '../jobs/runner.js';
 import type { AttrRecord } from '../model.js';
 import { createWriter, formatCsvLine, formatTsvLine, type OutputFormat, type RecordWriter } from '../output/index.js';
 import { matches, type Condition } from '../push/condition.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { plural } from '../util/text.js';
 import { addAccountFileOptions, addOutputOptions, resolveOutputFormat, tableLayout, type ReadOptions } from '../jobs/read-options.js';
 

@@ -11,7 +11,7 @@
 import { Argument, Command, type Help, type Option } from 'commander';
 import { REGION_IDS } from '../config/regions.js';
 import { UsageError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { VERSION } from '../version.js';
 import { HELP_TOPICS } from './topic-list.js';
 

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { loadConfigFile, type LoadedConfigFile } from '../config/load.js';
 import { trustFile, trustStorePath, untrustFile } from '../config/trust.js';
 import { ConfigError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
 

@@ -30,7 +30,7 @@ import {
 } from '../config/resolve.js';
 import { checkUserSig as checkUserSigOnce, USERSIG_FIXES } from '../config/validate.js';
 import { ConfigError, ImAttrsError, InterruptedError, UsageError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { didYouMean } from '../util/suggest.js';
 import { evaluateTrust, trustFile } from '../config/trust.js';
 import { newTrustCommands } from './config-trust.js';

@@ -25,12 +25,12 @@ import {
   requireSetting,
   type Settings,
 } from '../config/resolve.js';
-import { readCaFile } from '../config/connect.js';
+import { readCaFile } from '../runtime/connect.js';
 import { REGION_IDS } from '../config/regions.js';
 import { checkUserSig, resolveTarget, secretInClear, type ApiTarget } from '../config/validate.js';
 import { ApiError, ExitCode, ImAttrsError, NetworkError } from '../errors.js';
 import { OUTPUT_FORMATS } from '../output/types.js';
-import { PLAIN_COLORS, type Colors, type Runtime } from '../runtime.js';
+import { PLAIN_COLORS, type Colors, type Runtime } from '../runtime/runtime.js';
 import { evaluateTrust } from '../config/trust.js';
 import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration, generate, parseDuration, verify } from '../usersig.js';
 import { VERSION } from '../version.js';

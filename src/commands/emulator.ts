@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { readAccounts } from '../accounts.js';
+import { readAccounts } from '../input/accounts.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_PUSH_QUOTA } from '../emulator/families.js';
 import { CONDITION_READINGS } from '../push/condition.js';
@@ -16,7 +16,7 @@ import {
   startEmulator,
   type Fault,
 } from '../emulator/server.js';
-import { parseIntOption, type Runtime } from '../runtime.js';
+import { parseIntOption, type Runtime } from '../runtime/runtime.js';
 import { collect } from '../util/text.js';
 
 export interface EmulatorCommandOptions {

@@ -6,13 +6,13 @@ import { Command } from 'commander';
 import { Pacer } from '../api/pacer.js';
 import { namesInSlotOrder } from '../api/attrs.js';
 import { targetingOperation } from '../api/composite.js';
-import { accountIds, accountSources } from '../jobs/inputs.js';
-import { countAccounts } from '../jobs/id-files.js';
+import { accountIds, accountSources } from '../input/sources.js';
+import { countAccounts } from '../input/id-files.js';
 import { addAccountFileOptions, addOutputOptions, resolveOutputFormat, tableLayout, type ReadOptions } from '../jobs/read-options.js';
 import { UsageError } from '../errors.js';
 import type { AttrRecord } from '../model.js';
 import { createWriter, type RecordWriter } from '../output/index.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { addEngineOptions, callSingle, engineSettings, runJob, type EngineFlags } from '../jobs/runner.js';
 import { didYouMean } from '../util/suggest.js';
 

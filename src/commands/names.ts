@@ -10,13 +10,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { readTextLines } from '../accounts.js';
+import { readTextLines } from '../input/accounts.js';
 import { MAX_ATTR_BYTES, MAX_ATTR_SLOTS } from '../api/attrs.js';
 import type { ImClient } from '../api/client.js';
 import { Pacer } from '../api/pacer.js';
 import { ApiError, UsageError } from '../errors.js';
 import { formatTable, formatTsvLine } from '../output/index.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { callSingle, engineSettings, type EngineSettings } from '../jobs/runner.js';
 
 export const NAMES_FORMATS = ['table', 'tsv', 'json'] as const;

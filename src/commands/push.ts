@@ -20,7 +20,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { readTextLines } from '../accounts.js';
+import { readTextLines } from '../input/accounts.js';
 import { namesInSlotOrder } from '../api/attrs.js';
 import { API_RATE_LIMIT, Pacer } from '../api/pacer.js';
 import { codeInfo } from '../api/codes.js';
@@ -31,7 +31,7 @@ import { ApiError, ExitCode, ImAttrsError, PartialFailureError, UsageError } fro
 import { addConditionOptions, attrUses, checkAttrNames, checkCondition, CONDITION_HELP, conditionFromFlags, showCondition, type ConditionFlags } from '../jobs/condition-input.js';
 import { callSingle, engineSettings, type EngineSettings } from '../jobs/runner.js';
 import { MAX_MSG_LIFETIME_SECONDS, MAX_MSG_RANDOM, validatePushRequest } from '../push/condition.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { formatTsvLine } from '../output/index.js';
 import { plural } from '../util/text.js';
 

@@ -10,11 +10,11 @@
 import { Command } from 'commander';
 import { Pacer } from '../api/pacer.js';
 import { UsageError } from '../errors.js';
-import type { Entry, RecordFormat } from '../records.js';
-import type { Runtime } from '../runtime.js';
+import type { Entry, RecordFormat } from '../input/records.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { engineSettings, type EngineFlags } from '../jobs/runner.js';
-import { accountIds, accountSources } from '../jobs/inputs.js';
-import { addIdColumnOption, countAccounts } from '../jobs/id-files.js';
+import { accountIds, accountSources } from '../input/sources.js';
+import { addIdColumnOption, countAccounts } from '../input/id-files.js';
 import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, NO_RECORDS, recordInputSpecs } from '../jobs/attr-writes.js';
 import { collect } from '../util/text.js';
 

@@ -7,12 +7,12 @@
 import { Command } from 'commander';
 import { Pacer } from '../api/pacer.js';
 import { UsageError } from '../errors.js';
-import type { RecordFormat } from '../records.js';
-import type { Runtime } from '../runtime.js';
+import type { RecordFormat } from '../input/records.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, NO_RECORDS, recordInputSpecs, toAsync } from '../jobs/attr-writes.js';
 import { engineSettings, type EngineFlags } from '../jobs/runner.js';
-import { accountIds, accountSources } from '../jobs/inputs.js';
-import { addIdColumnOption, countAccounts } from '../jobs/id-files.js';
+import { accountIds, accountSources } from '../input/sources.js';
+import { addIdColumnOption, countAccounts } from '../input/id-files.js';
 import type { Entry } from '../model.js';
 import { collect } from '../util/text.js';
 

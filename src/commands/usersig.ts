@@ -10,7 +10,7 @@
 import { Command, Option } from 'commander';
 import { describeSource, parseSdkAppId, requireSetting, type Settings } from '../config/resolve.js';
 import { AuthError, ConfigError, UsageError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import {
   DEFAULT_ADMIN_TTL_SECONDS,
   decode,

@@ -95,6 +95,16 @@ export interface GlobalFlags {
   api?: string | undefined;
 }
 
+/** Global flags: the root command's options (program.opts()), never a command's own. */
+export interface GlobalOptions extends GlobalFlags {
+  quiet?: boolean;
+  verbose?: boolean;
+  debug?: boolean;
+  color?: 'auto' | 'always' | 'never';
+  ca?: string;
+  usersigFile?: string;
+}
+
 /** The raw, unvalidated winner for every key, plus what was loaded. */
 export interface Settings {
   values: Partial<Record<SettingKey, Sourced<string>>>;

@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { MAX_ACCOUNTS_PER_CALL, namesInSlotOrder } from '../api/attrs.js';
 import type { ImClient } from '../api/client.js';
 import { Pacer } from '../api/pacer.js';
-import { readTextLines } from '../accounts.js';
+import { readTextLines } from '../input/accounts.js';
 import { ApiError, UsageError } from '../errors.js';
 import type { AttrRecord, Entry } from '../model.js';
 import {
@@ -22,8 +22,8 @@ import {
   type RecordInputSpec,
   type RecordMode,
   type ScanReport,
-} from '../records.js';
-import type { Runtime } from '../runtime.js';
+} from '../input/records.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural } from '../util/text.js';
 import { addEngineOptions, callSingle, checkSaveFailed, runJob, type EngineSettings } from './runner.js';

@@ -8,9 +8,9 @@ import { Option, type Command } from 'commander';
 import { describeSource } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../output/index.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { collect } from '../util/text.js';
-import { addIdColumnOption } from './id-files.js';
+import { addIdColumnOption } from '../input/id-files.js';
 
 /** A read command's own input and output options as commander parses them. */
 export interface ReadOptions {

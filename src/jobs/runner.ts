@@ -23,9 +23,9 @@ import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_CAP_MS } from '..
 import type { ImClient } from '../api/client.js';
 import { MAX_ACCOUNTS_PER_CALL } from '../api/attrs.js';
 import type { BatchOperation, Operation } from '../api/operation.js';
-import { callOnce, DEFAULT_CONCURRENCY, MAX_AUTO_CONCURRENCY, runBatches, StopSwitch, type BatchReport, type EngineStats } from '../engine.js';
+import { callOnce, DEFAULT_CONCURRENCY, MAX_AUTO_CONCURRENCY, runBatches, StopSwitch, type BatchReport, type EngineStats } from './engine.js';
 import { ApiError, ExitCode, ImAttrsError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
-import { parseIntOption, type Runtime } from '../runtime.js';
+import { parseIntOption, type Runtime } from '../runtime/runtime.js';
 import { checkTarget, inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural } from '../util/text.js';
 import { FailureReport, listedId, NOT_PRINTED } from './failures.js';

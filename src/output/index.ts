@@ -1,6 +1,6 @@
 /**
  * The output writers: one record type (AttrRecord), five formats. createWriter picks one; the
- * parsers read tsv and csv back for `set`, so get → edit → set is lossless.
+ * parsers in input/ read tsv and csv back for `set`, so get → edit → set is lossless.
  */
 import { UsageError } from '../errors.js';
 import { CsvWriter } from './csv.js';
@@ -12,9 +12,8 @@ import { OUTPUT_FORMATS, type OutputFormat, type RecordWriter, type WriterOption
 
 export { ACCOUNT_COLUMN, ATTRS_ONLY, OUTPUT_FORMATS, TAGS_COLUMN } from './types.js';
 export type { AttrRecord, OutputFormat, RecordFields, RecordWriter, WriterOptions } from './types.js';
-export { CsvParser, escapeCsvField, formatCsvLine, parseCsv } from './csv.js';
-export type { CsvParserOptions, CsvRow } from './csv.js';
-export { escapeTsvField, formatTsvLine, parseTsvLine, unescapeTsvField } from './tsv.js';
+export { escapeCsvField, formatCsvLine } from './csv.js';
+export { escapeTsvField, formatTsvLine } from './tsv.js';
 export { displayCell, displayWidth, formatTable, truncate, FIRST_PAGE } from './table.js';
 export type { TableLayout } from './table.js';
 export { recordJson } from './ndjson.js';

@@ -7,32 +7,17 @@
  *     backslash → \\     tab → \t     newline → \n     carriage return → \r
  *
  * Every line is then one record and every tab a separator, so `cut -f2` and `awk -F'\t'` work,
- * and parseTsvLine undoes it exactly. An unset attribute is an empty cell, and an empty cell reads
+ * and parseTsvLine (input/tsv.ts) undoes it exactly. An unset attribute is an empty cell, and an empty cell reads
  * back as unset: a value of "" does not survive tsv (or csv); json and ndjson keep it.
  */
 import { DelimitedWriter } from './columns.js';
 import type { WriterOptions } from './types.js';
 
 const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
-const UNESCAPES: Readonly<Record<string, string>> = { '\\': '\\', t: '\t', n: '\n', r: '\r', '0': '\0' };
 
 /** One TSV field: backslash, tab, newline, CR and NUL escaped as `\\`, `\t`, `\n`, `\r`, `\0`. */
 export function escapeTsvField(value: string): string {
   return value.replace(/[\\\t\n\r\0]/g, (c) => ESCAPES[c] ?? c);
-}
-
-/** Undo escapeTsvField. An unknown escape (`\x`) or a trailing lone backslash is kept as is. */
-export function unescapeTsvField(field: string): string {
-  return field.replace(/\\(.?)/gs, (whole, c: string) => UNESCAPES[c] ?? whole);
-}
-
-/**
- * Split one TSV line into unescaped fields. The line is given without its `\n`; a trailing `\r`
- * (CRLF line endings) is dropped, since a CR inside a field is always written as `\r`.
- */
-export function parseTsvLine(line: string): string[] {
-  const body = line.endsWith('\r') ? line.slice(0, -1) : line;
-  return body.split('\t').map(unescapeTsvField);
 }
 
 /** One TSV line (with its `\n`) from raw fields. */

@@ -13,7 +13,7 @@ import { createTestSignals } from '../../src/deps.js';
 import type { Emulator } from '../../src/emulator/server.js';
 import { ConfigError } from '../../src/errors.js';
 import { createTestIO } from '../../src/io.js';
-import { Runtime } from '../../src/runtime.js';
+import { Runtime } from '../../src/runtime/runtime.js';
 import { generate } from '../../src/usersig.js';
 import { startTestEmulator, tempDir, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from '../helpers/cli.js';
 import { getUser1, leakedSecrets, USER1_NDJSON, writeConfig } from './fixtures.js';

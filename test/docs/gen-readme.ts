@@ -29,7 +29,7 @@ import { HELP_TOPICS } from '../../src/commands/topic-list.js';
 import { createTestSignals } from '../../src/deps.js';
 import { createTestIO } from '../../src/io.js';
 import { buildProgram } from '../../src/program.js';
-import { Runtime } from '../../src/runtime.js';
+import { Runtime } from '../../src/runtime/runtime.js';
 import { runCli } from '../helpers/cli.js';
 
 /** README.md at the repository root (this file runs from dist/test/docs/). */

@@ -8,7 +8,7 @@ import { ENV_VARS } from '../../src/config/resolve.js';
 import { createTestSignals } from '../../src/deps.js';
 import { createTestIO } from '../../src/io.js';
 import { buildProgram, EXIT_CODES_HELP } from '../../src/program.js';
-import { Runtime } from '../../src/runtime.js';
+import { Runtime } from '../../src/runtime/runtime.js';
 import { allHelpTexts, blockBody, findBlocks, helpPages, programTree, README_PATH, updateReadme, visibleSubcommands } from './gen-readme.js';
 import { runCli } from '../helpers/cli.js';
 

@@ -13,7 +13,7 @@ import type { TagEntry } from '../../src/api/tags.js';
 import { createTestSignals } from '../../src/deps.js';
 import { createTestIO } from '../../src/io.js';
 import { engineSettings, runJob } from '../../src/jobs/runner.js';
-import { Runtime } from '../../src/runtime.js';
+import { Runtime } from '../../src/runtime/runtime.js';
 import { requestLog, useEmulator, useTempDir } from '../helpers/cli.js';
 
 const files = useTempDir();

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createTestIO } from '../../src/io.js';
-import { createWriter, parseCsv, parseTsvLine, type AttrRecord, type OutputFormat } from '../../src/output/index.js';
+import { parseCsv } from '../../src/input/csv.js';
+import { parseTsvLine } from '../../src/input/tsv.js';
+import { createWriter, type AttrRecord, type OutputFormat } from '../../src/output/index.js';
 
 /** Any code point, with the characters that break naive formats much more often. */
 const char = fc.oneof(

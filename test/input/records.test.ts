@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../../src/errors.js';
 import {
   appNames,
   checkRecord,
@@ -21,8 +21,8 @@ import {
   type Entry,
   type RecordFormat,
   type RecordMode,
-} from '../src/records.js';
-import { tempDir } from './helpers/cli.js';
+} from '../../src/input/records.js';
+import { tempDir } from '../helpers/cli.js';
 
 const NAMES = appNames(['sex', 'city', 'level']);
 const files = tempDir();

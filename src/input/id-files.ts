@@ -4,7 +4,7 @@
  * ndjson|json`, a `--failures` report) — from which only the account column is read:
  * `To_Account`, `account`, or the column `--id-column NAME` names.
  *
- * This wraps the account reader (src/accounts.ts) without touching it: a plain file stays a
+ * This wraps the account reader (input/accounts.ts) without touching it: a plain file stays a
  * `file` source (its fast line reader, unchanged behaviour); a record file becomes a stream of
  * the IDs it holds, one per line, handed to the same reader as a stream source, so trimming,
  * blank skipping, de-duplication and the ID warnings stay in one place.
@@ -19,9 +19,10 @@ import { createReadStream, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import type { AccountSource } from '../accounts.js';
+import type { AccountSource } from './accounts.js';
 import { UsageError } from '../errors.js';
-import { CsvParser, parseTsvLine } from '../output/index.js';
+import { CsvParser } from './csv.js';
+import { parseTsvLine } from './tsv.js';
 import { fsReason, readHead } from '../util/fs.js';
 
 /** The column names an account is read from, in order of preference, unless --id-column says. */

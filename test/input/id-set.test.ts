@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { IdSet } from '../src/id-set.js';
+import { IdSet } from '../../src/input/id-set.js';
 
 /** The IDs `set` keeps of `ids`, in order, next to what a Set of strings keeps. */
 function both(set: IdSet, ids: readonly string[]): { kept: string[]; expected: string[] } {

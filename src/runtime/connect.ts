@@ -11,10 +11,9 @@ import { API_FAMILIES, DEFAULT_API_FAMILY, parseApiFamily, type ApiFamily } from
 import type { Deps } from '../deps.js';
 import { AuthError, ConfigError } from '../errors.js';
 import type { Secrets } from '../redact.js';
-import type { GlobalOptions } from '../runtime.js';
 import { DEFAULT_ADMIN_TTL_SECONDS, generate, isoSeconds, parseDuration } from '../usersig.js';
 import { VERSION } from '../version.js';
-import { loadConfigFile } from './load.js';
+import { loadConfigFile } from '../config/load.js';
 import {
   collectSettings,
   describeSource,
@@ -22,12 +21,13 @@ import {
   parseSeconds,
   requireSetting,
   valueIfReadable,
+  type GlobalOptions,
   type SettingKey,
   type Settings,
-} from './resolve.js';
-import { applyUsersigFile, warnIfArgv } from './secret-input.js';
-import { assertTrusted } from './trust.js';
-import { checkUserSig, resolveTarget, sharedSecretFile, USERSIG_FIXES } from './validate.js';
+} from '../config/resolve.js';
+import { applyUsersigFile, warnIfArgv } from '../config/secret-input.js';
+import { assertTrusted } from '../config/trust.js';
+import { checkUserSig, resolveTarget, sharedSecretFile, USERSIG_FIXES } from '../config/validate.js';
 
 /** What these functions need of the Runtime: its deps, global flags, secrets and logger. */
 export interface Host {

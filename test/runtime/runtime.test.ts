@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SigningCredentials } from '../src/config/connect.js';
-import { decode } from '../src/usersig.js';
-import { emulatorEnv, runCli, startTestEmulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from './helpers/cli.js';
+import { SigningCredentials } from '../../src/runtime/connect.js';
+import { decode } from '../../src/usersig.js';
+import { emulatorEnv, runCli, startTestEmulator, TEST_ADMIN, TEST_SDKAPPID, TEST_SECRET_KEY } from '../helpers/cli.js';
 
 describe('SigningCredentials', () => {
   const T0 = 1_700_000_000_000;

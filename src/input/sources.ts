@@ -1,9 +1,9 @@
 /** Where a batched command's account IDs come from: arguments, files, stdin. */
 import { accessSync, constants, fstatSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fsReason, readAccounts, type AccountSource, type AccountStream } from '../accounts.js';
+import { fsReason, readAccounts, type AccountSource, type AccountStream } from './accounts.js';
 import { UsageError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { idSources } from './id-files.js';
 
 /**

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UsageError } from '../../src/errors.js';
-import { CsvParser, formatCsvLine, parseCsv, parseTsvLine, type CsvRow } from '../../src/output/index.js';
+import { CsvParser, parseCsv, type CsvRow } from '../../src/input/csv.js';
+import { parseTsvLine } from '../../src/input/tsv.js';
+import { formatCsvLine } from '../../src/output/index.js';
 
 describe('parseTsvLine', () => {
   const cases: { name: string; line: string; fields: string[] }[] = [

@@ -23,12 +23,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fsReason, readTextLines } from './accounts.js';
-import { readHead } from './util/fs.js';
-import { MAX_ATTR_BYTES } from './api/attrs.js';
-import { UsageError } from './errors.js';
-import type { Entry } from './model.js';
-import { ACCOUNT_COLUMN, parseCsv, parseTsvLine } from './output/index.js';
-import { didYouMean } from './util/suggest.js';
+import { readHead } from '../util/fs.js';
+import { MAX_ATTR_BYTES } from '../api/attrs.js';
+import { UsageError } from '../errors.js';
+import type { Entry } from '../model.js';
+import { ACCOUNT_COLUMN } from '../model.js';
+import { parseCsv } from './csv.js';
+import { parseTsvLine } from './tsv.js';
+import { didYouMean } from '../util/suggest.js';
 
 /** Input formats of `set` and `remove`, as `get --output` writes them. */
 export const RECORD_FORMATS = ['ndjson', 'json', 'csv', 'tsv'] as const;
@@ -49,7 +51,7 @@ export const MAX_JSON_INPUT_BYTES = 64 * 1024 * 1024;
 /** How much of an input format detection looks at. */
 const SNIFF_BYTES = 4096;
 
-export type { Entry } from './model.js';
+export type { Entry } from '../model.js';
 
 /** A record that cannot be sent, with everything wrong with it. */
 export interface BadLine {
@@ -574,4 +576,4 @@ export class RecordReader extends TwoPassReader<Entry> {
   }
 }
 
-export { attrsObject, removeEntry, setEntry } from './api/attrs.js';
+export { attrsObject, removeEntry, setEntry } from '../api/attrs.js';

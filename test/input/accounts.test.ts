@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { readAccounts, type AccountReaderOptions, type AccountSource } from '../src/accounts.js';
-import { UsageError } from '../src/errors.js';
+import { readAccounts, type AccountReaderOptions, type AccountSource } from '../../src/input/accounts.js';
+import { UsageError } from '../../src/errors.js';
 
 /** A stdin source giving `chunks` one at a time, as a pipe would. */
 function stdin(...chunks: (string | Buffer)[]): AccountSource {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { countAccounts, detectIdFile } from '../../src/jobs/id-files.js';
+import { countAccounts, detectIdFile } from '../../src/input/id-files.js';
 import { requestLog, runCli, useEmulator, useTempDir } from '../helpers/cli.js';
 
 const getBodies = (log: Array<[string, unknown]>): string[] =>

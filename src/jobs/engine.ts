@@ -15,10 +15,10 @@
  * run stops early, the rest of the source is drained into `onUndone` as well.
  */
 import { setMaxListeners } from 'node:events';
-import type { Credentials } from './api/client.js';
-import { backoffMs, classify, shouldRetry, toRunError, type RetryOptions, type Verdict } from './api/policy.js';
-import { sleep, type Pacer } from './api/pacer.js';
-import { ApiError, ImAttrsError } from './errors.js';
+import type { Credentials } from '../api/client.js';
+import { backoffMs, classify, shouldRetry, toRunError, type RetryOptions, type Verdict } from '../api/policy.js';
+import { sleep, type Pacer } from '../api/pacer.js';
+import { ApiError, ImAttrsError } from '../errors.js';
 
 /**
  * Requests in flight unpaced (--rate 0), when nothing is known of the round trip: enough to keep

@@ -5,10 +5,10 @@
  * input is, and a binary file fails on its first long line instead of being buffered whole.
  */
 import { open } from 'node:fs/promises';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { IdSet } from './id-set.js';
-import { fsReason } from './util/fs.js';
-import { plural } from './util/text.js';
+import { fsReason } from '../util/fs.js';
+import { plural } from '../util/text.js';
 
 /** Where account IDs come from, in the order given. */
 export type AccountSource =
@@ -161,7 +161,7 @@ class Collector {
   }
 }
 
-export { fsReason } from './util/fs.js';
+export { fsReason } from '../util/fs.js';
 
 /** Lines of a file, in batches; an error opening or reading it becomes a UsageError naming the path. */
 async function* readFileLines(path: string, maxLineBytes: number, signal?: AbortSignal): AsyncGenerator<string[]> {

@@ -8,11 +8,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CONCURRENCY_HEADROOM, MAX_GUARD_MS, Pacer, WINDOW_GUARD_MS, WINDOW_MS } from '../src/api/pacer.js';
-import type { Emulator, EmulatorOptions, EmulatorStats } from '../src/emulator/server.js';
-import { emulatorEnv, runCli, seededIds, startTestEmulator, tempDir } from './helpers/cli.js';
+import { CONCURRENCY_HEADROOM, MAX_GUARD_MS, Pacer, WINDOW_GUARD_MS, WINDOW_MS } from '../../src/api/pacer.js';
+import type { Emulator, EmulatorOptions, EmulatorStats } from '../../src/emulator/server.js';
+import { emulatorEnv, runCli, seededIds, startTestEmulator, tempDir } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/im-attrs.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/im-attrs.js', import.meta.url));
 const files = tempDir();
 after(() => files.cleanup());
 

@@ -3,20 +3,22 @@
  * secrets, and lazy access to the resolved configuration and an API client. One Runtime per run,
  * made by main.ts.
  *
- * Everything heavy is loaded on first use: config/connect.ts (config files, trust, signing, the
+ * Everything heavy is loaded on first use: runtime/connect.ts (config files, trust, signing, the
  * client) when a command asks for settings or a client, chalk once a command runs or an error is
  * printed. `--help` and `--version` load none of it (cold start: `npm run bench`).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ImClient } from './api/client.js';
-import type { FamilyOperations, OperationName } from './api/families.js';
-import type { ApiFamily } from './api/operation.js';
-import type { ApiConfig } from './config/connect.js';
-import type { GlobalFlags, Settings } from './config/resolve.js';
-import type { Deps } from './deps.js';
-import { UsageError } from './errors.js';
-import { Secrets } from './redact.js';
+import type { ImClient } from '../api/client.js';
+import type { FamilyOperations, OperationName } from '../api/families.js';
+import type { ApiFamily } from '../api/operation.js';
+import type { ApiConfig } from './connect.js';
+import type { GlobalOptions, Settings } from '../config/resolve.js';
+import type { Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+import { Secrets } from '../redact.js';
+
+export type { GlobalOptions } from '../config/resolve.js';
 
 /** The colours stderr uses (plain functions, no chaining): chalk's, or plain text before chalk is loaded. */
 export type Colors = Record<'red' | 'yellow' | 'green' | 'cyan' | 'dim', (text: string) => string>;
@@ -24,15 +26,6 @@ export type Colors = Record<'red' | 'yellow' | 'green' | 'cyan' | 'dim', (text: 
 const plain = (text: string): string => text;
 export const PLAIN_COLORS: Colors = { red: plain, yellow: plain, green: plain, cyan: plain, dim: plain };
 
-/** Global flags: the root command's options (program.opts()), never a command's own. */
-export interface GlobalOptions extends GlobalFlags {
-  quiet?: boolean;
-  verbose?: boolean;
-  debug?: boolean;
-  color?: 'auto' | 'always' | 'never';
-  ca?: string;
-  usersigFile?: string;
-}
 
 export class Runtime {
   readonly deps: Deps;
@@ -134,25 +127,25 @@ export class Runtime {
 
   /** Loads the config file and collects every setting (once per run). */
   settings(): Promise<Settings> {
-    this.settingsPromise ??= import('./config/connect.js').then((connect) => connect.loadSettings(this));
+    this.settingsPromise ??= import('./connect.js').then((connect) => connect.loadSettings(this));
     return this.settingsPromise;
   }
 
   /** The API family of this run (`api`: flag --api, IMADMIN_API, config), all_member_push by default. */
   family(): Promise<ApiFamily> {
-    this.familyPromise ??= Promise.all([import('./config/connect.js'), this.settings()]).then(([connect, settings]) => connect.apiFamily(settings));
+    this.familyPromise ??= Promise.all([import('./connect.js'), this.settings()]).then(([connect, settings]) => connect.apiFamily(settings));
     return this.familyPromise;
   }
 
   /** The operation `name` of this run's API family. */
   async operation<N extends OperationName>(name: N): Promise<FamilyOperations[N]> {
-    const [family, { operationFor }] = await Promise.all([this.family(), import('./api/families.js')]);
+    const [family, { operationFor }] = await Promise.all([this.family(), import('../api/families.js')]);
     return operationFor(family, name);
   }
 
   /** Validates everything an API call needs; errors name the key and where its value came from. */
   async apiConfig(): Promise<ApiConfig> {
-    const [connect, settings] = await Promise.all([import('./config/connect.js'), this.settings()]);
+    const [connect, settings] = await Promise.all([import('./connect.js'), this.settings()]);
     return connect.apiConfig(this, settings);
   }
 
@@ -179,7 +172,7 @@ export class Runtime {
 
   /** An API client for the resolved configuration. Close it when done. */
   async client(options: { maxSockets?: number } = {}): Promise<ImClient> {
-    const [connect, config] = await Promise.all([import('./config/connect.js'), this.apiConfig()]);
+    const [connect, config] = await Promise.all([import('./connect.js'), this.apiConfig()]);
     return connect.newClient(this, config, options);
   }
 }

@@ -117,6 +117,16 @@ export class PartialFailureError extends ImAttrsError {
   }
 }
 
+/**
+ * A write that is not safe to repeat (a push) whose request may have reached the server: no
+ * answer says what became of it. Never sent again, never "failed, re-run it". Exit 1.
+ */
+export class MaybeSentError extends ImAttrsError {
+  constructor(message: string, options: ImAttrsErrorOptions = {}) {
+    super('maybe-sent', ExitCode.api, message, options);
+  }
+}
+
 /** The run was stopped by SIGINT/SIGTERM. Exit 130. */
 export class InterruptedError extends ImAttrsError {
   constructor(message = 'interrupted', options: ImAttrsErrorOptions = {}) {

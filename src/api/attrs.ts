@@ -4,19 +4,25 @@
  * tests assert path and body against the emulator's request log, because a peer SDK shipped "get
  * attributes" wired to the wrong path.
  */
-import { ApiError } from '../errors.js';
 import type { AttrRecord, Entry } from '../model.js';
-import { printable, type Envelope } from './envelope.js';
-import { batchOperation, batchWrite, commandOf, errorListReasons, operation, type ApiFamily, type BatchOperation, type ItemFailure, type Operation, type ReadContext } from './operation.js';
+import { kindOf, printable, warnInvalidUtf8, type Envelope } from './envelope.js';
+import { MAX_ACCOUNTS_PER_CALL, TARGETING_CALLS_PER_SECOND } from './facts.js';
+import { shapeError } from './envelope.js';
+import {
+  batchOperation,
+  batchWrite,
+  commandOf,
+  errorListReasons,
+  failuresByAccount,
+  operation,
+  RETURNED,
+  type ApiFamily,
+  type BatchOperation,
+  type BatchOutcome,
+  type Operation,
+  type ReadContext,
+} from './operation.js';
 
-/** An app has at most 10 attributes, in slots "0".."9" (API.md section 2). */
-export const MAX_ATTR_SLOTS = 10;
-
-/** Attribute names and values are at most 50 bytes (API.md section 2). */
-export const MAX_ATTR_BYTES = 50;
-
-/** Accounts per get/set/remove call (API.md section 2: "at most 100 accounts"; 90018 beyond). */
-export const MAX_ACCOUNTS_PER_CALL = 100;
 
 /** Error codes each attribute endpoint documents (PUSH-FAMILY.md, Corrections to API.md 7). */
 export const ATTR_CODES = {
@@ -38,12 +44,6 @@ export interface GetAttrsResult {
   records: AttrRecord[];
   /** Requested accounts the server did not answer for, with the server's reason when it gave one. */
   missing: AccountFailure[];
-}
-
-function shapeError(command: string, what: string): ApiError {
-  return new ApiError(`${command}: unexpected response shape: ${what}`, {
-    hint: 'the server is not answering like the Chat REST API: check `endpoint`',
-  });
 }
 
 /** What `parseGetAttrs` ignored, for a `--debug` line: nothing an honest server sends. */
@@ -158,15 +158,8 @@ function normalizeAttrs(attrs: unknown, clean: (text: string) => string): { attr
   return { attrs: Object.fromEntries(out) };
 }
 
-/** "an array", "an object", "null", "a number": what a JSON value is, for a message. */
-export function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
 /** Reads a get-attributes answer (see parseGetAttrs), tracing what an honest server never sends. */
-function readGetAttrs(command: string, envelope: Envelope, accounts: readonly string[], ctx: ReadContext): { results: AttrRecord[]; failures: ItemFailure<string>[] } {
+function readGetAttrs(command: string, envelope: Envelope, accounts: readonly string[], ctx: ReadContext): BatchOutcome<AttrRecord> {
   let parsed: ReturnType<typeof parseGetAttrs>;
   try {
     parsed = parseGetAttrs(command, envelope, accounts, ctx.clean);
@@ -181,7 +174,10 @@ function readGetAttrs(command: string, envelope: Envelope, accounts: readonly st
   for (const m of parsed.missing) {
     if (m.reason.startsWith('unexpected response shape')) ctx.trace(`${command}: "${printable(m.account)}": ${m.reason}`);
   }
-  return { results: parsed.records, failures: parsed.missing.map((m) => ({ item: m.account, reason: m.reason, code: m.code })) };
+  warnInvalidUtf8(envelope, parsed.records.map((r) => ({ account: r.To_Account, values: [...Object.keys(r.Attrs), ...Object.values(r.Attrs)] })), ctx.warn);
+  if (parsed.missing.length === 0) return { results: parsed.records, failures: [] };
+  const missing = new Map(parsed.missing.map((m) => [m.account, m]));
+  return { results: parsed.records, failures: failuresByAccount(accounts, (a) => a, (a) => missing.get(a)) };
 }
 
 /** Reads `AttrNames` (slot "0".."9" → name), dropping empty names. */
@@ -245,8 +241,8 @@ export interface AttrOperations {
   /** TIMPush only: set_attr_name with `AttrTypes` (a slot's type cannot change once set). */
   setAttrSchema?: Operation<AttrSchema, void>;
   getAttrs: BatchOperation<string, AttrRecord>;
-  setAttrs: BatchOperation<Entry, Entry>;
-  removeAttrs: BatchOperation<Entry, Entry>;
+  setAttrs: BatchOperation<Entry, never>;
+  removeAttrs: BatchOperation<Entry, never>;
 }
 
 /** The paths of one family's attribute commands. */
@@ -261,7 +257,7 @@ export function attrOperations(family: ApiFamily, paths: AttrPaths, options: { t
   const nameCommand = commandOf(paths.getAttrNames);
   /** get_attr_name, read as names only or (TIMPush) names and types. */
   const readNames = <Out>(read: (envelope: Envelope) => Out): Operation<void, Out> =>
-    operation({ family, path: paths.getAttrNames, retrySafe: true, writes: false, codes: ATTR_CODES.getAttrNames, body: () => ({}), read });
+    operation({ family, path: paths.getAttrNames, retrySafe: true, writes: false, codes: ATTR_CODES.getAttrNames, callsPerSecond: TARGETING_CALLS_PER_SECOND, body: () => ({}), read });
   const typed: Pick<AttrOperations, 'getAttrSchema' | 'setAttrSchema'> = options.types
     ? {
         getAttrSchema: readNames((envelope) => ({ names: readAttrNames(nameCommand, envelope), types: readAttrTypes(nameCommand, envelope) })),
@@ -271,6 +267,7 @@ export function attrOperations(family: ApiFamily, paths: AttrPaths, options: { t
           retrySafe: true,
           writes: true,
           codes: ATTR_CODES.setAttrNames,
+          callsPerSecond: TARGETING_CALLS_PER_SECOND,
           body: (schema: AttrSchema) => ({ AttrNames: schema.names, AttrTypes: schema.types }),
           read: () => undefined,
         }),
@@ -286,6 +283,7 @@ export function attrOperations(family: ApiFamily, paths: AttrPaths, options: { t
       retrySafe: true,
       writes: true,
       codes: ATTR_CODES.setAttrNames,
+      callsPerSecond: TARGETING_CALLS_PER_SECOND,
       body: (names) => ({ AttrNames: names }),
       read: () => undefined,
     }),
@@ -293,9 +291,11 @@ export function attrOperations(family: ApiFamily, paths: AttrPaths, options: { t
       family,
       path: paths.getAttrs,
       maxItems: MAX_ACCOUNTS_PER_CALL,
+      callsPerSecond: TARGETING_CALLS_PER_SECOND,
       retrySafe: true,
       writes: false,
       codes: ATTR_CODES.getAttrs,
+      wording: RETURNED,
       accountOf: (account) => account,
       body: (accounts) => ({ To_Account: accounts }),
       read: (envelope, accounts, ctx) => readGetAttrs(commandOf(paths.getAttrs), envelope, accounts, ctx),
@@ -304,6 +304,7 @@ export function attrOperations(family: ApiFamily, paths: AttrPaths, options: { t
       family,
       path: paths.setAttrs,
       maxItems: MAX_ACCOUNTS_PER_CALL,
+      callsPerSecond: TARGETING_CALLS_PER_SECOND,
       // Setting a value again leaves the same value.
       retrySafe: true,
       codes: ATTR_CODES.setAttrs,
@@ -315,6 +316,7 @@ export function attrOperations(family: ApiFamily, paths: AttrPaths, options: { t
       family,
       path: paths.removeAttrs,
       maxItems: MAX_ACCOUNTS_PER_CALL,
+      callsPerSecond: TARGETING_CALLS_PER_SECOND,
       // Removing an attribute an account does not have is not an error.
       retrySafe: true,
       codes: ATTR_CODES.removeAttrs,

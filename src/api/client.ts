@@ -13,6 +13,7 @@
  * server-supplied text into a message without redacting the UserSig and neutralising control
  * characters.
  */
+import { isUtf8 } from 'node:buffer';
 import { randomInt } from 'node:crypto';
 import type http from 'node:http';
 import type https from 'node:https';
@@ -21,8 +22,8 @@ import type { Got } from 'got';
 import { ApiError, ConfigError, NetworkError } from '../errors.js';
 import { Secrets } from '../redact.js';
 import { isLoopbackHost } from '../util/net.js';
-import { MAX_SERVER_TEXT, parseEnvelope, printable, type Envelope } from './envelope.js';
-import { commandOf, type Operation } from './operation.js';
+import { markInvalidUtf8, MAX_SERVER_TEXT, parseEnvelope, printable, type Envelope } from './envelope.js';
+import { commandOf, type BatchOperation, type BatchOutcome, type Operation, type ReadContext } from './operation.js';
 import { createProxyAgent, describeProxy, proxySettings, usesProxy, type ProxySettings } from './proxy.js';
 
 /** Tencent's backend gives up after 3 s; ours must wait longer (API.md section 1). */
@@ -101,7 +102,14 @@ export interface CallOptions {
 interface RawAnswer {
   status: number;
   text: string;
+  /** The body was not valid UTF-8: its bad bytes read as U+FFFD. */
+  invalidUtf8: boolean;
   location: string | undefined;
+}
+
+/** A body as text; bytes that are not UTF-8 become U+FFFD, and the answer says so. */
+function decodeBody(bytes: Buffer): { text: string; invalidUtf8: boolean } {
+  return { text: bytes.toString('utf8'), invalidUtf8: !isUtf8(bytes) };
 }
 
 /** Network errors that came from the proxy rather than the API host: no backup domain for them. */
@@ -258,8 +266,21 @@ export class ImClient {
    */
   async call<In, Out>(op: Operation<In, Out>, input: In, options: CallOptions = {}): Promise<Out> {
     const envelope = await this.post(op.path, op.body(input), options);
-    return op.read(envelope, input, { clean: (text) => this.serverText(text), trace: (line) => this.trace(line) });
+    return op.read(envelope, input, this.readContext);
   }
+
+  /** Sends one call of a batch operation: its items and the run's request-level parameters. */
+  async callBatch<I, R, P>(op: BatchOperation<I, R, P>, items: readonly I[], params: P, options: CallOptions = {}): Promise<BatchOutcome<R>> {
+    const envelope = await this.post(op.path, op.body(items, params), options);
+    return op.read(envelope, items, this.readContext, params);
+  }
+
+  /** What readers get: server text made fit for a message, and `--debug` traces. */
+  private readonly readContext: ReadContext = {
+    clean: (text) => this.serverText(text),
+    trace: (line) => this.trace(line),
+    warn: (line) => this.options.notice?.(this.redact(line)),
+  };
 
   private async attempt(baseUrl: string, apiPath: string, body: object, options: CallOptions): Promise<Envelope> {
     const command = commandOf(apiPath);
@@ -271,6 +292,7 @@ export class ImClient {
     const payload = JSON.stringify(body);
     let status: number;
     let text: string;
+    let invalidUtf8: boolean;
     let location: string | undefined;
     const cap = { tooLarge: false };
     // With --debug, each trace line says when the body left (ms, UTC), to line it up with a
@@ -286,7 +308,7 @@ export class ImClient {
       if (this.options.debug) this.trace(`POST ${url} (${command})${sentAt === undefined ? '' : ` sent ${new Date(sentAt).toISOString()}`} → ${outcome} in ${elapsedMs} ms`);
     };
     try {
-      ({ status, text, location } = baseUrl.startsWith('http:')
+      ({ status, text, invalidUtf8, location } = baseUrl.startsWith('http:')
         ? await this.sendPlain(url, payload, timeoutMs, call, cap)
         : await this.sendGot(url, payload, timeoutMs, viaProxy, call, cap));
     } catch (error) {
@@ -315,7 +337,8 @@ export class ImClient {
       traceRequest(`${what}; body starts "${this.serverText(text, 120)}"`, elapsed);
       throw error;
     }
-    traceRequest(`${envelope.ActionStatus} ${envelope.ErrorCode}`, elapsed);
+    traceRequest(`${envelope.ActionStatus} ${envelope.ErrorCode}${invalidUtf8 ? ' (not valid UTF-8)' : ''}`, elapsed);
+    if (invalidUtf8) markInvalidUtf8(envelope);
     if (envelope.ErrorCode !== 0) {
       const info = this.serverText(envelope.ErrorInfo);
       throw new ApiError(`${command}: error ${envelope.ErrorCode}${info ? `: ${info}` : ''}`, {
@@ -347,7 +370,8 @@ export class ImClient {
       // inflated size passes the compressed Content-Length, so a small gzip body could inflate
       // without bound behind the cap's back.
       decompress: false,
-      responseType: 'text',
+      // Bytes, decoded here: so that a body that is not valid UTF-8 is noticed (decodeBody).
+      responseType: 'buffer',
       agent: { https: viaProxy ? agents.proxy! : agents.https },
       https: { rejectUnauthorized: true, ...(this.options.ca === undefined ? {} : { certificateAuthority: this.options.ca }) },
       ...(this.options.lookup ? { dnsLookup: this.options.lookup } : {}),
@@ -380,7 +404,7 @@ export class ImClient {
     const header = response.headers.location;
     return {
       status: response.statusCode,
-      text: typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('utf8') : '',
+      ...decodeBody(typeof raw === 'string' ? Buffer.from(raw) : Buffer.isBuffer(raw) ? raw : Buffer.alloc(0)),
       location: Array.isArray(header) ? header[0] : header,
     };
   }
@@ -439,7 +463,7 @@ export class ImClient {
           if (!response.complete) return fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
           settled = true;
           clearTimeout(timer);
-          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks, size).toString('utf8'), location });
+          resolve({ status: response.statusCode ?? 0, ...decodeBody(Buffer.concat(chunks, size)), location });
         });
       });
       req.end(payload, options.onSent);

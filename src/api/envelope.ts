@@ -20,10 +20,11 @@ export interface Envelope {
  * empty, an HTML page, cut short, JSON of another shape. Tolerates unknown fields (RequestId,
  * ErrorDisplay, ErrorList) and an ErrorCode sent as a numeric string.
  *
- * Success is `ErrorCode === 0`, and nothing else (PUSH-FAMILY.md, Corrections to API.md 5): real
- * responses have come without `ActionStatus`, TIMPush statistics answer `"ErrorInfo": "sucess"` on
- * success, and some samples have no `ErrorInfo`. A response with no ErrorCode is a failure (code
- * -1, which no table entry claims), whatever its ActionStatus says.
+ * Success is `ErrorCode === 0` (PUSH-FAMILY.md, Corrections to API.md 5): real responses have come
+ * without `ActionStatus`, TIMPush statistics answer `"ErrorInfo": "sucess"` on success, and some
+ * samples have no `ErrorInfo`. Two answers are failures (code -1, which no table entry claims):
+ * one with no ErrorCode, whatever its ActionStatus says, and one that contradicts itself,
+ * `ActionStatus: "FAIL"` with `ErrorCode: 0` (nothing in it is taken as done).
  */
 export function parseEnvelope(command: string, text: string): Envelope {
   if (text.trim() === '') throw new ApiError(`${command}: the response is empty`);
@@ -57,7 +58,47 @@ export function parseEnvelope(command: string, text: string): Envelope {
   if (typeof code !== 'number' || !Number.isSafeInteger(code)) {
     throw new ApiError(`${command}: the response's ErrorCode is not an integer`);
   }
+  if (code === 0 && status === 'FAIL') {
+    // An answer that contradicts itself is safer read as a failure (nothing is taken from it),
+    // named with the server's own text: code -1, which no table entry claims.
+    return { ...v, ActionStatus: 'FAIL', ErrorCode: -1, ErrorInfo: `ActionStatus "FAIL" with ErrorCode 0${info ? `: ${info}` : ''}` };
+  }
   return { ...v, ActionStatus: status ?? (code === 0 ? 'OK' : 'FAIL'), ErrorCode: code, ErrorInfo: info };
+}
+
+/** Set (not enumerable) on an envelope whose body was not valid UTF-8. */
+const INVALID_UTF8 = Symbol('invalid UTF-8');
+
+/** Marks an envelope whose body had bytes that are not UTF-8 (read as U+FFFD). */
+export function markInvalidUtf8(envelope: Envelope): void {
+  Object.defineProperty(envelope, INVALID_UTF8, { value: true, enumerable: false });
+}
+
+/**
+ * The accounts of an answer with bytes that were not UTF-8 whose values show U+FFFD: readers warn
+ * about each, so that a value printed with "�" is never taken for what the server holds.
+ */
+export function warnInvalidUtf8(envelope: Envelope, records: ReadonlyArray<{ account: string; values: readonly string[] }>, warn: (line: string) => void): void {
+  if (!(envelope as unknown as Record<symbol, unknown>)[INVALID_UTF8]) return;
+  for (const { account, values } of records) {
+    if (values.some((v) => v.includes('\ufffd'))) {
+      warn(`the server sent bytes that are not UTF-8 for account ${JSON.stringify(printable(account))}: shown as U+FFFD (\ufffd), not what the server holds`);
+    }
+  }
+}
+
+/** An answer that is JSON and an envelope but not of the shape the command documents. */
+export function shapeError(command: string, what: string): ApiError {
+  return new ApiError(`${command}: unexpected response shape: ${what}`, {
+    hint: 'the server is not answering like the Chat REST API: check `endpoint`',
+  });
+}
+
+/** "an array", "an object", "null", "a number": what a JSON value is, for a message. */
+export function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /**

@@ -31,10 +31,12 @@ export interface ReadContext {
   clean(text: string): string;
   /** A `--debug` line (already redacted by the client). */
   trace(line: string): void;
+  /** A warning for the user (redacted by the client), e.g. a value that came as invalid UTF-8. */
+  warn(line: string): void;
 }
 
-/** Any call: path, body, answer. */
-export interface Operation<In, Out> {
+/** What a descriptor says about its endpoint, for single and batch operations alike. */
+export interface Endpoint {
   /** The family whose URL prefix the path carries. */
   readonly family: ApiFamily;
   /** `v4/all_member_push/im_get_attr`: the URL path after the domain, without a leading slash. */
@@ -45,40 +47,65 @@ export interface Operation<In, Out> {
    * Whether the same request may be sent again after a failure that may have reached the server
    * (timeout, reset, 5xx). True for reads and for writes that set a value (idempotent); false for
    * anything that creates something each time (a push). Rate-limit answers and connections that
-   * never opened are retried either way: the server did nothing.
+   * never opened are retried either way: the server did nothing. A failure that may have reached
+   * the server ends a `retrySafe: false` call as "may have been sent", never as "failed".
    */
   readonly retrySafe: boolean;
   /** Whether the call changes data on the server (writes can be previewed with --dry-run). */
   readonly writes: boolean;
   /** Error codes the endpoint's page documents, beyond the public 60000-79999 set (for tests and docs). */
   readonly codes: readonly number[];
+  /**
+   * Calls per second the endpoint's page documents: the pacing a run starts from and never
+   * exceeds (`--rate` and the `rate` setting may only ask for less).
+   */
+  readonly callsPerSecond: number;
+}
+
+/** Any single call: path, body, answer. */
+export interface Operation<In, Out> extends Endpoint {
   body(input: In): object;
   /** Reads a successful envelope (ErrorCode 0). Throws ApiError for an answer of the wrong shape. */
   read(envelope: Envelope, input: In, ctx: ReadContext): Out;
 }
 
-/** One account the server did not serve, and why. */
-export interface ItemFailure<I> {
-  item: I;
+/** One item of a call the server did not serve, by its position in the call, and why. */
+export interface ItemFailure {
+  /** Index of the item in the call's items. */
+  index: number;
   reason: string;
-  /** The API's code for this account (an ErrorList entry), when it gave one. */
+  /** The API's code for this item (an ErrorList entry), when it gave one. */
   code?: number | undefined;
 }
 
-/** What one call of a batch operation came to: per-account results and per-account failures. */
-export interface BatchOutcome<I, R> {
+/**
+ * What one call of a batch operation came to: the results to print (reads) or keep (a push's
+ * TaskId), and the items that failed, by index. Every item not named in `failures` is done.
+ */
+export interface BatchOutcome<R> {
   results: R[];
-  failures: ItemFailure<I>[];
+  failures: ItemFailure[];
+}
+
+/** How a run's messages speak of what an operation does to an item. */
+export interface Wording {
+  /** Past participle for an item that succeeded: "returned", "updated", "sent". */
+  readonly done: string;
+  /** What an item is, singular: "account" (the default), "task". */
+  readonly noun?: string;
 }
 
 /**
- * An operation over a list of accounts, split by the runner into calls of at most `maxItems`.
- * Every item of a call ends in exactly one of `results` or `failures` (a reader that loses one is
- * a bug the runner's counts would show).
+ * An operation over a list of items, split by the runner into calls of at most `maxItems`. The
+ * row is the whole endpoint: its limits (`maxItems`, `callsPerSecond`) bound and default the
+ * run's `--batch-size` and `--rate`; request-level parameters (`P`: a push's message) travel once
+ * per call in `body(items, params)`; the reader names failed items by index; `wording` is how
+ * the summary speaks of it.
  */
-export interface BatchOperation<I, R> extends Operation<readonly I[], BatchOutcome<I, R>> {
-  /** Most accounts one call may carry (the endpoint's documented limit). */
+export interface BatchOperation<I, R, P = void> extends Endpoint {
+  /** Most items one call may carry (the endpoint's documented limit). */
   readonly maxItems: number;
+  readonly wording: Wording;
   /** The account an item is about: for failure reports and --save-failed. */
   accountOf(item: I): string;
   /**
@@ -92,20 +119,24 @@ export interface BatchOperation<I, R> extends Operation<readonly I[], BatchOutco
    * successive calls.
    */
   split?(item: I): I[];
+  /** The body of one call: its items, and the run's request-level parameters. */
+  body(items: readonly I[], params: P): object;
+  /** Reads a successful envelope. Throws ApiError for an answer of the wrong shape. */
+  read(envelope: Envelope, items: readonly I[], ctx: ReadContext, params: P): BatchOutcome<R>;
   /**
    * A composite: an operation whose one call is several requests over the same accounts (the
    * attributes and the tags of a batch, for `get --tags` and `audience`). The runner sends it with
-   * `send` instead of `caller.call(op, items)`; `send` calls `onSent` once its first request is on
-   * the wire. Requests to different endpoints (each under its own 100 calls/s limit) may share the
-   * batch's pacer turn; a further request to the same endpoint must `acquire` a turn of `pacer`.
-   * The batch is retried whole when it throws (reads only).
+   * `send` instead of `callBatch`; `send` calls `onSent` once its first request is on the wire.
+   * Each further request to another endpoint acquires a turn of that endpoint's own pacer
+   * (`options.pace`). The batch is retried whole when it throws (reads only).
    */
-  send?(caller: OperationCaller, items: readonly I[], options: SendOptions): Promise<BatchOutcome<I, R>>;
+  send?(caller: OperationCaller, items: readonly I[], options: SendOptions): Promise<BatchOutcome<R>>;
 }
 
 /** What sends an operation: ImClient (kept structural here, so this module imports no client). */
 export interface OperationCaller {
   call<In, Out>(op: Operation<In, Out>, input: In, options?: OperationCallOptions): Promise<Out>;
+  callBatch<I, R, P>(op: BatchOperation<I, R, P>, items: readonly I[], params: P, options?: OperationCallOptions): Promise<BatchOutcome<R>>;
 }
 
 /** One request's options: cancel it, and hear when its body is on the wire. */
@@ -114,16 +145,13 @@ export interface OperationCallOptions {
   onSent?: (() => void) | undefined;
 }
 
-/** The same caller under the name the push operations use. */
-export type OperationClient = OperationCaller;
-
 /** What a composite `send` gets from the runner. */
 export interface SendOptions {
   signal: AbortSignal;
   /** Call once the first request is on the wire (the pacer counts the batch's first turn from then). */
   onSent: () => void;
-  /** The run's pacer: `acquire` a turn before each further request to an endpoint already called; call what it returns when that one is sent. */
-  pacer: { acquire(signal?: AbortSignal): Promise<() => void> };
+  /** A turn of `endpoint`'s pacer, for a request to another endpoint than the batch's own: call what it returns when that request is sent. */
+  pace(endpoint: Endpoint, signal?: AbortSignal): Promise<() => void>;
 }
 
 /** The command of an API path, as messages name it: `v4/all_member_push/im_get_attr` → `im_get_attr`. */
@@ -137,15 +165,42 @@ export function operation<In, Out>(spec: Omit<Operation<In, Out>, 'command'>): O
 }
 
 /** Defines a batch operation, deriving `command` from the path. */
-export function batchOperation<I, R>(spec: Omit<BatchOperation<I, R>, 'command'>): BatchOperation<I, R> {
+export function batchOperation<I, R, P = void>(spec: Omit<BatchOperation<I, R, P>, 'command'>): BatchOperation<I, R, P> {
   return { ...spec, command: commandOf(spec.path) };
 }
 
-/** Defines a batch write: its answer read by writeOutcome, accounts named by the spec's `accountOf`. */
-export function batchWrite<I>(spec: Omit<BatchOperation<I, I>, 'command' | 'writes' | 'read'>): BatchOperation<I, I> {
-  return batchOperation({ ...spec, writes: true, read: (envelope, items, ctx) => writeOutcome(envelope, items, spec.accountOf, ctx) });
+/** What a write's summary says of an item that succeeded. */
+export const UPDATED: Wording = { done: 'updated' };
+/** What a read's summary says of an item that came back. */
+export const RETURNED: Wording = { done: 'returned' };
+
+/** Defines a batch write: its answer read by writeOutcome (the ErrorList, by account). */
+export function batchWrite<I>(spec: Omit<BatchOperation<I, never>, 'command' | 'writes' | 'read' | 'wording'> & { wording?: Wording }): BatchOperation<I, never> {
+  return batchOperation<I, never>({
+    wording: UPDATED,
+    ...spec,
+    writes: true,
+    read: (envelope, items, ctx) => writeOutcome(envelope, items, spec.accountOf, ctx),
+  });
 }
 
+/**
+ * Failures by index from failures by account: `failed(account)` is asked once per item, in
+ * order. Within a call the accounts are distinct (the input is deduplicated; split parts of one
+ * account never share a call), so an account names exactly one item.
+ */
+export function failuresByAccount<I>(
+  items: readonly I[],
+  accountOf: (item: I) => string,
+  failed: (account: string) => { reason: string; code?: number | undefined } | undefined,
+): ItemFailure[] {
+  const failures: ItemFailure[] = [];
+  for (let index = 0; index < items.length; index++) {
+    const failure = failed(accountOf(items[index]!));
+    if (failure) failures.push({ index, reason: failure.reason, code: failure.code });
+  }
+  return failures;
+}
 /**
  * The `ErrorList` of a partially successful answer (the TIMPush family: 70107 account not
  * imported, 90035 another account type): account → code and reason. Entries that are not
@@ -171,18 +226,11 @@ export function errorListReasons(errorList: unknown, clean: (text: string) => st
 
 /**
  * The failures of a write call that succeeded as a whole: the accounts its `ErrorList` names
- * (TIMPush), every other account of the call being done. all_member_push never sends an
- * ErrorList, so there every account of a successful call is done.
+ * (TIMPush), every other item of the call being done. all_member_push never sends an
+ * ErrorList, so there every item of a successful call is done.
  */
-export function writeOutcome<I>(envelope: Envelope, items: readonly I[], accountOf: (item: I) => string, ctx: ReadContext): BatchOutcome<I, I> {
+export function writeOutcome<I>(envelope: Envelope, items: readonly I[], accountOf: (item: I) => string, ctx: ReadContext): BatchOutcome<never> {
   const reasons = errorListReasons(envelope.ErrorList, ctx.clean);
-  if (reasons.size === 0) return { results: [...items], failures: [] };
-  const results: I[] = [];
-  const failures: ItemFailure<I>[] = [];
-  for (const item of items) {
-    const failed = reasons.get(accountOf(item));
-    if (failed) failures.push({ item, reason: failed.reason, code: failed.code });
-    else results.push(item);
-  }
-  return { results, failures };
+  if (reasons.size === 0) return { results: [], failures: [] };
+  return { results: [], failures: failuresByAccount(items, accountOf, (account) => reasons.get(account)) };
 }

@@ -31,6 +31,8 @@ export interface Verdict {
    * that is not safe to repeat.
    */
   notSent?: boolean;
+  /** The server answered with an error code: it refused the request and did nothing with it. */
+  refused?: boolean;
   /** Short reason for summaries and --save-failed reports: "91000 internal service error". */
   reason: string;
 }
@@ -47,12 +49,13 @@ export function classify(error: unknown): Verdict {
   if (error instanceof ApiError) {
     if (error.apiCode !== undefined) {
       const info = codeInfo(error.apiCode);
-      return { action: info.action, reason: `${error.apiCode} ${error.errorInfo || info.meaning}`, notSent: info.action === 'throttle' };
+      return { action: info.action, reason: `${error.apiCode} ${error.errorInfo || info.meaning}`, notSent: info.action === 'throttle', refused: true };
     }
     if (error.status !== undefined) {
       if (error.status >= 500) return { action: 'retry', reason: `HTTP ${error.status}` };
       if (error.status === 429) return { action: 'throttle', reason: 'HTTP 429', notSent: true };
-      return { action: 'fatal', reason: `HTTP ${error.status}` };
+      // A redirect or a 4xx from whatever answered: the request was turned away, not served.
+      return { action: 'fatal', reason: `HTTP ${error.status}`, refused: true };
     }
     // Not JSON, not an envelope: a proxy hiccup or a truncated body. Worth another try.
     return { action: 'retry', reason: withoutCommand(error.message) };
@@ -68,6 +71,15 @@ export function classify(error: unknown): Verdict {
 export function shouldRetry(verdict: Verdict, attempt: number, options: RetryOptions, retrySafe = true): boolean {
   if (!retrySafe && !verdict.notSent) return false;
   return (verdict.action === 'retry' || verdict.action === 'throttle') && attempt <= options.retries;
+}
+
+/**
+ * Whether a failed request may have been acted on by the server: it got no answer that says it
+ * was refused (a timeout, a reset, a 5xx, an unreadable body) and it did not fail before leaving.
+ * A `retrySafe: false` call that fails this way is "may have been sent", never retried.
+ */
+export function mayHaveArrived(verdict: Verdict): boolean {
+  return !verdict.notSent && !verdict.refused;
 }
 
 /** Network errors raised before the request could reach the server. */

@@ -7,30 +7,21 @@
  * account_check (`v4/im_open_login_svc/account_check`) is in neither family's URL prefix: it is the
  * same endpoint for both, so both tables carry the one descriptor (`ACCOUNT_CHECK`).
  */
-import { ApiError } from '../errors.js';
 import { codeInfo } from './codes.js';
-import type { Envelope } from './envelope.js';
+import { shapeError, type Envelope } from './envelope.js';
+import { ACCOUNT_CALLS_PER_SECOND, MAX_ACCOUNT_CHECK_ITEMS, MAX_STATS_TASKS, PUSH_CALLS_PER_SECOND, REPORT_CALLS_PER_SECOND } from './facts.js';
 import {
   batchOperation,
   commandOf,
   operation,
+  RETURNED,
   type ApiFamily,
   type BatchOperation,
   type BatchOutcome,
+  type ItemFailure,
   type Operation,
   type ReadContext,
 } from './operation.js';
-
-/** account_check: "≤100/call" (CN/269/38417, EN/34956). */
-export const MAX_ACCOUNT_CHECK_ITEMS = 100;
-/** all_member_push_statistics: at most 5 TaskIDs per request (EN/71894). */
-export const MAX_STATS_TASKS = 5;
-/** all_member_push_statistics: 1 call/s (EN/71894); revoke: 1 call/s (EN/60571). */
-export const PUSH_REPORT_RATE = 1;
-/** "The interval between two pushes must be greater than one second" (EN/37166). */
-export const PUSH_SPACING_MS = 1000;
-/** Revoke "within 24 h of the task start" (EN/60571). */
-export const REVOKE_WINDOW_HOURS = 24;
 
 /** Error codes each push endpoint documents (PUSH-FAMILY.md §2.1, §3; EN/37166, EN/74196, EN/60571). */
 export const PUSH_OPERATION_CODES = {
@@ -44,12 +35,6 @@ export const PUSH_OPERATION_CODES = {
 } as const;
 
 const meaning = (code: number): string => codeInfo(code).meaning;
-
-function shapeError(command: string, what: string): ApiError {
-  return new ApiError(`${command}: unexpected response shape: ${what}`, {
-    hint: 'the server is not answering like the Chat REST API: check `endpoint`',
-  });
-}
 
 /** A push request body as the API takes it (validated by src/push/condition.ts before sending). */
 export type PushBody = Readonly<Record<string, unknown>>;
@@ -98,7 +83,7 @@ function readPush(command: string, envelope: Envelope): PushAnswer {
 const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
 /** Reads statistics (F14): one result per task asked for; a task the server left out fails. No tasks asked: every result. */
-export function readStatistics(command: string, envelope: Envelope, tasks: readonly string[]): BatchOutcome<string, PushStats> {
+export function readStatistics(command: string, envelope: Envelope, tasks: readonly string[]): BatchOutcome<PushStats> {
   const results = envelope.Results ?? [];
   if (!Array.isArray(results)) throw shapeError(command, 'Results is not an array');
   const byTask = new Map<string, PushStats>();
@@ -119,17 +104,17 @@ export function readStatistics(command: string, envelope: Envelope, tasks: reado
     if (!byTask.has(stats.TaskID)) byTask.set(stats.TaskID, stats);
   }
   if (tasks.length === 0) return { results: all, failures: [] };
-  const out: BatchOutcome<string, PushStats> = { results: [], failures: [] };
-  for (const task of tasks) {
+  const out: BatchOutcome<PushStats> = { results: [], failures: [] };
+  tasks.forEach((task, index) => {
     const stats = byTask.get(task);
     if (stats) out.results.push(stats);
-    else out.failures.push({ item: task, reason: 'no statistics for this TaskId (unknown, not a TIMPush condition push, or older than 30 days)' });
-  }
+    else out.failures.push({ index, reason: 'no statistics for this TaskId (unknown, not a TIMPush condition push, or older than 30 days)' });
+  });
   return out;
 }
 
 /** Reads account_check (F19), matched by UserID in request order; an account left out or with a ResultCode fails. */
-export function readAccountCheck(command: string, envelope: Envelope, accounts: readonly string[], ctx: ReadContext): BatchOutcome<string, AccountStatus> {
+export function readAccountCheck(command: string, envelope: Envelope, accounts: readonly string[], ctx: ReadContext): BatchOutcome<AccountStatus> {
   const items = envelope.ResultItem ?? [];
   if (!Array.isArray(items)) throw shapeError(command, 'ResultItem is not an array');
   const answers = new Map<string, { status?: AccountStatus['AccountStatus']; code?: number; info?: string }>();
@@ -144,15 +129,16 @@ export function readAccountCheck(command: string, envelope: Envelope, accounts: 
       info: typeof info === 'string' && info ? ctx.clean(info) : undefined,
     });
   }
-  const out: BatchOutcome<string, AccountStatus> = { results: [], failures: [] };
-  for (const account of accounts) {
+  const results: AccountStatus[] = [];
+  const failures: ItemFailure[] = [];
+  accounts.forEach((account, index) => {
     const answer = answers.get(account);
-    if (answer === undefined) out.failures.push({ item: account, reason: 'not in the response' });
-    else if (answer.code) out.failures.push({ item: account, code: answer.code, reason: `${answer.code} ${answer.info ?? meaning(answer.code)}` });
-    else if (answer.status === undefined) out.failures.push({ item: account, reason: 'unexpected response shape: no AccountStatus' });
-    else out.results.push({ UserID: account, AccountStatus: answer.status });
-  }
-  return out;
+    if (answer === undefined) failures.push({ index, reason: 'not in the response' });
+    else if (answer.code) failures.push({ index, code: answer.code, reason: `${answer.code} ${answer.info ?? meaning(answer.code)}` });
+    else if (answer.status === undefined) failures.push({ index, reason: 'unexpected response shape: no AccountStatus' });
+    else results.push({ UserID: account, AccountStatus: answer.status });
+  });
+  return { results, failures };
 }
 
 /** `v4/im_open_login_svc/account_check`: the same endpoint for both families (not under their prefixes). */
@@ -164,6 +150,8 @@ export function accountCheckOperation(family: ApiFamily): BatchOperation<string,
     family,
     path: ACCOUNT_CHECK_PATH,
     maxItems: MAX_ACCOUNT_CHECK_ITEMS,
+    callsPerSecond: ACCOUNT_CALLS_PER_SECOND,
+    wording: { done: 'checked' },
     retrySafe: true,
     writes: false,
     codes: PUSH_OPERATION_CODES.accountCheck,
@@ -186,6 +174,7 @@ export function pushOperations(family: ApiFamily, paths: PushPaths): PushOperati
       // that never opened) are still retried: src/api/policy.ts shouldRetry.
       retrySafe: false,
       writes: true,
+      callsPerSecond: PUSH_CALLS_PER_SECOND,
       codes: family === 'timpush' ? PUSH_OPERATION_CODES.timpushPush : PUSH_OPERATION_CODES.imPush,
       body: (request: PushBody) => request,
       read: (envelope) => readPush(pushCommand, envelope),
@@ -199,6 +188,7 @@ export function pushOperations(family: ApiFamily, paths: PushPaths): PushOperati
       // Recalling twice leaves the push recalled (the second answer is 90050 "already recalled").
       retrySafe: true,
       writes: true,
+      callsPerSecond: REPORT_CALLS_PER_SECOND,
       codes: PUSH_OPERATION_CODES.revoke,
       body: (input: { TaskId: string; OfflinePushInfo: Record<string, unknown> }) => ({ TaskId: input.TaskId, OfflinePushInfo: input.OfflinePushInfo }),
       read: () => undefined,
@@ -210,6 +200,8 @@ export function pushOperations(family: ApiFamily, paths: PushPaths): PushOperati
       family,
       path: paths.statistics,
       maxItems: MAX_STATS_TASKS,
+      callsPerSecond: REPORT_CALLS_PER_SECOND,
+      wording: { ...RETURNED, noun: 'task' },
       retrySafe: true,
       writes: false,
       codes: PUSH_OPERATION_CODES.statistics,

@@ -3,21 +3,20 @@
  * descriptors the family tables fill in with their paths. Same bodies in both families, except
  * that TIMPush add_tag takes `Replace` (1: the tags given replace the user's tags).
  */
-import { ApiError } from '../errors.js';
-import type { Envelope } from './envelope.js';
-import { batchOperation, batchWrite, commandOf, errorListReasons, type ApiFamily, type BatchOperation, type ItemFailure, type ReadContext } from './operation.js';
-import { MAX_ACCOUNTS_PER_CALL, kindOf } from './attrs.js';
-
-/** Tags of one user in one add call (CN/1212/45941, EN/37173: "up to 10 tags"; 90032 beyond). */
-export const MAX_TAGS_PER_ADD_CALL = 10;
-/** With TIMPush `Replace: 1`, one call may carry up to 100 tags per user (trtc.io/document/67821). */
-export const MAX_TAGS_PER_REPLACE_CALL = 100;
-/** Tags a user may have in total (CN/1212/45941: "delete old tags before adding new ones"). */
-export const MAX_TAGS_PER_USER = 100;
-/** A tag is 1-50 bytes (EN/37173; 90034 "Tag length is greater than 50"). */
-export const MAX_TAG_BYTES = 50;
-/** Distinct tags in a whole app, TIMPush only (EN/60568, CN/269/100641); UNCONFIRMED for all_member_push. */
-export const MAX_APP_TAGS = 1000;
+import { kindOf, shapeError, warnInvalidUtf8, type Envelope } from './envelope.js';
+import { MAX_ACCOUNTS_PER_CALL, MAX_TAGS_PER_ADD_CALL, TARGETING_CALLS_PER_SECOND } from './facts.js';
+import {
+  batchOperation,
+  batchWrite,
+  commandOf,
+  errorListReasons,
+  failuresByAccount,
+  RETURNED,
+  type ApiFamily,
+  type BatchOperation,
+  type BatchOutcome,
+  type ReadContext,
+} from './operation.js';
 
 /** Error codes each tag endpoint documents (PUSH-FAMILY.md sections 1 and 3). */
 export const TAG_CODES = {
@@ -39,19 +38,13 @@ export interface TagEntry {
   tags: string[];
 }
 
-function shapeError(command: string, what: string): ApiError {
-  return new ApiError(`${command}: unexpected response shape: ${what}`, {
-    hint: 'the server is not answering like the Chat REST API: check `endpoint`',
-  });
-}
-
 /**
  * Reads a get-tags answer, matched by `To_Account` and returned in request order (the docs do not
  * say whether order is kept; treated like get_attr). Every requested account ends in exactly one
  * of results or failures: missing accounts fail with their ErrorList reason (TIMPush 70107) or
  * "not in the response"; unrequested and duplicate entries are ignored.
  */
-export function parseGetTags(command: string, envelope: Envelope, accounts: readonly string[], ctx: ReadContext): { results: TagRecord[]; failures: ItemFailure<string>[] } {
+export function parseGetTags(command: string, envelope: Envelope, accounts: readonly string[], ctx: ReadContext): BatchOutcome<TagRecord> {
   const userTags = envelope.UserTags ?? [];
   if (!Array.isArray(userTags)) throw shapeError(command, 'UserTags is not an array');
   const requested = new Set(accounts);
@@ -68,15 +61,14 @@ export function parseGetTags(command: string, envelope: Envelope, accounts: read
   }
   const reasons = errorListReasons(envelope.ErrorList, ctx.clean);
   const results: TagRecord[] = [];
-  const failures: ItemFailure<string>[] = [];
-  for (const account of accounts) {
+  const failures = failuresByAccount(accounts, (a) => a, (account) => {
     const answer = answers.get(account);
-    if (answer === undefined) {
-      const listed = reasons.get(account);
-      failures.push({ item: account, reason: listed?.reason ?? 'not in the response (account not imported?)', code: listed?.code });
-    } else if (!Array.isArray(answer)) failures.push({ item: account, reason: `unexpected response shape: ${answer.problem}` });
-    else results.push({ To_Account: account, Tags: answer });
-  }
+    if (answer === undefined) return reasons.get(account) ?? { reason: 'not in the response (account not imported?)' };
+    if (!Array.isArray(answer)) return { reason: `unexpected response shape: ${answer.problem}` };
+    results.push({ To_Account: account, Tags: answer });
+    return undefined;
+  });
+  warnInvalidUtf8(envelope, results.map((r) => ({ account: r.To_Account, values: r.Tags })), ctx.warn);
   return { results, failures };
 }
 
@@ -91,11 +83,11 @@ export function splitTags(entry: TagEntry, size: number): TagEntry[] {
 /** The tag operations of one family. */
 export interface TagOperations {
   getTags: BatchOperation<string, TagRecord>;
-  addTags: BatchOperation<TagEntry, TagEntry>;
-  removeTags: BatchOperation<TagEntry, TagEntry>;
-  clearTags: BatchOperation<string, string>;
+  addTags: BatchOperation<TagEntry, never>;
+  removeTags: BatchOperation<TagEntry, never>;
+  clearTags: BatchOperation<string, never>;
   /** TIMPush only: add_tag with `Replace: 1`, the tags given become the user's tags in one call. */
-  replaceTags?: BatchOperation<TagEntry, TagEntry>;
+  replaceTags?: BatchOperation<TagEntry, never>;
 }
 
 export type TagPaths = Record<'getTags' | 'addTags' | 'removeTags' | 'clearTags', string>;
@@ -106,11 +98,12 @@ const accountOfEntry = (e: TagEntry): string => e.account;
 
 /** The tag operations over `paths`. `replace` adds the TIMPush `Replace` flag and operation. */
 export function tagOperations(family: ApiFamily, paths: TagPaths, options: { replace: boolean }): TagOperations {
-  const add = (replace: boolean): BatchOperation<TagEntry, TagEntry> =>
+  const add = (replace: boolean): BatchOperation<TagEntry, never> =>
     batchWrite({
       family,
       path: paths.addTags,
       maxItems: MAX_ACCOUNTS_PER_CALL,
+      callsPerSecond: TARGETING_CALLS_PER_SECOND,
       // Adding a tag a user already has leaves the same tags; replacing with the same list too.
       retrySafe: true,
       codes: TAG_CODES.addTags,
@@ -126,9 +119,11 @@ export function tagOperations(family: ApiFamily, paths: TagPaths, options: { rep
       family,
       path: paths.getTags,
       maxItems: MAX_ACCOUNTS_PER_CALL,
+      callsPerSecond: TARGETING_CALLS_PER_SECOND,
       retrySafe: true,
       writes: false,
       codes: TAG_CODES.getTags,
+      wording: RETURNED,
       accountOf: (account) => account,
       body: (accounts) => ({ To_Account: accounts }),
       read: (envelope, accounts, ctx) => parseGetTags(commandOf(paths.getTags), envelope, accounts, ctx),
@@ -138,6 +133,7 @@ export function tagOperations(family: ApiFamily, paths: TagPaths, options: { rep
       family,
       path: paths.removeTags,
       maxItems: MAX_ACCOUNTS_PER_CALL,
+      callsPerSecond: TARGETING_CALLS_PER_SECOND,
       // Removing a tag a user does not have is not an error.
       retrySafe: true,
       codes: TAG_CODES.removeTags,
@@ -149,6 +145,7 @@ export function tagOperations(family: ApiFamily, paths: TagPaths, options: { rep
       family,
       path: paths.clearTags,
       maxItems: MAX_ACCOUNTS_PER_CALL,
+      callsPerSecond: TARGETING_CALLS_PER_SECOND,
       retrySafe: true,
       codes: TAG_CODES.clearTags,
       accountOf: (account) => account,

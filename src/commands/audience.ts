@@ -12,7 +12,6 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { namesInSlotOrder } from '../api/attrs.js';
-import { Pacer } from '../api/pacer.js';
 import { targetingOperation, type AccountStatus } from '../api/push.js';
 import { PartialFailureError, UsageError } from '../errors.js';
 import {
@@ -27,7 +26,8 @@ import {
   type ConditionFlags,
 } from '../jobs/condition-input.js';
 import { accountIds, accountSources } from '../input/sources.js';
-import { addEngineOptions, callSingle, engineSettings, runJob, type EngineFlags } from '../jobs/runner.js';
+import { addEngineOptions, runJob } from '../jobs/runner.js';
+import { withRun, type EngineFlags, type Run } from '../jobs/run.js';
 import type { AttrRecord } from '../model.js';
 import { createWriter, formatCsvLine, formatTsvLine, type OutputFormat, type RecordWriter } from '../output/index.js';
 import { matches, type Condition } from '../push/condition.js';
@@ -97,7 +97,6 @@ function clauses(condition: Condition | undefined): ClauseCount[] {
 }
 
 export async function audienceRun(rt: Runtime, args: string[], options: AudienceOptions): Promise<void> {
-  const settings = engineSettings(options);
   if (options.count && options.by !== undefined) throw new UsageError('--count and --by contradict each other', { hint: 'give one of them' });
   const family = await rt.family();
   const condition = conditionFromFlags(rt.deps.cwd, options);
@@ -110,15 +109,14 @@ export async function audienceRun(rt: Runtime, args: string[], options: Audience
   if (!needs.attrs && !needs.tags) needs.attrs = true;
   const listing = !options.count && options.by === undefined;
 
-  const client = await rt.client({ maxSockets: settings.concurrency });
-  const pacer = new Pacer({ rate: settings.rate });
-  try {
+  const items = await accountIds(rt, sources, options.idColumn);
+  await withRun(rt, options, async (run) => {
     // The app's attribute names: to check the condition's (90033) and --by, and as columns.
     let appNames: string[] | undefined;
     const uses = attrUses(condition);
     if (options.by !== undefined) uses.push(['--by', options.by]);
     if (uses.length > 0 || (listing && needs.attrs && format !== 'json' && format !== 'ndjson')) {
-      appNames = namesInSlotOrder(await callSingle(rt, settings, client, pacer, await rt.operation('getAttrNames'), undefined));
+      appNames = namesInSlotOrder(await run.call(await rt.operation('getAttrNames'), undefined));
       checkAttrNames(uses, appNames);
     }
     const operation = targetingOperation(await rt.operation('getAttrs'), await rt.operation('getTags'), needs);
@@ -130,12 +128,10 @@ export async function audienceRun(rt: Runtime, args: string[], options: Audience
     let writer: RecordWriter | undefined;
     let failure: unknown;
     try {
-      await runJob(rt, settings, {
+      await runJob(run, {
         operation,
-        client,
-        pacer,
         verb: 'audience',
-        items: await accountIds(rt, sources, options.idColumn),
+        items,
         before: async (out) => {
           if (!listing) return;
           writer = createWriter(format, { out, columns: needs.attrs ? appNames : undefined, fields: needs, ...tableLayout(rt, options) });
@@ -166,11 +162,9 @@ export async function audienceRun(rt: Runtime, args: string[], options: Audience
     if (options.count) out.write(`${matchedCount}\n`);
     if (options.by !== undefined) out.write(formatBy(options.by, byCounts, format));
     rt.info(summary(matchedCount, evaluated, failed, condition, counts, options.by, byCounts));
-    if (options.checkImported && matched.length > 0) await checkImported(rt, settings, client, pacer, matched);
+    if (options.checkImported && matched.length > 0) await checkImported(run, matched);
     if (failure !== undefined) throw failure;
-  } finally {
-    client.close();
-  }
+  });
 }
 
 /** "12,408 of 50,000 accounts match {…}" and a line per clause (and per --by value). */
@@ -212,16 +206,16 @@ function formatBy(name: string, byCounts: ReadonlyMap<string | undefined, number
 }
 
 /** --check-imported: account_check (≤100 per call) over the matched accounts; those not imported are listed on stderr. */
-async function checkImported(rt: Runtime, settings: ReturnType<typeof engineSettings>, client: Awaited<ReturnType<Runtime['client']>>, pacer: Pacer, matched: string[]): Promise<void> {
+async function checkImported(run: Run, matched: string[]): Promise<void> {
+  const { rt } = run;
   const notImported: string[] = [];
   async function* items(): AsyncGenerator<string> {
     yield* matched;
   }
   // Its own run: --save-failed already holds the accounts the preview could not fetch.
-  await runJob(rt, { ...settings, saveFailed: undefined }, {
+  await runJob(run, {
     operation: await rt.operation('accountCheck'),
-    client,
-    pacer,
+    noSave: true,
     verb: 'account_check',
     items: items(),
     total: matched.length,

@@ -3,7 +3,6 @@
  * accounts (args, --file, stdin) → batches of ≤ 100 → im_get_attr → writer → stdout.
  */
 import { Command } from 'commander';
-import { Pacer } from '../api/pacer.js';
 import { namesInSlotOrder } from '../api/attrs.js';
 import { targetingOperation } from '../api/composite.js';
 import { accountIds, accountSources } from '../input/sources.js';
@@ -13,7 +12,8 @@ import { UsageError } from '../errors.js';
 import type { AttrRecord } from '../model.js';
 import { createWriter, type RecordWriter } from '../output/index.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { addEngineOptions, callSingle, engineSettings, runJob, type EngineFlags } from '../jobs/runner.js';
+import { addEngineOptions, runJob, type EngineFlags } from '../jobs/runner.js';
+import { withRun } from '../jobs/run.js';
 import { didYouMean } from '../util/suggest.js';
 
 export interface GetOptions extends EngineFlags, ReadOptions {
@@ -57,7 +57,6 @@ export function newGetCommand(rt: Runtime): Command {
 }
 
 export async function getRun(rt: Runtime, args: string[], options: GetOptions): Promise<void> {
-  const settings = engineSettings(options);
   const format = await resolveOutputFormat(rt, options);
   const sources = accountSources(rt, args, options.file);
   const ids = await accountIds(rt, sources, options.idColumn);
@@ -66,16 +65,12 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
   // --tags: the same accounts' tags in the same records, a composite of two calls per batch.
   const operation = options.tags ? targetingOperation(getAttrs, await rt.operation('getTags'), { attrs: true, tags: true }) : getAttrs;
   const fields = options.tags ? { attrs: true, tags: true } : undefined;
-  const client = await rt.client({ maxSockets: settings.concurrency });
-  const pacer = new Pacer({ rate: settings.rate });
   let writer: RecordWriter | undefined;
-  try {
-    // Arguments and regular files: a total (lines counted up front) for the progress line's ETA.
-    const total = await countAccounts(sources, options.idColumn);
-    await runJob(rt, settings, {
+  // Arguments and regular files: a total (lines counted up front) for the progress line's ETA.
+  const total = await countAccounts(sources, options.idColumn);
+  await withRun(rt, options, (run) =>
+    runJob(run, {
       operation,
-      client,
-      pacer,
       verb: 'get',
       items: ids,
       total,
@@ -86,7 +81,7 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
           // tsv and csv print their header first, so the columns must be known before any result:
           // the app's attribute names (one extra call, at most 10 names), in slot order. With
           // --attrs, the same call tells which of the names given the app does not have.
-          const appNames = namesInSlotOrder(await callSingle(rt, settings, client, pacer, getAttrNames, undefined));
+          const appNames = namesInSlotOrder(await run.call(getAttrNames, undefined));
           // A typo is an error, as it is for set and remove: it would print an empty column.
           const unknownNames = (columns ?? []).filter((name) => !appNames.includes(name));
           if (unknownNames.length > 0) {
@@ -117,10 +112,8 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
       },
       // The output is always completed (the JSON array closed, the table's rows printed), even after an error.
       finish: () => writer?.end(),
-    });
-  } finally {
-    client.close();
-  }
+    }),
+  );
 }
 
 /** `--attrs sex,city`: names in order, blanks and repeats dropped. */

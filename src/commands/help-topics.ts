@@ -28,6 +28,8 @@ const SETTING_DESCRIPTIONS: Readonly<Record<SettingKey, () => string>> = {
   usersigTtl: () => `validity of the UserSigs im-attrs signs: 3600, 90m, 12h, 1d (default: ${formatDuration(DEFAULT_ADMIN_TTL_SECONDS)})`,
   timeout: () => `per-request timeout in seconds (default: ${DEFAULT_TIMEOUT_MS / 1000})`,
   api: () => 'API family: all_member_push (default) or timpush',
+  rate: () => "most calls per second to each endpoint, to leave room for the app's own backend (default and most: each endpoint's documented limit)",
+  pushEdition: () => 'TIMPush edition for the list-push rate: free (10 calls/s, the default), standard (30) or advanced (40)',
 };
 
 /** Width of the variable-name column, and of the whole text (the help width off a terminal). */

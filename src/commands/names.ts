@@ -10,14 +10,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { readTextLines } from '../input/accounts.js';
-import { MAX_ATTR_BYTES, MAX_ATTR_SLOTS } from '../api/attrs.js';
-import type { ImClient } from '../api/client.js';
-import { Pacer } from '../api/pacer.js';
+import { readAll } from '../util/fs.js';
+import { MAX_ATTR_BYTES, MAX_ATTR_SLOTS } from '../api/facts.js';
 import { ApiError, UsageError } from '../errors.js';
 import { formatTable, formatTsvLine } from '../output/index.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { callSingle, engineSettings, type EngineSettings } from '../jobs/runner.js';
+import { withRun, type Run } from '../jobs/run.js';
 
 export const NAMES_FORMATS = ['table', 'tsv', 'json'] as const;
 export type NamesFormat = (typeof NAMES_FORMATS)[number];
@@ -37,16 +35,6 @@ export interface NamesSetOptions {
 
 /** A names file is a small JSON object; anything bigger is the wrong file. */
 const MAX_NAMES_FILE_BYTES = 64 * 1024;
-
-/** One call at a time here: the engine's defaults, no flags. */
-const SINGLE_CALL_SETTINGS: EngineSettings = engineSettings({
-  batchSize: '1',
-  concurrency: '1',
-  rate: '100',
-  retries: '5',
-  retryDelay: '250',
-  retryMaxDelay: '8000',
-});
 
 const LIST_EXAMPLES = `
 Examples:
@@ -112,14 +100,14 @@ function sortedNames(names: Record<string, string>): Array<[string, string]> {
   return Object.entries(names).sort(([a], [b]) => Number(a) - Number(b));
 }
 
-async function fetchNames(rt: Runtime, client: ImClient, pacer: Pacer): Promise<Record<string, string>> {
-  return callSingle(rt, SINGLE_CALL_SETTINGS, client, pacer, await rt.operation('getAttrNames'), undefined);
+async function fetchNames(run: Run): Promise<Record<string, string>> {
+  return run.call(await run.rt.operation('getAttrNames'), undefined);
 }
 
 /** Names and, on TIMPush, account types (undefined on all_member_push, which has none). */
-async function fetchSchema(rt: Runtime, client: ImClient, pacer: Pacer): Promise<{ names: Record<string, string>; types: Record<string, number> | undefined }> {
-  if ((await rt.family()) !== 'timpush') return { names: await fetchNames(rt, client, pacer), types: undefined };
-  return callSingle(rt, SINGLE_CALL_SETTINGS, client, pacer, (await rt.operation('getAttrSchema'))!, undefined);
+async function fetchSchema(run: Run): Promise<{ names: Record<string, string>; types: Record<string, number> | undefined }> {
+  if ((await run.rt.family()) !== 'timpush') return { names: await fetchNames(run), types: undefined };
+  return run.call((await run.rt.operation('getAttrSchema'))!, undefined);
 }
 
 /** TIMPush AttrTypes: 0 = UserID, 1 = RegistrationID. */
@@ -130,13 +118,7 @@ export async function namesRun(rt: Runtime, options: NamesOptions): Promise<void
     throw new UsageError(`--json and --output ${options.output} contradict each other`, { hint: 'give one of them' });
   }
   const format: NamesFormat = options.json ? 'json' : (options.output ?? (rt.deps.io.stdoutIsTTY ? 'table' : 'tsv'));
-  const client = await rt.client();
-  let schema: Awaited<ReturnType<typeof fetchSchema>>;
-  try {
-    schema = await fetchSchema(rt, client, new Pacer({ rate: SINGLE_CALL_SETTINGS.rate }));
-  } finally {
-    client.close();
-  }
+  const schema = await withRun(rt, {}, fetchSchema);
   const rows = sortedNames(schema.names);
   const types = schema.types;
   const typeOf = (slot: string): string => TYPE_NAMES[types?.[slot] ?? 0] ?? String(types?.[slot]);
@@ -226,16 +208,7 @@ async function readNamesFile(rt: Runtime, from: string): Promise<{ changes: Map<
   let text: string;
   try {
     if (from === '-') {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of rt.deps.io.stdin) {
-        const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
-        size += buffer.length;
-        if (size > MAX_NAMES_FILE_BYTES) break;
-        chunks.push(buffer);
-      }
-      if (size > MAX_NAMES_FILE_BYTES) throw Object.assign(new Error('too big'), { code: 'EFBIG' });
-      text = Buffer.concat(chunks).toString('utf8');
+      text = await readAll(rt.deps.io.stdin, MAX_NAMES_FILE_BYTES);
     } else {
       text = await readFile(path.resolve(rt.deps.cwd, from), 'utf8');
       if (text.length > MAX_NAMES_FILE_BYTES) throw Object.assign(new Error('too big'), { code: 'EFBIG' });
@@ -301,21 +274,10 @@ function describe(change: Change): string {
   return `  slot ${change.slot}: ${show(change.before)} → ${show(change.after)} (${change.kind})`;
 }
 
-/** Asks on stderr, reads one line from stdin; only "y" or "yes" is a yes. */
-async function confirm(rt: Runtime, question: string): Promise<boolean> {
-  rt.deps.io.stderr.write(`${question} [y/N] `);
-  for await (const line of readTextLines(rt.deps.io.stdin, '<stdin>')) {
-    return /^\s*(y|yes)\s*$/i.test(line);
-  }
-  return false;
-}
-
 export async function namesSetRun(rt: Runtime, pairs: readonly string[], options: NamesSetOptions): Promise<void> {
   const request = await readRequest(rt, pairs, options);
-  const client = await rt.client();
-  const pacer = new Pacer({ rate: SINGLE_CALL_SETTINGS.rate });
-  try {
-    const schema = await fetchSchema(rt, client, pacer);
+  await withRun(rt, options, async (run) => {
+    const schema = await fetchSchema(run);
     const before = schema.names;
     if (schema.types === undefined && request.types.size > 0) {
       throw new UsageError('account types (AttrTypes) exist only on the TIMPush family', { hint: 'leave out --types, or use --api timpush if the app runs on TIMPush' });
@@ -376,25 +338,16 @@ export async function namesSetRun(rt: Runtime, pairs: readonly string[], options
       if (Object.hasOwn(after, slot)) body[slot] = after[slot]!;
       else if (Object.hasOwn(before, slot)) body[slot] = '';
     }
-    const setOp = await rt.operation('setAttrNames');
-    if (options.dryRun) {
-      rt.deps.io.stdout.write(`${setOp.command} ${JSON.stringify(types ? { AttrNames: body, AttrTypes: types } : { AttrNames: body })}\n`);
-      rt.info('names set --dry-run: nothing was sent');
-      return;
-    }
     if (asking) {
       const what = [renamed ? `rename ${renamed}` : '', cleared ? `clear ${cleared}` : ''].filter(Boolean).join(' and ');
       const question = `${what[0]!.toUpperCase()}${what.slice(1)} attribute ${renamed + cleared === 1 ? 'name' : 'names'}? Inputs and push conditions using the old names stop working, and values under a cleared name are lost.`;
-      if (!rt.deps.io.stdinIsTTY) {
-        throw new UsageError(`renaming or clearing attribute names needs confirmation, and stdin is not a terminal`, {
-          hint: 'pass --yes to go ahead (check the change above first, or use --dry-run)',
-        });
-      }
-      if (!(await confirm(rt, question))) throw new UsageError('not confirmed; nothing was changed');
+      if (!(await run.confirm(question, 'nothing was changed'))) throw new UsageError('not confirmed; nothing was changed');
     }
-    if (types) await callSingle(rt, SINGLE_CALL_SETTINGS, client, pacer, (await rt.operation('setAttrSchema'))!, { names: body, types });
-    else await callSingle(rt, SINGLE_CALL_SETTINGS, client, pacer, setOp, body);
-    const now = await fetchNames(rt, client, pacer);
+    const sent = types
+      ? await run.write((await rt.operation('setAttrSchema'))!, { names: body, types })
+      : await run.write(await rt.operation('setAttrNames'), body);
+    if (options.dryRun) return sent;
+    const now = await fetchNames(run);
     const mismatch = diff(after, now);
     if (mismatch.length > 0) {
       throw new ApiError(`the server's attribute names differ from what was sent:\n${mismatch.map(describe).join('\n')}`, {
@@ -405,7 +358,5 @@ export async function namesSetRun(rt: Runtime, pairs: readonly string[], options
       .filter(([, n]) => n)
       .map(([kind, n]) => `${n} ${kind}`)
       .join(', ')}`);
-  } finally {
-    client.close();
-  }
+  });
 }

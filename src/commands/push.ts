@@ -11,52 +11,28 @@
  * - a push is never sent again once the request may have reached the server (a timeout, a reset,
  *   a 5xx, an unreadable answer): a second push would reach everyone twice. That failure says
  *   "may have been sent" and how to check. Refusals the server cannot have acted on (a
- *   connection that never opened, a rate-limit code) are retried by the policy (api/policy.ts),
- *   and a 90024 "less than a second apart" is waited out (PUSH_SPACING_MS) and sent again;
+ *   connection that never opened, a rate-limit code such as 90024 "less than a second apart")
+ *   are retried by the policy (api/policy.ts), and the push endpoint's pacer keeps pushes a
+ *   second apart (its descriptor's `callsPerSecond`);
  * - one push per run, with a fresh MsgRandom each time.
  */
 import { randomInt } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { readTextLines } from '../input/accounts.js';
 import { namesInSlotOrder } from '../api/attrs.js';
-import { API_RATE_LIMIT, Pacer } from '../api/pacer.js';
-import { codeInfo } from '../api/codes.js';
-import { classify } from '../api/policy.js';
-import { MAX_STATS_TASKS, PUSH_REPORT_RATE, PUSH_SPACING_MS, REVOKE_WINDOW_HOURS, type PushAnswer, type PushBody, type PushStats } from '../api/push.js';
-import type { Operation } from '../api/operation.js';
-import { ApiError, ExitCode, ImAttrsError, PartialFailureError, UsageError } from '../errors.js';
+import { MAX_STATS_TASKS, REVOKE_WINDOW_HOURS } from '../api/facts.js';
+import type { PushStats } from '../api/push.js';
+import { ApiError, PartialFailureError, UsageError } from '../errors.js';
 import { addConditionOptions, attrUses, checkAttrNames, checkCondition, CONDITION_HELP, conditionFromFlags, showCondition, type ConditionFlags } from '../jobs/condition-input.js';
-import { callSingle, engineSettings, type EngineSettings } from '../jobs/runner.js';
+import { withRun } from '../jobs/run.js';
 import { MAX_MSG_LIFETIME_SECONDS, MAX_MSG_RANDOM, validatePushRequest } from '../push/condition.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { formatTsvLine } from '../output/index.js';
 import { plural } from '../util/text.js';
 
-/** The engine's single-call policy for push calls: defaults, one at a time. */
-const PUSH_CALL_SETTINGS: EngineSettings = engineSettings({
-  batchSize: '1',
-  concurrency: '1',
-  rate: String(PUSH_REPORT_RATE),
-  retries: '5',
-  retryDelay: '250',
-  retryMaxDelay: '8000',
-});
-
-/** How often a push refused with 90024 (pushes less than a second apart: nothing sent) is waited out and sent again. */
-const SPACING_RETRIES = 2;
-
 /** A --msg-body file larger than TIMPush's whole-body limit (10 KB, 90056) is refused anyway; this is generous. */
 const MAX_MSG_BODY_FILE_BYTES = 64 * 1024;
-
-/** The exit status of a push that may have been sent (the API/network status: not 0, not a usage error). */
-export class PushMaybeSentError extends ImAttrsError {
-  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
-    super('push-maybe-sent', ExitCode.api, message, options);
-  }
-}
 
 export interface PushSendOptions extends ConditionFlags {
   text?: string;
@@ -184,13 +160,6 @@ export function pushBody(cwd: string, options: PushSendOptions, condition: objec
   return body;
 }
 
-/** Asks on stderr, reads one line from stdin; only "y" or "yes" is a yes. */
-async function confirm(rt: Runtime, question: string): Promise<boolean> {
-  rt.deps.io.stderr.write(`${question} [y/N] `);
-  for await (const line of readTextLines(rt.deps.io.stdin, '<stdin>')) return /^\s*(y|yes)\s*$/i.test(line);
-  return false;
-}
-
 export async function pushSendRun(rt: Runtime, options: PushSendOptions): Promise<void> {
   const family = await rt.family();
   const condition = conditionFromFlags(rt.deps.cwd, options);
@@ -218,75 +187,18 @@ export async function pushSendRun(rt: Runtime, options: PushSendOptions): Promis
       hint: 'check the request above (and `im-attrs audience` for who it reaches), then pass --yes; or --dry-run',
     });
   }
-  const client = await rt.client();
-  // The name check and the push are different endpoints: no need to wait a second between them.
-  const pacer = new Pacer({ rate: API_RATE_LIMIT });
-  try {
+  await withRun(rt, options, async (run) => {
     const uses = attrUses(condition);
-    if (uses.length > 0) {
-      const names = namesInSlotOrder(await callSingle(rt, PUSH_CALL_SETTINGS, client, pacer, await rt.operation('getAttrNames'), undefined));
-      checkAttrNames(uses, names);
-    }
+    if (uses.length > 0) checkAttrNames(uses, namesInSlotOrder(await run.call(await rt.operation('getAttrNames'), undefined)));
     showRequest();
-    if (options.dryRun) {
-      rt.deps.io.stdout.write(`${pretty}\n`);
-      rt.info(`push send --dry-run: POST ${op.path}; nothing was sent`);
-      return;
-    }
-    if (asking && !(await confirm(rt, `Send this push to every account matching ${showCondition(condition)}? It reaches real users and counts against the daily quota.`))) {
+    if (asking && !(await run.confirm(`Send this push to every account matching ${showCondition(condition)}? It reaches real users and counts against the daily quota.`))) {
       throw new UsageError('not confirmed; nothing was sent');
     }
-    const answer = await sendOnce(rt, client, pacer, op, body);
+    // --dry-run: the body on stdout, nothing sent. A push that may have arrived is MaybeSentError, never sent again.
+    const answer = await run.write(op, body);
+    if (answer === undefined) return;
     rt.deps.io.stdout.write(options.json ? `${JSON.stringify(answer.answer)}\n` : `${answer.TaskId}\n`);
-    rt.info(`push sent: TaskId ${answer.TaskId}${family === 'timpush' ? ` (statistics: im-attrs --api timpush push stats ${answer.TaskId})` : ''}`);
-  } finally {
-    client.close();
-  }
-}
-
-/**
- * One push: the policy retries only what the server cannot have acted on (retrySafe: false);
- * a 90024 (too soon after the last push: refused, nothing sent) is waited out and sent again;
- * anything that may have reached the server is PushMaybeSentError, never sent again.
- */
-async function sendOnce(
-  rt: Runtime,
-  client: Awaited<ReturnType<Runtime['client']>>,
-  pacer: Pacer,
-  op: Operation<PushBody, PushAnswer>,
-  body: Record<string, unknown>,
-): Promise<PushAnswer> {
-  for (let spacing = 0; ; spacing++) {
-    try {
-      return await callSingle(rt, PUSH_CALL_SETTINGS, client, pacer, op, body);
-    } catch (error) {
-      if (error instanceof ApiError && error.apiCode === 90024 && spacing < SPACING_RETRIES) {
-        rt.verbose(`${op.path}: 90024 (less than a second after the last push): sending again in ${PUSH_SPACING_MS + 100} ms`);
-        await sleep(PUSH_SPACING_MS + 100);
-        continue;
-      }
-      throw maybeSent(error, op.path);
-    }
-  }
-}
-
-/** The error of a failed push: as is when the server refused it or never got it, PushMaybeSentError otherwise. */
-function maybeSent(error: unknown, apiPath: string): unknown {
-  // An error code is the server's refusal: say so, with the code's hint (90047 quota, 90045 not enabled, …).
-  if (error instanceof ApiError && error.apiCode !== undefined) {
-    return new ApiError(`${error.message} (refused: nothing was sent)`, {
-      hint: error.hint ?? codeInfo(error.apiCode).hint,
-      apiCode: error.apiCode,
-      errorInfo: error.errorInfo,
-      cause: error,
-    });
-  }
-  // Auth/config errors (TLS, a proxy's 407) never reached the API.
-  if (!(error instanceof ImAttrsError) || error.code === 'auth' || error.code === 'config' || error.code === 'usage') return error;
-  if (classify(error).notSent) return error;
-  return new PushMaybeSentError(`${(error as Error).message}: the push may have been sent (${apiPath}); it was not sent again`, {
-    hint: 'check the push report before pushing again: `im-attrs --api timpush push stats` (TIMPush) or the Chat console',
-    cause: error,
+    rt.info(`push sent to ${await run.target()}: TaskId ${answer.TaskId}${family === 'timpush' ? ` (statistics: im-attrs --api timpush push stats ${answer.TaskId})` : ''}`);
   });
 }
 
@@ -296,44 +208,39 @@ export async function pushRevokeRun(rt: Runtime, taskId: string, options: { offl
   const offline: Record<string, string> = {};
   if (options.offlineTitle !== undefined) offline.Title = options.offlineTitle;
   if (options.offlineDesc !== undefined) offline.Desc = options.offlineDesc;
-  const client = await rt.client();
-  try {
-    await callSingle(rt, PUSH_CALL_SETTINGS, client, new Pacer({ rate: PUSH_REPORT_RATE }), op, { TaskId: taskId, OfflinePushInfo: offline });
-    rt.info(`recalled: ${taskId}`);
-  } catch (error) {
-    // Recalled already (by us on a retry, or by someone else): what was asked for holds.
-    if (error instanceof ApiError && error.apiCode === 90050) {
-      rt.info(`${taskId} was already recalled`);
-      return;
+  await withRun(rt, {}, async (run) => {
+    try {
+      await run.call(op, { TaskId: taskId, OfflinePushInfo: offline });
+      rt.info(`recalled: ${taskId}`);
+    } catch (error) {
+      // Recalled already (by us on a retry, or by someone else): what was asked for holds.
+      if (error instanceof ApiError && error.apiCode === 90050) {
+        rt.info(`${taskId} was already recalled`);
+        return;
+      }
+      throw error;
     }
-    throw error;
-  } finally {
-    client.close();
-  }
+  });
 }
 
 export async function pushStatsRun(rt: Runtime, taskIds: string[], options: { json?: boolean }): Promise<void> {
   const op = (await rt.operation('pushStatistics'))!;
   const ids = [...new Set(taskIds)];
-  const client = await rt.client();
-  const pacer = new Pacer({ rate: PUSH_REPORT_RATE });
   const rows: PushStats[] = [];
   const missing: string[] = [];
-  try {
+  await withRun(rt, {}, async (run) => {
     const chunks: string[][] = [];
     for (let i = 0; i < ids.length; i += MAX_STATS_TASKS) chunks.push(ids.slice(i, i + MAX_STATS_TASKS));
     if (chunks.length === 0) chunks.push([]);
     for (const chunk of chunks) {
-      const outcome = await callSingle(rt, PUSH_CALL_SETTINGS, client, pacer, op, chunk);
+      const outcome = await run.callBatch(op, chunk, undefined);
       rows.push(...outcome.results);
       for (const f of outcome.failures) {
-        missing.push(f.item);
-        rt.stderr(`${rt.chalk.red('failed:')} ${f.item}: ${f.reason}`);
+        missing.push(chunk[f.index]!);
+        rt.stderr(`${rt.chalk.red('failed:')} ${chunk[f.index]!}: ${f.reason}`);
       }
     }
-  } finally {
-    client.close();
-  }
+  });
   const out = rt.deps.io.stdout;
   if (options.json) out.write(`${JSON.stringify(rows.map((r) => r.raw))}\n`);
   else {

@@ -8,11 +8,10 @@
  * → batches of ≤ 100 → im_remove_attr, through the same engine, summary and --save-failed as set.
  */
 import { Command } from 'commander';
-import { Pacer } from '../api/pacer.js';
 import { UsageError } from '../errors.js';
 import type { Entry, RecordFormat } from '../input/records.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { engineSettings, type EngineFlags } from '../jobs/runner.js';
+import { withRun, type EngineFlags } from '../jobs/run.js';
 import { accountIds, accountSources } from '../input/sources.js';
 import { addIdColumnOption, countAccounts } from '../input/id-files.js';
 import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, NO_RECORDS, recordInputSpecs } from '../jobs/attr-writes.js';
@@ -72,14 +71,13 @@ function parseAttrList(text: string): string[] {
 }
 
 export async function removeRun(rt: Runtime, args: string[], options: RemoveOptions): Promise<void> {
-  const settings = engineSettings(options);
   if (options.attrs === undefined) {
     const ids = args.filter((a) => a !== '-');
     if (ids.length > 0) {
       throw new UsageError('which attributes? name them with --attrs', { hint: `im-attrs remove ${ids.join(' ')} --attrs sex,city` });
     }
     if (options.idColumn) throw new UsageError('--id-column is for account lists, with --attrs: im-attrs remove --file users.csv --id-column user_id --attrs level');
-    await applyRecordFiles(rt, settings, 'remove', recordInputSpecs(rt, args.includes('-'), options.file, NO_RECORDS.remove), options);
+    await applyRecordFiles(rt, 'remove', recordInputSpecs(rt, args.includes('-'), options.file, NO_RECORDS.remove), options);
     return;
   }
   if (options.format) throw new UsageError('--format is for records; with --attrs, --file and stdin hold account IDs, one per line');
@@ -93,10 +91,8 @@ export async function removeRun(rt: Runtime, args: string[], options: RemoveOpti
   // "-" among the files is stdin, as it is among the arguments; record files give their account column.
   const sources = accountSources(rt, args, files);
   const ids = await accountIds(rt, sources, options.idColumn);
-  const client = await rt.client({ maxSockets: settings.concurrency });
-  const pacer = new Pacer({ rate: settings.rate });
-  try {
-    checkArgumentAttrs(new Map(names.map((n) => [n, ''])), await fetchAppNames(rt, settings, client, pacer), 'remove');
+  await withRun(rt, options, async (run) => {
+    checkArgumentAttrs(new Map(names.map((n) => [n, ''])), await fetchAppNames(run), 'remove');
     // Account lists stream in one pass, as for `get`: there is nothing in an ID to check first.
     async function* entries(): AsyncGenerator<Entry> {
       for await (const account of ids) {
@@ -104,8 +100,6 @@ export async function removeRun(rt: Runtime, args: string[], options: RemoveOpti
       }
     }
     const total = await countAccounts(sources, options.idColumn);
-    await applyEntries(rt, settings, { verb: 'remove', entries: entries(), total, bad: 0, dryRun: options.dryRun, client, pacer, flags: options });
-  } finally {
-    client.close();
-  }
+    await applyEntries(run, { verb: 'remove', entries: entries(), total, bad: 0, backup: options.backup });
+  });
 }

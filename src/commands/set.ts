@@ -5,12 +5,11 @@
  * What set shares with remove (record input, the runner) is in src/jobs/attr-writes.ts.
  */
 import { Command } from 'commander';
-import { Pacer } from '../api/pacer.js';
 import { UsageError } from '../errors.js';
 import type { RecordFormat } from '../input/records.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, NO_RECORDS, recordInputSpecs, toAsync } from '../jobs/attr-writes.js';
-import { engineSettings, type EngineFlags } from '../jobs/runner.js';
+import { withRun, type EngineFlags } from '../jobs/run.js';
 import { accountIds, accountSources } from '../input/sources.js';
 import { addIdColumnOption, countAccounts } from '../input/id-files.js';
 import type { Entry } from '../model.js';
@@ -88,7 +87,6 @@ export function parseAssignments(account: string, pairs: readonly string[]): Map
 }
 
 export async function setRun(rt: Runtime, account: string | undefined, assignments: readonly string[], options: SetOptions): Promise<void> {
-  const settings = engineSettings(options);
   if (account !== undefined && account.includes('=') && options.file?.length) {
     // `set --file ids.txt level=gold city=`: one assignment for every account read.
     await setManyRun(rt, [account, ...assignments], options);
@@ -100,14 +98,10 @@ export async function setRun(rt: Runtime, account: string | undefined, assignmen
     if (options.format) throw new UsageError('--format is for records from --file or stdin, not name=value arguments');
     if (account.trim() === '') throw new UsageError('the account is empty');
     const attrs = parseAssignments(account, assignments);
-    const client = await rt.client({ maxSockets: settings.concurrency });
-    const pacer = new Pacer({ rate: settings.rate });
-    try {
-      checkArgumentAttrs(attrs, await fetchAppNames(rt, settings, client, pacer), 'set');
-      await applyEntries(rt, settings, { verb: 'set', entries: toAsync([{ account, attrs }]), total: 1, bad: 0, dryRun: options.dryRun, client, pacer, flags: options });
-    } finally {
-      client.close();
-    }
+    await withRun(rt, options, async (run) => {
+      checkArgumentAttrs(attrs, await fetchAppNames(run), 'set');
+      await applyEntries(run, { verb: 'set', entries: toAsync([{ account, attrs }]), total: 1, bad: 0, backup: options.backup });
+    });
     return;
   }
   if (assignments.length > 0) {
@@ -118,27 +112,22 @@ export async function setRun(rt: Runtime, account: string | undefined, assignmen
       hint: 'records name their account in To_Account (or the csv/tsv "account" column)',
     });
   }
-  await applyRecordFiles(rt, settings, 'set', recordInputSpecs(rt, account === '-', options.file, NO_RECORDS.set), options);
+  await applyRecordFiles(rt, 'set', recordInputSpecs(rt, account === '-', options.file, NO_RECORDS.set), options);
 }
 
 
 /** `set --file ids.txt name=value…`: the same attributes for every account the files hold. */
 async function setManyRun(rt: Runtime, assignments: readonly string[], options: SetOptions): Promise<void> {
-  const settings = engineSettings(options);
   if (options.format) throw new UsageError('--format is for records; with name=value arguments, --file holds account IDs');
   const attrs = parseAssignments('<account>', assignments);
   const sources = accountSources(rt, [], options.file);
   const ids = await accountIds(rt, sources, options.idColumn);
   const total = await countAccounts(sources, options.idColumn);
-  const client = await rt.client({ maxSockets: settings.concurrency });
-  const pacer = new Pacer({ rate: settings.rate });
-  try {
-    checkArgumentAttrs(attrs, await fetchAppNames(rt, settings, client, pacer), 'set');
+  await withRun(rt, options, async (run) => {
+    checkArgumentAttrs(attrs, await fetchAppNames(run), 'set');
     async function* entries(): AsyncGenerator<Entry> {
       for await (const account of ids) yield { account, attrs: new Map(attrs) };
     }
-    await applyEntries(rt, settings, { verb: 'set', entries: entries(), total, bad: 0, dryRun: options.dryRun, client, pacer, flags: options });
-  } finally {
-    client.close();
-  }
+    await applyEntries(run, { verb: 'set', entries: entries(), total, bad: 0, backup: options.backup });
+  });
 }

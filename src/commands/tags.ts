@@ -6,19 +6,21 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
-import { Pacer } from '../api/pacer.js';
-import { MAX_APP_TAGS, MAX_TAG_BYTES, MAX_TAGS_PER_ADD_CALL, MAX_TAGS_PER_USER, type TagEntry } from '../api/tags.js';
+import { MAX_APP_TAGS, MAX_TAG_BYTES, MAX_TAGS_PER_ADD_CALL, MAX_TAGS_PER_USER } from '../api/facts.js';
+import type { TagEntry } from '../api/tags.js';
 import { readAccounts } from '../input/accounts.js';
 import { UsageError } from '../errors.js';
 import { accountIds, accountSources } from '../input/sources.js';
-import { addEngineOptions, engineSettings, runJob, type EngineFlags } from '../jobs/runner.js';
+import { addEngineOptions, runJob } from '../jobs/runner.js';
+import { withRun, type EngineFlags, type Run } from '../jobs/run.js';
 import { addTagWriteOptions, applyTagEntries, applyTagRecordFiles, checkArgumentTags, tagRecordSpecs } from '../jobs/tag-writes.js';
 import { splitTagsCell } from '../model.js';
 import { createWriter, type RecordWriter } from '../output/index.js';
 import type { RecordFormat } from '../input/records.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { TagMode } from '../input/tag-records.js';
-import { collect } from '../util/text.js';
+import { collect, thousands } from '../util/text.js';
+import { CONFIRM_ABOVE_ACCOUNTS, confirmBigWrite } from '../jobs/attr-writes.js';
 import { addAccountFileOptions, addOutputOptions, resolveOutputFormat, tableLayout, type ReadOptions } from '../jobs/read-options.js';
 
 export interface TagsGetOptions extends EngineFlags, ReadOptions {
@@ -89,20 +91,16 @@ Examples:
 }
 
 export async function tagsGetRun(rt: Runtime, args: string[], options: TagsGetOptions): Promise<void> {
-  const settings = engineSettings(options);
   const format = await resolveOutputFormat(rt, options);
   const sources = accountSources(rt, args, (options.file ?? []).map((f) => path.resolve(rt.deps.cwd, f)));
   const getTags = await rt.operation('getTags');
-  const client = await rt.client({ maxSockets: settings.concurrency });
-  const pacer = new Pacer({ rate: settings.rate });
   let writer: RecordWriter | undefined;
-  try {
-    await runJob(rt, settings, {
+  const items = await accountIds(rt, sources, options.idColumn);
+  await withRun(rt, options, (run) =>
+    runJob(run, {
       operation: getTags,
-      client,
-      pacer,
       verb: 'tags get',
-      items: await accountIds(rt, sources, options.idColumn),
+      items,
       total: sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined,
       before: async (out) => {
         writer = createWriter(format, { out, fields: { attrs: false, tags: true }, ...tableLayout(rt, options) });
@@ -111,10 +109,8 @@ export async function tagsGetRun(rt: Runtime, args: string[], options: TagsGetOp
         for (const record of records) writer!.write({ To_Account: record.To_Account, Attrs: {}, Tags: record.Tags });
       },
       finish: () => writer?.end(),
-    });
-  } finally {
-    client.close();
-  }
+    }),
+  );
 }
 
 const WRITE_TEXT: Record<TagMode, { summary: string; what: string; examples: string }> = {
@@ -183,7 +179,6 @@ async function* toAsync<T>(items: Iterable<T>): AsyncGenerator<T> {
 }
 
 export async function tagsWriteRun(rt: Runtime, mode: TagMode, account: string | undefined, rest: readonly string[], options: TagsWriteOptions): Promise<void> {
-  const settings = engineSettings(options);
   if (options.tags !== undefined) {
     // Accounts with the same tags: arguments, --file (IDs), stdin.
     if (options.format) throw new UsageError('--format is for records; with --tags, --file and stdin hold account IDs, one per line');
@@ -205,16 +200,13 @@ export async function tagsWriteRun(rt: Runtime, mode: TagMode, account: string |
         : (async function* () {
             for await (const id of readAccounts(sources, { onWarning: (m) => rt.warn(m) })) yield { account: id, tags };
           })();
-    await withClient(rt, settings, (client, pacer) =>
-      applyTagEntries(rt, settings, {
+    await withRun(rt, options, (run) =>
+      applyTagEntries(run, {
         mode,
         entries,
         total: ids?.length ?? (sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined),
         bad: 0,
         distinctTags: new Set(tags),
-        dryRun: options.dryRun,
-        client,
-        pacer,
       }),
     );
     return;
@@ -231,13 +223,11 @@ export async function tagsWriteRun(rt: Runtime, mode: TagMode, account: string |
     }
     const tags = checkArgumentTags(rest, account);
     const entry: TagEntry = { account: account.trim(), tags };
-    await withClient(rt, settings, (client, pacer) =>
-      applyTagEntries(rt, settings, { mode, entries: () => toAsync([entry]), total: 1, bad: 0, distinctTags: new Set(tags), dryRun: options.dryRun, client, pacer }),
-    );
+    await withRun(rt, options, (run) => applyTagEntries(run, { mode, entries: () => toAsync([entry]), total: 1, bad: 0, distinctTags: new Set(tags) }));
     return;
   }
   if (rest.length > 0) throw new UsageError(`tags need an account first, not "-"`, { hint: `im-attrs tags ${mode} alice vip gold` });
-  await applyTagRecordFiles(rt, settings, mode, tagRecordSpecs(rt, account === '-', options.file, mode), options);
+  await applyTagRecordFiles(rt, mode, tagRecordSpecs(rt, account === '-', options.file, mode), options);
 }
 
 async function collectIds(ids: AsyncIterable<string>): Promise<string[]> {
@@ -246,18 +236,10 @@ async function collectIds(ids: AsyncIterable<string>): Promise<string[]> {
   return all;
 }
 
-async function withClient(rt: Runtime, settings: ReturnType<typeof engineSettings>, use: (client: Awaited<ReturnType<Runtime['client']>>, pacer: Pacer) => Promise<void>): Promise<void> {
-  const client = await rt.client({ maxSockets: settings.concurrency });
-  try {
-    await use(client, new Pacer({ rate: settings.rate }));
-  } finally {
-    client.close();
-  }
-}
-
 export interface TagsClearOptions extends EngineFlags {
   file?: string[];
   dryRun?: boolean;
+  yes?: boolean;
 }
 
 function newTagsClearCommand(rt: Runtime): Command {
@@ -270,7 +252,8 @@ function newTagsClearCommand(rt: Runtime): Command {
     )
     .argument('[accounts...]', 'account IDs; "-" reads stdin')
     .option('-f, --file <path>', 'read account IDs from a file, one per line; "-" is stdin (repeatable)', collect)
-    .option('--dry-run', 'print the requests it would send, on stdout; send nothing');
+    .option('--dry-run', 'print the requests it would send, on stdout; send nothing')
+    .option('-y, --yes', `do not ask before clearing more than ${thousands(CONFIRM_ABOVE_ACCOUNTS)} accounts on a terminal`);
   addEngineOptions(command, { kind: 'ids' });
   command.addHelpText(
     'after',
@@ -287,7 +270,6 @@ Examples:
 }
 
 export async function tagsClearRun(rt: Runtime, args: string[], options: TagsClearOptions): Promise<void> {
-  const settings = engineSettings(options);
   const files = options.file ?? [];
   const stdinArgs = files.includes('-') && !args.includes('-') ? [...args, '-'] : args;
   const sources = accountSources(
@@ -296,15 +278,12 @@ export async function tagsClearRun(rt: Runtime, args: string[], options: TagsCle
     files.filter((f) => f !== '-').map((f) => path.resolve(rt.deps.cwd, f)),
   );
   const clear = await rt.operation('clearTags');
-  await withClient(rt, settings, (client, pacer) =>
-    runJob(rt, settings, {
+  await withRun(rt, options, (run: Run) =>
+    runJob(run, {
       operation: clear,
-      client,
-      pacer,
       verb: 'tags clear',
-      items: readAccounts(sources, { onWarning: (m) => rt.warn(m) }),
+      items: confirmBigWrite<string>(run, (count) => `tags clear ${count} accounts? Every tag of each is removed.`)(readAccounts(sources, { onWarning: (m) => rt.warn(m) })),
       total: sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined,
-      dryRun: options.dryRun,
       // --file reads account IDs here: save them so.
       saveLine: (account) => account,
     }).then(() => undefined),

@@ -8,6 +8,7 @@
  * UserSig or the key, and both are registered for redaction as soon as they are known.
  */
 import { Command, Option } from 'commander';
+import { readAll } from '../util/fs.js';
 import { describeSource, parseSdkAppId, requireSetting, type Settings } from '../config/resolve.js';
 import { AuthError, ConfigError, UsageError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -369,10 +370,8 @@ async function resolveUserSig(rt: Runtime, arg: string | undefined, verb: 'inspe
   return { value, from: describeSource(setting.source) };
 }
 
-async function readStdin(rt: Runtime): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of rt.deps.io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
+function readStdin(rt: Runtime): Promise<string> {
+  return readAll(rt.deps.io.stdin);
 }
 
 function nowSeconds(rt: Runtime): number {

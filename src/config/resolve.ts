@@ -24,6 +24,8 @@ export const SETTING_KEYS = [
   'usersigTtl',
   'timeout',
   'api',
+  'rate',
+  'pushEdition',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -42,6 +44,8 @@ export const ENV_VARS: Readonly<Record<SettingKey, string>> = {
   usersigTtl: 'IMADMIN_USERSIG_TTL',
   timeout: 'IMADMIN_TIMEOUT',
   api: 'IMADMIN_API',
+  rate: 'IMADMIN_RATE',
+  pushEdition: 'IMADMIN_PUSH_EDITION',
 };
 
 /** Flag for each setting that has one. */
@@ -162,7 +166,7 @@ function expandEnv(text: string, key: string, source: Source, env: ResolveContex
 }
 
 function fileValue(raw: unknown, key: string, source: Source, env: ResolveContext['env'], projectFile = false): string {
-  if (typeof raw === 'number' && (key === 'sdkAppId' || key === 'timeout' || key === 'usersigTtl')) return String(raw);
+  if (typeof raw === 'number' && (key === 'sdkAppId' || key === 'timeout' || key === 'usersigTtl' || key === 'rate')) return String(raw);
   if (typeof raw !== 'string') {
     const kind = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw;
     throw new ConfigError(`${key} (from ${describeSource(source)}) must be a string, not ${kind}`, {

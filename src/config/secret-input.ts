@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
+import { readAll } from '../util/fs.js';
 import type { Settings, Source } from './resolve.js';
 
 /** A UserSig is ~300-500 characters; anything much longer is the wrong file. */
@@ -15,15 +16,7 @@ const MAX_SECRET_FILE_BYTES = 64 * 1024;
 export async function readSecretInput(deps: Pick<Deps, 'cwd' | 'io'>, file: string, flag: string): Promise<string> {
   let text: string;
   if (file === '-') {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of deps.io.stdin) {
-      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-      size += buf.length;
-      if (size > MAX_SECRET_FILE_BYTES) throw new UsageError(`${flag} -: stdin is larger than ${MAX_SECRET_FILE_BYTES / 1024} KB`);
-      chunks.push(buf);
-    }
-    text = Buffer.concat(chunks).toString('utf8');
+    text = await readAll(deps.io.stdin, MAX_SECRET_FILE_BYTES, () => new UsageError(`${flag} -: stdin is larger than ${MAX_SECRET_FILE_BYTES / 1024} KB`));
   } else {
     const resolved = path.resolve(deps.cwd, file);
     try {

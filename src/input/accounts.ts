@@ -163,6 +163,33 @@ class Collector {
 
 export { fsReason } from '../util/fs.js';
 
+/**
+ * A file saved as UTF-16 (Windows tools, Excel's "Unicode text"): a UTF-16 byte-order mark, or
+ * ASCII text with a NUL after (or before) every character. Said as such, with how to convert it,
+ * rather than as "binary" or "not valid UTF-8". `head` is the start of the input.
+ */
+export function utf16Error(head: Uint8Array, source: string): UsageError | undefined {
+  const le = head[0] === 0xff && head[1] === 0xfe;
+  const be = head[0] === 0xfe && head[1] === 0xff;
+  let pattern: 'le' | 'be' | undefined;
+  if (!le && !be && head.length >= 4) {
+    const pairs = Math.min(64, Math.floor(head.length / 2));
+    let zeroOdd = 0;
+    let zeroEven = 0;
+    for (let i = 0; i < pairs; i++) {
+      if (head[2 * i] === 0 && head[2 * i + 1] !== 0) zeroEven++;
+      if (head[2 * i + 1] === 0 && head[2 * i] !== 0) zeroOdd++;
+    }
+    if (zeroOdd === pairs) pattern = 'le';
+    else if (zeroEven === pairs) pattern = 'be';
+  }
+  if (!le && !be && !pattern) return undefined;
+  const encoding = le || pattern === 'le' ? 'UTF-16LE' : 'UTF-16BE';
+  return new UsageError(`${source} is ${encoding} text, not UTF-8`, {
+    hint: `convert it first: iconv -f ${encoding} -t UTF-8 ${source === '<stdin>' ? 'FILE' : source} > ids-utf8.txt (or save it as "CSV UTF-8" / UTF-8)`,
+  });
+}
+
 /** Lines of a file, in batches; an error opening or reading it becomes a UsageError naming the path. */
 async function* readFileLines(path: string, maxLineBytes: number, signal?: AbortSignal): AsyncGenerator<string[]> {
   const cannotRead = (error: unknown): UsageError =>
@@ -218,6 +245,10 @@ async function* readLineBatches(
     let line = bytes;
     if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, -1);
     if (lineNumber === 1 && line.subarray(0, BOM.length).equals(BOM)) line = line.subarray(BOM.length);
+    if (lineNumber === 1) {
+      const utf16 = utf16Error(bytes, source);
+      if (utf16) throw utf16;
+    }
     if (line.length > maxLineBytes) throw lineTooLong(source, lineNumber, maxLineBytes);
     if (line.includes(NUL)) {
       throw new UsageError(`line ${lineNumber} of ${source} contains a NUL byte; is this a binary file?`, {

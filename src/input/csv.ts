@@ -3,6 +3,7 @@
  * `get --output csv` writes (output/csv.ts) reads back exactly. Accepts `\n` and `\r\n`.
  */
 import { UsageError } from '../errors.js';
+import { utf16Error } from './accounts.js';
 
 /** One parsed CSV record. */
 export interface CsvRow {
@@ -239,7 +240,13 @@ async function* parseCsvChunks(
       });
     }
   };
+  let first = true;
   for await (const chunk of chunks) {
+    if (first && typeof chunk !== 'string') {
+      const utf16 = utf16Error(chunk.subarray(0, 128), options.source ?? 'the CSV input');
+      if (utf16) throw utf16;
+    }
+    first = false;
     yield* parser.push(typeof chunk === 'string' ? chunk : decode(chunk));
   }
   yield* parser.push(decode());

@@ -22,9 +22,10 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fsReason, readTextLines } from './accounts.js';
+import { fsReason, readTextLines, utf16Error } from './accounts.js';
 import { readHead } from '../util/fs.js';
-import { MAX_ATTR_BYTES } from '../api/attrs.js';
+import { kindOf } from '../api/envelope.js';
+import { MAX_ATTR_BYTES } from '../api/facts.js';
 import { UsageError } from '../errors.js';
 import type { Entry } from '../model.js';
 import { ACCOUNT_COLUMN } from '../model.js';
@@ -184,13 +185,6 @@ export function valueProblem(name: string, value: unknown): string | undefined {
   return undefined;
 }
 
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'an object';
-  return `a ${typeof value}`;
-}
-
 /**
  * Checks one record. ndjson/json: `{"To_Account": "alice", "Attrs": {...}}`; for remove, Attrs
  * may also be a list of names (an object's values are ignored, so `get` output can be fed to
@@ -277,7 +271,7 @@ function rowRecord(fields: readonly string[], header: readonly string[], line: n
 
 /** Re-throws line reader errors with a hint about records instead of account IDs. */
 function asRecordError(error: unknown, source: RecordSource): unknown {
-  if (!(error instanceof UsageError)) return error;
+  if (!(error instanceof UsageError) || / is UTF-16(LE|BE) text, not UTF-8$/.test(error.message)) return error;
   const tooLong = /^line (\d+) of .* is over \d+ bytes long/.exec(error.message);
   if (tooLong) {
     return new UsageError(
@@ -313,8 +307,11 @@ async function readJsonArray(source: RecordSource): Promise<RawRecord[]> {
     });
   }
   let text: string;
+  const bytes = await readFile(source.path);
+  const utf16 = utf16Error(bytes.subarray(0, 128), source.label);
+  if (utf16) throw utf16;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(await readFile(source.path)).replace(/^\uFEFF/, '');
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes).replace(/^\uFEFF/, '');
   } catch (error) {
     throw new UsageError(`${source.label} is not valid UTF-8`, { hint: 'save the file as UTF-8', cause: error });
   }

@@ -9,8 +9,9 @@
  * its lists are joined (what applying the lines one after the other would do); for set the last
  * line wins (each line replaces the tags before it).
  */
-import { MAX_TAG_BYTES, MAX_TAGS_PER_USER, type TagEntry } from '../api/tags.js';
-import { kindOf } from '../api/attrs.js';
+import { MAX_TAG_BYTES, MAX_TAGS_PER_USER } from '../api/facts.js';
+import type { TagEntry } from '../api/tags.js';
+import { kindOf } from '../api/envelope.js';
 import { UsageError } from '../errors.js';
 import { ACCOUNT_COLUMN, TAGS_COLUMN, splitTagsCell } from '../model.js';
 import { TwoPassReader, type BadLine, type RawRecord, type RecordSource, type ScanReport, type TableShape } from './records.js';

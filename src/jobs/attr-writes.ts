@@ -4,10 +4,7 @@
  */
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { MAX_ACCOUNTS_PER_CALL, namesInSlotOrder } from '../api/attrs.js';
-import type { ImClient } from '../api/client.js';
-import { Pacer } from '../api/pacer.js';
-import { readTextLines } from '../input/accounts.js';
+import { namesInSlotOrder } from '../api/attrs.js';
 import { ApiError, UsageError } from '../errors.js';
 import type { AttrRecord, Entry } from '../model.js';
 import {
@@ -25,8 +22,9 @@ import {
 } from '../input/records.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { inputIdentities, SafeFile } from '../util/safe-file.js';
-import { plural } from '../util/text.js';
-import { addEngineOptions, callSingle, checkSaveFailed, runJob, type EngineSettings } from './runner.js';
+import { plural, thousands } from '../util/text.js';
+import { addEngineOptions, checkSaveFailed, runJob } from './runner.js';
+import { withRun, type EngineFlags, type Run, type WriteFlags } from './run.js';
 
 /**
  * Bad records listed one by one on stderr before the rest are only counted (unless --verbose):
@@ -37,10 +35,9 @@ export const MAX_LISTED_BAD_LINES = 100;
 /** A write touching more accounts than this asks once on a terminal (--yes skips). */
 export const CONFIRM_ABOVE_ACCOUNTS = 1000;
 
-/** --backup and --yes, as set and remove take them. */
-export interface WriteFlags {
+/** --backup, as set and remove take it. */
+export interface BackupFlag {
   backup?: string | undefined;
-  yes?: boolean | undefined;
 }
 
 /**
@@ -107,10 +104,10 @@ export const NO_RECORDS: Readonly<Record<RecordMode, { message: string; hint: st
 };
 
 /** The app's attribute names (one call, paced and retried); refuses an app that has none. */
-export async function fetchAppNames(rt: Runtime, settings: EngineSettings, client: ImClient, pacer: Pacer): Promise<AppNames> {
+export async function fetchAppNames(run: Run): Promise<AppNames> {
   // A bad --save-failed target is refused before this first request, not after it.
-  checkSaveFailed(rt, settings);
-  const names = namesInSlotOrder(await callSingle(rt, settings, client, pacer, await rt.operation('getAttrNames'), undefined));
+  checkSaveFailed(run);
+  const names = namesInSlotOrder(await run.call(await run.rt.operation('getAttrNames'), undefined));
   if (names.length === 0) {
     throw new UsageError('the app has no attribute names yet, so no attribute can be set or removed', {
       hint: 'define them first: im-attrs names set 0=sex 1=city',
@@ -155,49 +152,35 @@ export interface EntryJob {
   total: number | undefined;
   /** Records skipped as bad (already reported). */
   bad: number;
-  dryRun: boolean | undefined;
-  client: ImClient;
-  pacer: Pacer;
-  /** --backup and --yes. */
-  flags?: WriteFlags | undefined;
-}
-
-/** Asks on stderr, reads one line from stdin; only "y" or "yes" is a yes. */
-async function confirm(rt: Runtime, question: string): Promise<boolean> {
-  rt.deps.io.stderr.write(`${question} [y/N] `);
-  for await (const line of readTextLines(rt.deps.io.stdin, '<stdin>')) return /^\s*(y|yes)\s*$/i.test(line);
-  return false;
+  /** --backup. */
+  backup?: string | undefined;
 }
 
 /**
- * Asks once before a big write, on a terminal only (stdin and stderr both TTYs, so the answer
- * can be typed and the records come from files); without one it proceeds, as it always did.
- * With a known total it asks before anything is sent; streaming, when the count passes the limit.
+ * Asks once before a big write of more than CONFIRM_ABOVE_ACCOUNTS accounts, on a terminal only
+ * (run.confirm: the spinner stopped, the app named); without one it proceeds, as it always did.
+ * With a known total it asks before anything is sent; streaming, when the count passes the limit
+ * (the first entries held back, so nothing is sent before the answer).
  */
-function confirmBigWrite(rt: Runtime, job: EntryJob): (entries: AsyncIterable<Entry>) => AsyncGenerator<Entry> {
-  const ask = !job.dryRun && !job.flags?.yes && rt.deps.io.stdinIsTTY && rt.deps.io.stderrIsTTY;
-  const question = (count: string): string => `${job.verb} ${count} accounts? This changes their push attributes (--backup <path> keeps the old values).`;
+export function confirmBigWrite<T>(run: Run, question: (count: string) => string): (entries: AsyncIterable<T>) => AsyncGenerator<T> {
+  const { rt } = run;
+  const ask = !run.flags.dryRun && !run.flags.yes && rt.deps.io.stdinIsTTY && rt.deps.io.stderrIsTTY;
+  const refuse = (): never => {
+    throw new UsageError('not confirmed; nothing was changed', { hint: 'pass --yes to skip the question' });
+  };
   return async function* (entries) {
-    let asked = !ask;
-    if (!asked && job.total !== undefined) {
-      asked = true;
-      if (job.total > CONFIRM_ABOVE_ACCOUNTS && !(await confirm(rt, question(job.total.toLocaleString('en-US'))))) {
-        throw new UsageError('not confirmed; nothing was changed', { hint: 'pass --yes to skip the question' });
-      }
-    }
-    if (asked) {
+    if (!ask) {
       yield* entries;
       return;
     }
-    // Streaming: hold the first CONFIRM_ABOVE_ACCOUNTS + 1 entries back, so nothing is sent before the answer.
     const iterator = entries[Symbol.asyncIterator]();
-    const held: Entry[] = [];
+    const held: T[] = [];
     for (let next = await iterator.next(); !next.done; next = held.length > CONFIRM_ABOVE_ACCOUNTS ? { done: true, value: undefined } : await iterator.next()) {
       held.push(next.value);
     }
-    if (held.length > CONFIRM_ABOVE_ACCOUNTS && !(await confirm(rt, question(`more than ${CONFIRM_ABOVE_ACCOUNTS.toLocaleString('en-US')}`)))) {
+    if (held.length > CONFIRM_ABOVE_ACCOUNTS && !(await run.confirm(question(`more than ${thousands(CONFIRM_ABOVE_ACCOUNTS)}`), 'nothing was changed'))) {
       await iterator.return?.();
-      throw new UsageError('not confirmed; nothing was changed', { hint: 'pass --yes to skip the question' });
+      refuse();
     }
     yield* held;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
@@ -211,25 +194,19 @@ function confirmBigWrite(rt: Runtime, job: EntryJob): (entries: AsyncIterable<En
  * written: the run stops there (the accounts before it were written and backed up).
  * Attributes an account did not have are listed under "Unset" (set ignores the key; see README).
  */
-function backUp(
-  rt: Runtime,
-  settings: EngineSettings,
-  job: EntryJob,
-  file: SafeFile,
-  count: { accounts: number; unset: number },
-): (entries: AsyncIterable<Entry>) => AsyncGenerator<Entry> {
+function backUp(run: Run, job: EntryJob, file: SafeFile, count: { accounts: number; unset: number }): (entries: AsyncIterable<Entry>) => AsyncGenerator<Entry> {
   return async function* (entries) {
-    const getAttrs = await rt.operation('getAttrs');
+    const getAttrs = await run.rt.operation('getAttrs');
     const group: Entry[] = [];
     const flush = async (): Promise<void> => {
-      const outcome = await callSingle(rt, settings, job.client, job.pacer, getAttrs, group.map((e) => e.account));
+      const outcome = await run.callBatch(getAttrs, group.map((e) => e.account), undefined);
       // An account the app does not know yet (70107, or left out of the answer) has no values:
       // all its attributes are "Unset". Any other failure leaves its old values unknown.
       const failures = outcome.failures.filter((f) => f.code !== 70107 && !f.reason.startsWith('not in the response'));
       if (failures.length > 0) {
         const f = failures[0]!;
-        throw new ApiError(`--backup: the values of ${plural(failures.length, 'account')} could not be fetched (${f.reason}: ${String(f.item)}); nothing more was written`, {
-          hint: `the accounts before them were written and backed up in ${job.flags!.backup}`,
+        throw new ApiError(`--backup: the values of ${plural(failures.length, 'account')} could not be fetched (${f.reason}: ${group[f.index]!.account}); nothing more was written`, {
+          hint: `the accounts before them were written and backed up in ${job.backup}`,
         });
       }
       const byAccount = new Map((outcome.results as AttrRecord[]).map((r) => [r.To_Account, r.Attrs]));
@@ -250,7 +227,7 @@ function backUp(
     };
     for await (const entry of entries) {
       group.push(entry);
-      if (group.length >= MAX_ACCOUNTS_PER_CALL) {
+      if (group.length >= getAttrs.maxItems) {
         await flush();
         yield* group.splice(0);
       }
@@ -267,7 +244,8 @@ function backUp(
  * --dry-run, prints the requests it would send). Entries with no attribute are skipped and
  * counted as "nothing to set".
  */
-export async function applyEntries(rt: Runtime, settings: EngineSettings, job: EntryJob): Promise<void> {
+export async function applyEntries(run: Run, job: EntryJob): Promise<void> {
+  const { rt } = run;
   const operation = await rt.operation(job.verb === 'set' ? 'setAttrs' : 'removeAttrs');
   let empty = 0;
   async function* withSomething(): AsyncGenerator<Entry> {
@@ -276,26 +254,30 @@ export async function applyEntries(rt: Runtime, settings: EngineSettings, job: E
       else yield entry;
     }
   }
-  let items: AsyncIterable<Entry> = confirmBigWrite(rt, job)(withSomething());
-  const backup = job.flags?.backup && !job.dryRun
-    ? await SafeFile.open(path.resolve(rt.deps.cwd, job.flags.backup), '--backup', inputIdentities(rt.deps.cwd, settings.inputFiles, rt.deps.io.stdin))
+  const question = (count: string): string => `${job.verb} ${count} accounts? This changes their push attributes (--backup <path> keeps the old values).`;
+  let items: AsyncIterable<Entry> = withSomething();
+  if (job.total !== undefined && job.total > CONFIRM_ABOVE_ACCOUNTS && !run.flags.dryRun && !run.flags.yes && rt.deps.io.stdinIsTTY && rt.deps.io.stderrIsTTY) {
+    // The count is known: ask before anything is read or sent.
+    if (!(await run.confirm(question(thousands(job.total)), 'nothing was changed'))) {
+      throw new UsageError('not confirmed; nothing was changed', { hint: 'pass --yes to skip the question' });
+    }
+  } else items = confirmBigWrite<Entry>(run, question)(items);
+  const backup = job.backup && !run.flags.dryRun
+    ? await SafeFile.open(path.resolve(rt.deps.cwd, job.backup), '--backup', inputIdentities(rt.deps.cwd, run.flags.file, rt.deps.io.stdin))
     : undefined;
   const count = { accounts: 0, unset: 0 };
-  if (backup) items = backUp(rt, settings, job, backup, count)(items);
+  if (backup) items = backUp(run, job, backup, count)(items);
   try {
-    await runJob(rt, settings, {
+    await runJob(run, {
       operation,
-      client: job.client,
-      pacer: job.pacer,
       verb: job.verb,
       items,
       total: job.total,
-      dryRun: job.dryRun,
       skipped: () => ({ bad: job.bad, empty }),
     });
   } finally {
     if (backup && (await backup.commit())) {
-      const file = job.flags!.backup!;
+      const file = job.backup!;
       rt.info(`wrote the previous values of ${plural(count.accounts, 'account')} to ${file}; undo: im-attrs set --file ${file}`);
       if (count.unset > 0) {
         rt.info(
@@ -310,31 +292,17 @@ export async function applyEntries(rt: Runtime, settings: EngineSettings, job: E
 /** Records from files/stdin: open (copying stdin), fetch the names, scan, then apply. Shared with remove. */
 export async function applyRecordFiles(
   rt: Runtime,
-  settings: EngineSettings,
   verb: RecordMode,
   specs: readonly RecordInputSpec[],
-  options: { format?: RecordFormat | undefined; strict?: boolean | undefined; dryRun?: boolean | undefined } & WriteFlags,
+  options: { format?: RecordFormat | undefined; strict?: boolean | undefined } & EngineFlags & WriteFlags & BackupFlag,
 ): Promise<void> {
   const inputs = await openRecordInputs(specs, options.format);
   try {
-    const client = await rt.client({ maxSockets: settings.concurrency });
-    const pacer = new Pacer({ rate: settings.rate });
-    try {
-      const reader = new RecordReader(inputs.sources, verb, await fetchAppNames(rt, settings, client, pacer));
+    await withRun(rt, options, async (run) => {
+      const reader = new RecordReader(inputs.sources, verb, await fetchAppNames(run));
       const report = await scanRecords(rt, reader, options.strict);
-      await applyEntries(rt, settings, {
-        verb,
-        entries: reader.entries(),
-        total: report.accounts - report.empty,
-        bad: report.bad,
-        dryRun: options.dryRun,
-        client,
-        pacer,
-        flags: options,
-      });
-    } finally {
-      client.close();
-    }
+      await applyEntries(run, { verb, entries: reader.entries(), total: report.accounts - report.empty, bad: report.bad, backup: options.backup });
+    });
   } finally {
     await inputs.close();
   }

@@ -10,13 +10,16 @@
  * `window` batches are ever held (the window is twice the concurrency so that one slow batch does
  * not stall the others at once).
  *
- * Nothing is lost: every item pulled from the source ends in exactly one of `onBatch` (results and
- * per-item failures) or `onUndone` (never sent: the run was stopped or hit a fatal error). When the
- * run stops early, the rest of the source is drained into `onUndone` as well.
+ * Nothing is lost: every item pulled from the source ends in exactly one of `onBatch` (done, or
+ * failed by index), `onUndone` (never sent: the run was stopped or hit a fatal error) or
+ * `onUnknown` (its request left and no answer tells what became of it: aborted in flight, or a
+ * `retrySafe: false` call whose failure may have reached the server; such a call is never sent
+ * again). When the run stops early, the rest of the source is drained into `onUndone` as well.
  */
 import { setMaxListeners } from 'node:events';
 import type { Credentials } from '../api/client.js';
-import { backoffMs, classify, shouldRetry, toRunError, type RetryOptions, type Verdict } from '../api/policy.js';
+import type { BatchOutcome } from '../api/operation.js';
+import { backoffMs, classify, mayHaveArrived, shouldRetry, toRunError, type RetryOptions, type Verdict } from '../api/policy.js';
 import { sleep, type Pacer } from '../api/pacer.js';
 import { ApiError, ImAttrsError } from '../errors.js';
 
@@ -39,6 +42,8 @@ export const MAX_FAILED_BATCHES_IN_A_ROW = 5;
 export interface Failure<I> {
   item: I;
   reason: string;
+  /** The API's code for this item (an ErrorList entry), when it gave one. */
+  code?: number | undefined;
 }
 
 /** What one batch came to, handed on in input order. */
@@ -50,11 +55,6 @@ export interface BatchReport<I, R> {
   attempts: number;
 }
 
-/** What `send` returns for one successful call: results, plus items the server did not answer for. */
-export interface SendResult<I, R> {
-  results: R[];
-  failures: Failure<I>[];
-}
 
 export interface EngineStats {
   /** Items pulled from the source so far. */
@@ -62,6 +62,8 @@ export interface EngineStats {
   itemsDone: number;
   itemsFailed: number;
   itemsUndone: number;
+  /** Items whose request may have reached the server without an answer (see onUnknown). */
+  itemsUnknown: number;
   batchesDone: number;
   /** Attempts started (each one is a call against the rate limit). */
   calls: number;
@@ -123,11 +125,16 @@ export class StopSwitch {
 export interface EngineOptions<I, R> {
   source: AsyncIterable<I>;
   /** One attempt at one batch. Throw (ApiError, NetworkError) to let the policy decide. */
-  send: (items: I[], signal: AbortSignal, sent: () => void) => Promise<SendResult<I, R>>;
+  send: (items: I[], signal: AbortSignal, sent: () => void) => Promise<BatchOutcome<R>>;
   /** Called in input order, one batch at a time (awaited). */
   onBatch: (report: BatchReport<I, R>) => void | Promise<void>;
-  /** Items that were never sent, in chunks. */
-  onUndone?: ((items: I[]) => void | Promise<void>) | undefined;
+  /**
+   * Items that were not done and whose request did nothing, in chunks: never sent, or (with
+   * `refused`, the reason) sent and refused by an error that ends the run (auth, config).
+   */
+  onUndone?: ((items: I[], refused?: string) => void | Promise<void>) | undefined;
+  /** Items whose request left without an answer that says what became of them, and why (in input order with the rest). */
+  onUnknown?: ((items: I[], reason: string) => void | Promise<void>) | undefined;
   /** Called once before the first batch with the live stats object (for a progress display). */
   onStart?: ((stats: EngineStats) => void | Promise<void>) | undefined;
   /** Called when a retry is scheduled (for --verbose). */
@@ -152,6 +159,15 @@ export interface EngineOptions<I, R> {
   credentials?: Credentials | undefined;
   stop?: StopSwitch | undefined;
   now?: () => number;
+}
+
+/** How a batch ended, kept until every earlier one has been handed on. */
+interface Finished<I, R> {
+  report?: BatchReport<I, R>;
+  undone?: I[];
+  /** Set when the undone items' request left and was refused by an error that ends the run. */
+  refused?: string | undefined;
+  unknown?: { items: I[]; reason: string };
 }
 
 export interface EngineOutcome {
@@ -276,6 +292,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
     itemsDone: 0,
     itemsFailed: 0,
     itemsUndone: 0,
+    itemsUnknown: 0,
     batchesDone: 0,
     calls: 0,
     retries: 0,
@@ -299,7 +316,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
   let failedInARow = 0;
 
   // Reorder buffer: finished batches wait here until every earlier one has been handed on.
-  const finished = new Map<number, { report?: BatchReport<I, R>; undone?: I[] }>();
+  const finished = new Map<number, Finished<I, R>>();
   let nextToEmit = 0;
   let emitting: Promise<void> = Promise.resolve();
   const pending = new Set<Promise<void>>();
@@ -311,19 +328,23 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
       finished.delete(nextToEmit);
       nextToEmit++;
       if (entry.report) {
-        stats.itemsDone += entry.report.results.length;
+        stats.itemsDone += entry.report.items.length - entry.report.failures.length;
         stats.itemsFailed += entry.report.failures.length;
         stats.batchesDone++;
         await options.onBatch(entry.report);
       }
       if (entry.undone) {
         stats.itemsUndone += entry.undone.length;
-        await options.onUndone?.(entry.undone);
+        await options.onUndone?.(entry.undone, entry.refused);
+      }
+      if (entry.unknown) {
+        stats.itemsUnknown += entry.unknown.items.length;
+        await options.onUnknown?.(entry.unknown.items, entry.unknown.reason);
       }
       window.release();
     }
   };
-  const finish = (index: number, entry: { report?: BatchReport<I, R>; undone?: I[] }): Promise<void> => {
+  const finish = (index: number, entry: Finished<I, R>): Promise<void> => {
     finished.set(index, entry);
     emitting = emitting.then(emitReady);
     return emitting;
@@ -341,7 +362,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         stats.calls++;
         stats.inFlight++;
         stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
-        let outcome: SendResult<I, R> | undefined;
+        let outcome: BatchOutcome<R> | undefined;
         let failure: unknown;
         let sentAt: number | undefined;
         try {
@@ -358,10 +379,19 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
           if (sentAt !== undefined) options.pacer.observe(now() - sentAt);
           if (options.autoConcurrency) inflight.resize(options.pacer.concurrency(concurrency));
           failedInARow = 0;
-          return void (await finish(index, { report: { index, items, results: outcome.results, failures: outcome.failures, attempts: attempt } }));
+          const failures = outcome.failures.map((f) => ({ item: items[f.index]!, reason: f.reason, code: f.code }));
+          return void (await finish(index, { report: { index, items, results: outcome.results, failures, attempts: attempt } }));
         }
-        if (stop.signal.aborted) return void (await finish(index, { undone: items }));
         const verdict = classify(failure);
+        // Aborted (a second Ctrl-C): items whose request never left are not sent; once it left,
+        // the server may have acted on it.
+        if (stop.signal.aborted) {
+          return void (await finish(index, sentAt === undefined ? { undone: items } : { unknown: { items, reason: 'aborted in flight' } }));
+        }
+        if (options.retrySafe === false && sentAt !== undefined && mayHaveArrived(verdict)) {
+          // Not safe to send again, and it may have arrived: never "failed, re-run it".
+          return void (await finish(index, { unknown: { items, reason: verdict.reason } }));
+        }
         const next = afterFailure(verdict, attempt, renewal, options, sent.grantedAt);
         if (next.kind === 'renew') {
           // A fresh UserSig from the secret key; this attempt does not count against --retries.
@@ -379,13 +409,15 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
           // Every later batch would fail the same way: stop the run, keep these items as undone.
           fatal ??= toRunError(failure, verdict, renewal);
           stop.stop('fatal');
-          return void (await finish(index, { undone: items }));
+          return void (await finish(index, { undone: items, refused: sentAt === undefined ? undefined : verdict.reason }));
         }
         const reason = attempt > 1 ? `${verdict.reason} (after ${attempt} attempts)` : verdict.reason;
         const failures = items.map((item) => ({ item, reason }));
         // Only transient failures that outlived their retries say the endpoint is down; a request
         // the server refused for its content (90033, 90034) got an answer.
-        failedInARow = verdict.action === 'retry' || verdict.action === 'throttle' ? failedInARow + 1 : 0;
+        // Rate rejections that outlived their retries say the budget is shared, not that the
+        // endpoint is down: they do not count.
+        failedInARow = verdict.action === 'retry' ? failedInARow + 1 : verdict.action === 'throttle' ? failedInARow : 0;
         if (failedInARow >= MAX_FAILED_BATCHES_IN_A_ROW && !fatal) {
           // A dead endpoint would otherwise be retried batch after batch for the whole input.
           fatal = new ApiError(`stopped after ${failedInARow} batches in a row failed (last: ${reason})`, {

@@ -23,6 +23,8 @@ export const MAX_REASON_LINES = 10;
 
 /** The reason of an account that was never sent (interrupt, fatal error) in --failures. */
 export const NOT_SENT = 'not sent';
+/** The reason of an account whose request may have arrived without an answer (not safe to repeat). */
+export const MAYBE_SENT = 'may have been sent';
 /** The reason of an account whose result could not be printed (stdout failed). */
 export const NOT_PRINTED = 'not printed';
 
@@ -106,6 +108,17 @@ export class FailureReport {
     if (!this.#sink || accounts.length === 0) return;
     let text = '';
     for (const account of accounts) text += `${JSON.stringify({ account, code: null, reason, retriable: true } satisfies FailureLine)}\n`;
+    await this.#write(text, accounts.length);
+  }
+
+  /**
+   * Accounts whose request may have reached the server without an answer, for an operation not
+   * safe to repeat: in --failures with `retriable: false` (a re-run could send twice).
+   */
+  async maybeSent(accounts: readonly string[], reason: string): Promise<void> {
+    if (!this.#sink || accounts.length === 0) return;
+    let text = '';
+    for (const account of accounts) text += `${JSON.stringify({ account, code: null, reason: `${MAYBE_SENT}: ${reason}`, retriable: false } satisfies FailureLine)}\n`;
     await this.#write(text, accounts.length);
   }
 

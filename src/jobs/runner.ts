@@ -9,112 +9,33 @@
  * - failures (failures.ts): a bounded block on stderr, every one in `--failures FILE` (ndjson);
  *   `--save-failed`, the summary and the exit status.
  *
+ * The run (run.ts) opens the client and one pacer per endpoint and asks the questions; the
+ * operation's descriptor bounds and defaults the engine settings. Nothing here knows an endpoint.
+ *
  * Reads and writes differ in what a re-run needs, and the operation's `writes` says which:
  * - a read saves account IDs (streamed: ready for `--file`), prints its summary on a terminal or
  *   with --verbose, and fails with exit 5 when some accounts failed ("the others were printed");
  * - a write saves the body element of each account not updated (`itemBody`, as ndjson, written
  *   whole at the end: the same command's `--file` re-runs exactly them), always prints a summary
- *   that counts skipped input, and exits 5 when any input was skipped or any account failed.
+ *   that counts skipped input, and exits 5 when any input was skipped or any account failed;
+ * - a write that is not safe to repeat (`retrySafe: false`: a push) whose request may have
+ *   arrived ends "may have been sent": listed apart, in --failures with retriable:false, never in
+ *   --save-failed, and no message suggests sending those accounts again.
  */
 import path from 'node:path';
-import { Option, type Command } from 'commander';
-import { API_RATE_LIMIT, Pacer } from '../api/pacer.js';
-import { DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_CAP_MS } from '../api/policy.js';
-import type { ImClient } from '../api/client.js';
-import { MAX_ACCOUNTS_PER_CALL } from '../api/attrs.js';
-import type { BatchOperation, Operation } from '../api/operation.js';
-import { callOnce, DEFAULT_CONCURRENCY, MAX_AUTO_CONCURRENCY, runBatches, StopSwitch, type BatchReport, type EngineStats } from './engine.js';
-import { ApiError, ExitCode, ImAttrsError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
-import { parseIntOption, type Runtime } from '../runtime/runtime.js';
+import type { BatchOperation } from '../api/operation.js';
+import { ApiError, ExitCode, ImAttrsError, InterruptedError, MaybeSentError, PartialFailureError, UsageError } from '../errors.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { checkTarget, inputIdentities, SafeFile } from '../util/safe-file.js';
-import { plural } from '../util/text.js';
+import { plural, thousands } from '../util/text.js';
+import { runBatches, StopSwitch, type BatchReport, type EngineStats } from './engine.js';
 import { FailureReport, listedId, NOT_PRINTED } from './failures.js';
+import type { EngineSettings, Run } from './run.js';
 
-/** Engine flags as commander parses them (strings until checked). */
-export interface EngineFlags {
-  batchSize: string;
-  concurrency?: string | undefined;
-  rate: string;
-  retries: string;
-  retryDelay: string;
-  retryMaxDelay: string;
-  saveFailed?: string | undefined;
-  /** --failures: every failed and unsent account as ndjson. */
-  failures?: string | undefined;
-  /** The command's --file inputs, which --save-failed must not be. */
-  file?: string[] | undefined;
-}
-
-export interface EngineSettings {
-  batchSize: number;
-  concurrency: number;
-  /** No --concurrency given: the engine sizes it from the round trips, up to `concurrency`. */
-  autoConcurrency?: boolean | undefined;
-  rate: number;
-  retries: number;
-  retryDelayMs: number;
-  retryMaxDelayMs: number;
-  saveFailed: string | undefined;
-  /** --failures FILE (as given). */
-  failures: string | undefined;
-  /** The command's --file paths (as given): --save-failed refuses to be one of them. */
-  inputFiles: readonly string[] | undefined;
-}
+export { addEngineOptions, type EngineFlags, type EngineSettings, type SaveKind, type WriteFlags } from './run.js';
 
 /** After an interrupt, how long the input may stay idle before stdin is closed (see watchIdleInput). */
 const IDLE_INPUT_MS = 400;
-
-/** What `--save-failed` holds: account IDs (reads) or records to re-run (writes). */
-export type SaveKind = 'ids' | 'records';
-
-/** Adds the engine's flags to a command. */
-export function addEngineOptions(command: Command, save: { kind: SaveKind; verb?: string } = { kind: 'ids' }): Command {
-  return command
-    .addOption(new Option('--batch-size <n>', `accounts per request, 1-${MAX_ACCOUNTS_PER_CALL}`).default(String(MAX_ACCOUNTS_PER_CALL)))
-    .addOption(
-      new Option('--concurrency <n>', `requests in flight at once (default: sized from the round trips, at most ${MAX_AUTO_CONCURRENCY}; ${DEFAULT_CONCURRENCY} unpaced)`),
-    )
-    .addOption(
-      new Option('--rate <calls/s>', 'most request starts in any one second; 0 = unpaced (emulator, private endpoints)').default(
-        String(API_RATE_LIMIT),
-      ),
-    )
-    .addOption(new Option('--retries <n>', 'retries of a failed request (network errors, 5xx, retryable codes)').default(String(DEFAULT_RETRIES)))
-    .addOption(new Option('--retry-delay <ms>', 'first back-off ceiling; doubles per retry, full jitter').default(String(DEFAULT_RETRY_BASE_MS)))
-    .addOption(new Option('--retry-max-delay <ms>', 'longest back-off').default(String(DEFAULT_RETRY_CAP_MS)))
-    .option(
-      '--save-failed <path>',
-      save.kind === 'ids'
-        ? 'write the accounts that failed or were not sent, one per line (ready for --file)'
-        : `write the records of the accounts that failed or were not sent, as ndjson, ready for \`im-attrs ${save.verb} --file\` (default: none)`,
-    )
-    .option(
-      '--failures <path>',
-      'write every account that failed or was not sent as ndjson: {"account","code","reason","retriable"} (--file reads it back)',
-    );
-}
-
-/** Checks the engine flags. */
-export function engineSettings(flags: EngineFlags): EngineSettings {
-  return {
-    batchSize: parseIntOption('--batch-size', flags.batchSize, 1, MAX_ACCOUNTS_PER_CALL),
-    ...concurrencySetting(flags.concurrency, parseIntOption('--rate', flags.rate, 0, 100_000)),
-    rate: parseIntOption('--rate', flags.rate, 0, 100_000),
-    retries: parseIntOption('--retries', flags.retries, 0, 100),
-    retryDelayMs: parseIntOption('--retry-delay', flags.retryDelay, 0, 600_000),
-    retryMaxDelayMs: parseIntOption('--retry-max-delay', flags.retryMaxDelay, 0, 3_600_000),
-    saveFailed: flags.saveFailed,
-    failures: flags.failures,
-    inputFiles: flags.file,
-  };
-}
-
-/** An explicit --concurrency wins; without one, paced runs size themselves up to a window's calls. */
-function concurrencySetting(flag: string | undefined, rate: number): { concurrency: number; autoConcurrency: boolean } {
-  if (flag !== undefined) return { concurrency: parseIntOption('--concurrency', flag, 1, 1000), autoConcurrency: false };
-  if (rate <= 0) return { concurrency: DEFAULT_CONCURRENCY, autoConcurrency: false };
-  return { concurrency: Math.min(MAX_AUTO_CONCURRENCY, Math.max(DEFAULT_CONCURRENCY, rate)), autoConcurrency: true };
-}
 
 /** Input a write command read but will not send, for the summary and the exit status. */
 export interface Skipped {
@@ -124,17 +45,18 @@ export interface Skipped {
   empty: number;
 }
 
-export interface Job<I, R> {
+export interface Job<I, R, P = void> {
   /** What each call does. */
-  operation: BatchOperation<I, R>;
-  client: ImClient;
-  /** Shared with the command's single calls, so together they stay under --rate. */
-  pacer: Pacer;
-  /** "get", "set", "remove": used in messages. */
+  operation: BatchOperation<I, R, P>;
+  /** Request-level parameters every call carries once (a push's message). */
+  params?: P;
+  /** "get", "set", "tags set": used in messages. */
   verb: string;
   items: AsyncIterable<I>;
   /** Results of one call, in input order. */
   onResults?: (results: R[]) => void | Promise<void>;
+  /** Writes: the items of one call that are done (e.g. the accounts a first pass cleared). */
+  onDone?: (items: I[]) => void;
   /** Called once after the last batch, even after an error (close the JSON array, render the table). */
   finish?: () => void;
   /** Accounts known in advance (for the spinner's ETA); undefined when streaming. */
@@ -148,8 +70,6 @@ export interface Job<I, R> {
   before?: (out: NodeJS.WritableStream) => Promise<void>;
   /** Writes: input skipped before sending, counted as the items stream past (read at the end). */
   skipped?: () => Skipped;
-  /** Writes: print the requests instead of sending them. */
-  dryRun?: boolean | undefined;
   /**
    * Writes in two passes (`tags set` on all_member_push: clear, then add): the items an earlier
    * pass failed, read at the end. They count as failed in the summary and exit status and are
@@ -158,6 +78,8 @@ export interface Job<I, R> {
   failedBefore?: () => readonly I[];
   /** Writes whose --file reads account IDs (`tags clear`): what --save-failed writes per item (default: the itemBody as ndjson). */
   saveLine?: (item: I) => string;
+  /** Reads that keep nothing for a re-run (audience's roster pass): --save-failed does not apply. */
+  noSave?: boolean;
 }
 
 /**
@@ -165,20 +87,17 @@ export interface Job<I, R> {
  * throws: the fatal error (auth/config), InterruptedError (130) or PartialFailureError (5), always
  * after the output is complete and --save-failed is written.
  */
-export async function runJob<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, R>): Promise<EngineStats | undefined> {
+export async function runJob<I, R, P>(run: Run, job: Job<I, R, P>): Promise<EngineStats | undefined> {
+  const settings = await run.settingsFor(job.operation);
+  if (job.noSave) settings.saveFailed = undefined;
   const items = job.operation.split ? splitItems(job.items, job.operation.split) : job.items;
-  if (job.operation.writes) return runWrite(rt, settings, { ...job, items });
-  return runRead(rt, settings, { ...job, items });
+  if (job.operation.writes) return runWrite(run, settings, { ...job, items });
+  return runRead(run, settings, { ...job, items });
 }
 
 /** Items with per-item caps split into parts, in order. */
 async function* splitItems<I>(items: AsyncIterable<I>, split: (item: I) => I[]): AsyncGenerator<I> {
   for await (const item of items) yield* split(item);
-}
-
-/** The engine flags' retry policy. */
-function retryOptions(settings: EngineSettings): { retries: number; baseMs: number; capMs: number } {
-  return { retries: settings.retries, baseMs: settings.retryDelayMs, capMs: settings.retryMaxDelayMs };
 }
 
 /**
@@ -194,8 +113,9 @@ function openSaveFailed(rt: Runtime, settings: EngineSettings): Promise<SafeFile
  * before the runner opens it (set and remove fetch the attribute names first): a bad target is
  * refused before any request, --dry-run included.
  */
-export function checkSaveFailed(rt: Runtime, settings: EngineSettings): void {
-  if (settings.saveFailed) checkTarget(path.resolve(rt.deps.cwd, settings.saveFailed), '--save-failed', inputIdentities(rt.deps.cwd, settings.inputFiles, rt.deps.io.stdin));
+export function checkSaveFailed(run: Run): void {
+  const { rt, flags } = run;
+  if (flags.saveFailed) checkTarget(path.resolve(rt.deps.cwd, flags.saveFailed), '--save-failed', inputIdentities(rt.deps.cwd, flags.file, rt.deps.io.stdin));
 }
 
 
@@ -226,22 +146,29 @@ async function commitFailures(rt: Runtime, report: FailureReport, verb: string):
 }
 
 /** The core shared by reads and writes: signals, spinner, engine, failures. */
-async function drive<I, R>(
-  rt: Runtime,
+async function drive<I, R, P>(
+  run: Run,
   settings: EngineSettings,
-  job: Job<I, R>,
+  job: Job<I, R, P>,
   hooks: {
-    /** Where items never sent go; undefined when nothing keeps them (no --save-failed): the input is then not read on after a stop. */
-    save: ((items: I[]) => Promise<void>) | undefined;
-    onSent?: (items: readonly I[]) => void;
-    stop?: StopSwitch;
+    /**
+     * Where items not done go (never sent, or sent and refused by a run-ending error: `refused`);
+     * undefined when nothing keeps or counts them: the input is then not read on after a stop.
+     */
+    unsent: ((items: I[], refused?: string) => Promise<void>) | undefined;
+    /** Items whose request may have arrived without an answer (see engine.ts onUnknown). */
+    unknown?: (items: I[], reason: string) => Promise<void>;
+    /** Items that failed (named by the answer, or their call failed after its retries). */
+    failed?: (items: I[]) => Promise<void>;
     failures: FailureReport;
   },
 ): Promise<{ stats: EngineStats; fatal: ImAttrsError | undefined; interrupted: boolean; reasons: ReadonlyMap<string, number> }> {
+  const { rt } = run;
   const { deps } = rt;
   const op = job.operation;
   deps.preferSmallHeap?.();
-  const stop = hooks.stop ?? new StopSwitch();
+  const stop = run.stop;
+  const [client, pacer] = await Promise.all([run.client(), run.pacer(op)]);
   let signalCount = 0;
   const onSignal = (): void => {
     signalCount++;
@@ -268,28 +195,33 @@ async function drive<I, R>(
     const outcome = await runBatches<I, R>({
       source: job.items,
       send: async (items, signal, sent) => {
-        hooks.onSent?.(items);
-        // A composite operation (two calls per batch) sends itself, pacing its further calls.
-        if (op.send) return op.send(job.client, items, { signal, onSent: sent, pacer: job.pacer });
-        return job.client.call(op, items, { signal, onSent: sent });
+        // A composite operation (two requests per batch) sends itself, each request paced by its endpoint's pacer.
+        if (op.send) return op.send(client, items, { signal, onSent: sent, pace: async (endpoint, s) => (await run.pacer(endpoint)).acquire(s) });
+        return client.callBatch(op, items, job.params as P, { signal, onSent: sent });
       },
-      batchSize: Math.min(settings.batchSize, op.maxItems),
+      batchSize: settings.batchSize,
       keyOf: op.split ? op.accountOf : undefined,
       concurrency: settings.concurrency,
       autoConcurrency: settings.autoConcurrency,
-      pacer: job.pacer,
-      retry: retryOptions(settings),
+      pacer,
+      retry: settings.retry,
       retrySafe: op.retrySafe,
-      credentials: job.client.options.credentials,
+      credentials: client.options.credentials,
       stop,
       onStart: async (live) => {
         stats = live;
-        spinner = await startSpinner(rt, job.verb, job.total, live);
+        spinner = await startSpinner(rt, job.verb, job.total, live, op.wording.noun ?? 'account');
+        run.spinner = spinner;
       },
-      onRetry: ({ index, attempt, reason, delayMs }) => rt.verbose(`batch ${index + 1}: ${reason}; retry ${attempt}/${settings.retries} in ${delayMs} ms`),
+      onRetry: ({ index, attempt, reason, delayMs }) => rt.verbose(`batch ${index + 1}: ${reason}; retry ${attempt}/${settings.retry.retries} in ${delayMs} ms`),
       onBatch: async (batch: BatchReport<I, R>) => {
         await job.onResults?.(batch.results);
+        if (job.onDone) {
+          const failed = new Set(batch.failures.map((f) => f.item));
+          job.onDone(failed.size === 0 ? batch.items : batch.items.filter((item) => !failed.has(item)));
+        }
         if (batch.failures.length > 0) {
+          await hooks.failed?.(batch.failures.map((f) => f.item));
           // Failures are gathered into the bounded block printed at the end (and --failures);
           // --verbose shows each batch's as it happens.
           const byReason = new Map<string, I[]>();
@@ -301,24 +233,26 @@ async function drive<I, R>(
           for (const [reason, failed] of byReason) {
             if (rt.options.verbose) spinner?.clear();
             rt.verbose(`batch ${batch.index + 1}: failed: ${plural(failed.length, 'account')} (${reason}): ${failed.map((i) => listedId(op.accountOf(i))).join(' ')}`);
-            await hooks.save?.(failed);
           }
-          // The per-account code travels on the operation's ItemFailure when the API gave one.
-          await report.failed(batch.failures.map((f) => ({ account: op.accountOf(f.item), reason: f.reason, code: (f as { code?: number }).code })));
+          await report.failed(batch.failures.map((f) => ({ account: op.accountOf(f.item), reason: f.reason, code: f.code })));
         }
-        rt.verbose(`batch ${batch.index + 1}: ${batch.results.length} ok, ${batch.failures.length} failed, ${batch.attempts} attempt(s)`);
+        rt.verbose(`batch ${batch.index + 1}: ${batch.items.length - batch.failures.length} ok, ${batch.failures.length} failed, ${batch.attempts} attempt(s)`);
         if (out.writableNeedDrain) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
       },
       // Read on after a stop only for a file that keeps what was not sent (--save-failed, --failures).
       onUndone:
-        hooks.save || hooks.failures.file
-          ? async (items) => {
-              await hooks.save?.(items);
-              await report.unsent(items.map(op.accountOf));
+        hooks.unsent || hooks.failures.file
+          ? async (items, refused) => {
+              await hooks.unsent?.(items, refused);
+              await report.unsent(items.map(op.accountOf), refused);
             }
           : undefined,
+      onUnknown: async (items, reason) => {
+        await hooks.unknown?.(items, reason);
+      },
     });
     spinner?.stop();
+    run.spinner = undefined;
     printFailures(rt, report);
     return { ...outcome, reasons: report.reasons };
   } finally {
@@ -435,7 +369,8 @@ function watchOutput(real: NodeJS.WritableStream, onError: (error: NodeJS.ErrnoE
 }
 
 /** A read: results printed as they come, failed and unsent account IDs streamed to --save-failed. */
-async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, R>): Promise<EngineStats> {
+async function runRead<I, R, P>(run: Run, settings: EngineSettings, job: Job<I, R, P>): Promise<EngineStats> {
+  const { rt } = run;
   const op = job.operation;
   const sink = settings.saveFailed ? await openSaveFailed(rt, settings) : undefined;
   let saved = 0;
@@ -446,10 +381,9 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
   };
   const save = (items: I[]): Promise<void> => saveAccounts(items.map(op.accountOf));
   const failures = await openFailures(rt, settings);
-  const stop = new StopSwitch();
   // A write error on stdout stops the run like a fatal error: nothing more is sent, and the
   // rest of the input is saved with the accounts that were not printed.
-  const output = watchOutput(rt.deps.io.stdout, () => stop.stop('fatal'));
+  const output = watchOutput(rt.deps.io.stdout, () => run.stop.stop('fatal'));
   let finished = false;
   const finish = (): void => {
     if (finished) return;
@@ -472,22 +406,31 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
       }
     }
     const { stats: s, fatal, interrupted } = await drive(
-      rt,
+      run,
       settings,
       {
         ...job,
         onResults: (results) => output.printing(() => results.map(accountOfResult), () => job.onResults?.(results)),
       },
-      { save: sink ? save : undefined, stop, failures },
+      {
+        unsent: sink ? save : undefined,
+        failed: sink ? save : undefined,
+        failures,
+        // A read aborted in flight (a second Ctrl-C) came to nothing: not done, like the unsent.
+        unknown: async (items, reason) => {
+          await save(items);
+          await failures.unsent(items.map(op.accountOf), reason);
+        },
+      },
     );
     finish();
     const unprinted = await output.settle();
     await saveAccounts(unprinted);
     await failures.unsent(unprinted, NOT_PRINTED);
     const seconds = Math.max(0.001, (Date.now() - s.startedAt) / 1000);
-    const parts = [`${plural(s.itemsDone, 'account')} returned`];
-    if (s.itemsFailed) parts.push(`${s.itemsFailed.toLocaleString('en-US')} failed`);
-    if (s.itemsUndone) parts.push(`${s.itemsUndone.toLocaleString('en-US')} not sent`);
+    const parts = [`${plural(s.itemsDone, op.wording.noun ?? 'account')} ${op.wording.done}`];
+    if (s.itemsFailed) parts.push(`${thousands(s.itemsFailed)} failed`);
+    if (s.itemsUndone + s.itemsUnknown) parts.push(`${thousands(s.itemsUndone + s.itemsUnknown)} not sent`);
     const summary = `${parts.join(', ')} in ${seconds.toFixed(1)} s (${plural(s.calls, 'call')}, ${plural(s.retries, 'retry')})`;
     if (rt.deps.io.stderrIsTTY || rt.options.verbose) rt.info(summary);
     // A write error (a full disk) is an error here, never "wrote N accounts".
@@ -507,7 +450,7 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
     }
     const hint = settings.saveFailed ? `re-run them with --file ${settings.saveFailed}` : 'use --save-failed <path> to collect them for a re-run';
     if (interrupted) {
-      throw new InterruptedError(`interrupted: ${plural(s.itemsDone, 'account')} done, ${plural(s.itemsUndone + s.itemsFailed, 'account')} not done`, {
+      throw new InterruptedError(`interrupted: ${plural(s.itemsDone, 'account')} done, ${plural(s.itemsUndone + s.itemsUnknown + s.itemsFailed, 'account')} not done`, {
         hint: settings.saveFailed ? `re-run the rest with --file ${settings.saveFailed}` : 'use --save-failed <path> to keep the accounts that were not done',
       });
     }
@@ -530,63 +473,44 @@ async function runRead<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, 
 /**
  * A write: the requests (or, with --dry-run, what they would be), then a summary that counts
  * skipped input, and --save-failed with the records of every account not updated.
+ *
+ * Each item read ends in exactly one of: done (its call succeeded and did not name it), failed
+ * (named by the answer, or its call failed after its retries), not sent (the run stopped first),
+ * or may have been sent (its request left and no answer came back; only what is not safe to send
+ * again is kept apart: a `retrySafe` write aborted in flight is simply failed and re-runnable).
+ * The engine reports them by batch; nothing here depends on which objects a reader returns.
  */
-async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I, R>): Promise<EngineStats | undefined> {
+async function runWrite<I, R, P>(run: Run, settings: EngineSettings, job: Job<I, R, P>): Promise<EngineStats | undefined> {
+  const { rt } = run;
   const op = job.operation;
   const { verb } = job;
   const itemBody = op.itemBody ?? ((item: I) => ({ To_Account: op.accountOf(item) }));
   const skipped = (): Skipped => job.skipped?.() ?? { bad: 0, empty: 0 };
-  const emptyNote = (empty: number): string => (empty ? `, ${empty} skipped (nothing to ${verb})` : '');
+  const emptyNote = (empty: number): string => (empty ? `, ${thousands(empty)} skipped (nothing to ${verb})` : '');
 
-  if (job.dryRun) {
-    const out = rt.deps.io.stdout;
-    const batchSize = Math.min(settings.batchSize, op.maxItems);
-    let batch: I[] = [];
-    const inBatch = new Set<string>();
-    let requests = 0;
-    let accounts = 0;
-    let lastAccount: string | undefined;
-    const flush = (): void => {
-      if (batch.length === 0) return;
-      requests++;
-      out.write(`${op.command} request ${requests} (${plural(batch.length, 'account')})\n`);
-      for (const item of batch) out.write(`  ${JSON.stringify(itemBody(item))}\n`);
-      batch = [];
-      inBatch.clear();
-    };
-    for await (const item of job.items) {
-      const account = op.accountOf(item);
-      if (account !== lastAccount) accounts++;
-      lastAccount = account;
-      // As the engine chunks: parts of one account's request (a per-item cap) go in separate calls.
-      if (op.split && inBatch.has(account)) flush();
-      inBatch.add(account);
-      batch.push(item);
-      if (batch.length >= batchSize) flush();
-    }
-    flush();
+  if (run.flags.dryRun) return dryRun(run, settings, job, itemBody, () => {
     const { bad, empty } = skipped();
-    rt.info(`${verb} --dry-run: ${plural(accounts, 'account')} in ${plural(requests, 'request')} would be updated, ${bad} skipped (bad input)${emptyNote(empty)}; nothing was sent`);
-    if (bad > 0) throw skippedError(verb, bad, true);
-    return undefined;
-  }
+    return { bad, note: `${bad} skipped (bad input)${emptyNote(empty)}` };
+  });
 
   const saveFile = settings.saveFailed ? await openSaveFailed(rt, settings) : undefined;
   const failures = await openFailures(rt, settings);
-  // Items handed to the engine and not yet confirmed, by identity (an account split into parts by a
-  // per-item cap is several items), each with whether it went out in a request: at the end, the
-  // attempted ones failed and the others were never sent. Confirmed items leave, so memory stays
-  // with what is in flight or failed.
-  const outstanding = new Map<I, { attempted: boolean }>();
-  // Accounts read (the parts of one account are consecutive): updated = read − failed − unsent.
+  // What did not happen, by item, for --save-failed (in the order it is learned).
+  const notDone: I[] = [];
+  // Accounts per outcome: one failed part fails its account, which is then not "not sent" too.
+  const failedAccounts = new Set<string>();
+  const unknownAccounts = new Set<string>();
+  // Not sent: counted, not kept (a stopped run of millions leaves millions unsent); the parts of
+  // one account are consecutive, and a part that failed or may have been sent came before.
+  let unsent = 0;
+  let lastUnsent: string | undefined;
   let accountsRead = 0;
   let lastAccount: string | undefined;
-  async function* tracked(): AsyncGenerator<I> {
+  async function* counted(): AsyncGenerator<I> {
     for await (const item of job.items) {
       const account = op.accountOf(item);
       if (account !== lastAccount) accountsRead++;
       lastAccount = account;
-      outstanding.set(item, { attempted: false });
       yield item;
     }
   }
@@ -594,80 +518,84 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
   let stats: EngineStats | undefined;
   try {
     const outcome = await drive(
-      rt,
+      run,
       settings,
       {
         ...job,
-        items: tracked(),
+        items: counted(),
         onResults: async (results) => {
-          // A write's results are its items, the same objects (writeOutcome).
-          for (const result of results) outstanding.delete(result as unknown as I);
           await job.onResults?.(results);
         },
       },
       {
-        // The records of what was not updated are written whole at the end.
-        save: saveFile ? async () => undefined : undefined,
-        onSent: (items) => {
-          for (const item of items) {
-            const state = outstanding.get(item);
-            if (state) state.attempted = true;
+        unsent: async (items, refused) => {
+          if (refused !== undefined) {
+            // Sent and refused by the error that ended the run: failed, and worth a re-run once it is fixed.
+            for (const item of items) failedAccounts.add(op.accountOf(item));
+            if (saveFile) notDone.push(...items);
+            return;
           }
+          for (const item of items) {
+            const account = op.accountOf(item);
+            if (account !== lastUnsent && !failedAccounts.has(account) && !unknownAccounts.has(account)) unsent++;
+            lastUnsent = account;
+          }
+          if (saveFile) notDone.push(...items);
+        },
+        unknown: async (items, reason) => {
+          if (op.retrySafe) {
+            // Safe to send again: an aborted write is a failure a re-run fixes.
+            for (const item of items) failedAccounts.add(op.accountOf(item));
+            if (saveFile) notDone.push(...items);
+            await failures.failed(items.map((item) => ({ account: op.accountOf(item), reason })));
+            return;
+          }
+          for (const item of items) unknownAccounts.add(op.accountOf(item));
+          await failures.maybeSent(items.map(op.accountOf), reason);
         },
         failures,
+        failed: async (items) => {
+          for (const item of items) failedAccounts.add(op.accountOf(item));
+          if (saveFile) notDone.push(...items);
+        },
       },
     );
     stats = outcome.stats;
-    const s = outcome.stats;
     if (outcome.fatal) throw outcome.fatal;
-    const hint = 'use --save-failed <path> to collect them for a re-run';
-    if (outcome.interrupted) {
-      throw new InterruptedError(`interrupted: ${plural(s.itemsDone, 'account')} done, ${plural(s.itemsUndone + s.itemsFailed, 'account')} not done`, {
-        hint: 'use --save-failed <path> to keep the accounts that were not done',
-      });
-    }
-    if (s.itemsFailed) {
-      const why = failures.why();
-      if (s.itemsDone === 0) throw new ApiError(`all ${plural(s.itemsFailed, 'account')} failed (${why})`, { hint });
-      throw new PartialFailureError(`${plural(s.itemsFailed, 'account')} failed (${why}); the others were updated`, s.itemsFailed, { hint });
-    }
+    if (outcome.interrupted) failure = new InterruptedError('interrupted');
   } catch (error) {
     failure = error;
   } finally {
     job.finish?.();
   }
-  // Counted in accounts: one failed part fails its account, which is then not "not sent" too.
-  const failedAccounts = new Set<string>();
-  const unsentAccounts = new Set<string>();
-  for (const [item, state] of outstanding) (state.attempted ? failedAccounts : unsentAccounts).add(op.accountOf(item));
-  for (const account of failedAccounts) unsentAccounts.delete(account);
-  const unsent = unsentAccounts.size;
-  const updated = accountsRead - failedAccounts.size - unsent;
+  for (const account of failedAccounts) unknownAccounts.delete(account);
+  const unknown = unknownAccounts.size;
   // A second pass (tags set): the accounts its first pass failed are failed too.
   const earlier = job.failedBefore?.() ?? [];
   const failed = failedAccounts.size + earlier.length;
-  if (failure instanceof PartialFailureError && earlier.length > 0) {
-    failure = new PartialFailureError(`${failure.message}; ${plural(earlier.length, 'account')} failed in an earlier step`, failure.failed + earlier.length, { hint: failure.hint });
-  } else if (failure === undefined && earlier.length > 0) {
-    const hint = 'use --save-failed <path> to collect them for a re-run';
-    failure =
-      updated === 0
-        ? new ApiError(`all ${plural(earlier.length, 'account')} failed`, { hint })
-        : new PartialFailureError(`${plural(earlier.length, 'account')} failed in an earlier step; the others were updated`, earlier.length, { hint });
-  }
+  const updated = accountsRead - failedAccounts.size - unknown - unsent;
   const { bad, empty } = skipped();
-  rt.info(`${verb}: ${plural(updated, 'account')} updated, ${bad} skipped (bad input)${emptyNote(empty)}, ${failed} failed${unsent ? `, ${unsent} not sent` : ''}`);
+  const parts = [`${plural(updated, op.wording.noun ?? 'account')} ${op.wording.done}`, `${thousands(bad)} skipped (bad input)${emptyNote(empty)}`, `${thousands(failed)} failed`];
+  if (unknown) parts.push(`${thousands(unknown)} may have been sent`);
+  if (unsent) parts.push(`${thousands(unsent)} not sent`);
+  rt.info(`${verb}: ${parts.join(', ')}`);
+  if (unknown) {
+    rt.stderr(
+      `${rt.chalk.yellow('may have been sent:')} ${plural(unknown, 'account')}: ${[...unknownAccounts].slice(0, 5).map(listedId).join(' ')}${unknown > 5 ? ` … and ${thousands(unknown - 5)} more` : ''} ` +
+        `(their request left and no answer came; ${op.command} is not safe to repeat, so they were not sent again${failures.file ? `; listed in ${failures.file}` : ''})`,
+    );
+  }
   const rerun = saveFile ? `im-attrs ${verb} --file ${settings.saveFailed}` : undefined;
   if (saveFile) {
     try {
       // Each part not done, so that a re-run sends exactly what did not happen.
       const line = job.saveLine ?? ((item: I) => JSON.stringify(itemBody(item)));
-      await saveFile.commit([...earlier, ...outstanding.keys()].map((item) => `${line(item)}\n`));
+      await saveFile.commit([...earlier, ...notDone].map((item) => `${line(item)}\n`));
     } catch (error) {
       if (error instanceof UsageError) throw error;
       throw new UsageError(`--save-failed ${saveFile.path} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
-    const written = outstanding.size + earlier.length;
+    const written = notDone.length + earlier.length;
     if (written > 0) rt.info(`wrote ${plural(written, 'record')} to ${settings.saveFailed}; re-run them: ${rerun}`);
   }
   try {
@@ -676,9 +604,61 @@ async function runWrite<I, R>(rt: Runtime, settings: EngineSettings, job: Job<I,
     if (error instanceof UsageError) throw error;
     throw new UsageError(`--failures ${settings.failures} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  if (failure !== undefined) throw rerun ? withRerunHint(failure, rerun) : failure;
+  const notDoneCount = failed + unsent;
+  const keep = saveFile ? `re-run them: ${rerun}` : 'use --save-failed <path> to collect them for a re-run';
+  const maybe = unknown ? `; ${plural(unknown, 'account')} may have been sent: check before sending them again` : '';
+  if (failure instanceof InterruptedError) {
+    throw new InterruptedError(`interrupted: ${plural(updated, 'account')} done, ${plural(notDoneCount, 'account')} not done${maybe}`, { hint: notDoneCount ? keep : undefined });
+  }
+  if (failure !== undefined) throw saveFile && notDoneCount ? withRerunHint(failure, `re-run them: ${rerun}`) : failure;
+  if (unknown && !failed) {
+    throw new MaybeSentError(`${plural(unknown, 'account')} may have been sent${failed ? `, ${thousands(failed)} failed` : ''}; the others were ${op.wording.done}`, {
+      hint: 'they were not sent again: check what arrived before sending to them again',
+    });
+  }
+  if (failed) {
+    const why = failures.why() || 'failed in an earlier step';
+    // Nothing done at all (not a part of an account either): a failed run, not a partial one.
+    if ((stats?.itemsDone ?? 0) === 0 && !unknown) throw new ApiError(`all ${plural(failed, 'account')} failed (${why})`, { hint: keep });
+    throw new PartialFailureError(`${plural(failed, 'account')} failed (${why})${maybe}; the others were ${op.wording.done}`, failed, { hint: keep });
+  }
   if (bad > 0) throw skippedError(verb, bad, false);
   return stats;
+}
+
+/** --dry-run of a write: the requests it would send, on stdout, chunked as the engine chunks; nothing is sent. */
+async function dryRun<I, R, P>(run: Run, settings: EngineSettings, job: Job<I, R, P>, itemBody: (item: I) => object, skipped: () => { bad: number; note: string }): Promise<undefined> {
+  const { rt } = run;
+  const op = job.operation;
+  const out = rt.deps.io.stdout;
+  let batch: I[] = [];
+  const inBatch = new Set<string>();
+  let requests = 0;
+  let accounts = 0;
+  let lastAccount: string | undefined;
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    requests++;
+    out.write(`${op.command} request ${requests} (${plural(batch.length, op.wording.noun ?? 'account')})\n`);
+    for (const item of batch) out.write(`  ${JSON.stringify(itemBody(item))}\n`);
+    batch = [];
+    inBatch.clear();
+  };
+  for await (const item of job.items) {
+    const account = op.accountOf(item);
+    if (account !== lastAccount) accounts++;
+    lastAccount = account;
+    // As the engine chunks: parts of one account's request (a per-item cap) go in separate calls.
+    if (op.split && inBatch.has(account)) flush();
+    inBatch.add(account);
+    batch.push(item);
+    if (batch.length >= settings.batchSize) flush();
+  }
+  flush();
+  const { bad, note } = skipped();
+  rt.info(`${job.verb} --dry-run: ${plural(accounts, op.wording.noun ?? 'account')} in ${plural(requests, 'request')} would be ${op.wording.done}, ${note}; nothing was sent`);
+  if (bad > 0) throw skippedError(job.verb, bad, true);
+  return undefined;
 }
 
 function skippedError(verb: string, bad: number, dryRun: boolean): PartialFailureError {
@@ -740,7 +720,7 @@ const SPINNER_REFRESH_MS = 250;
  * The progress spinner on stderr: only on a TTY and without --quiet. Shows accounts done (of the
  * total when known), calls per second, retries and, with a total, the time left.
  */
-async function startSpinner(rt: Runtime, verb: string, total: number | undefined, stats: EngineStats): Promise<Spinner | undefined> {
+async function startSpinner(rt: Runtime, verb: string, total: number | undefined, stats: EngineStats, noun: string): Promise<Spinner | undefined> {
   if (!rt.deps.io.stderrIsTTY || rt.options.quiet) return undefined;
   // A pseudo-terminal may report 0 columns (script, expect, some CI runners): ora would then try to
   // clear an endless number of lines and never yield. No width, no spinner.
@@ -751,7 +731,7 @@ async function startSpinner(rt: Runtime, verb: string, total: number | undefined
   const text = (): string => {
     const elapsed = Math.max(0.001, (Date.now() - stats.startedAt) / 1000);
     const done = stats.itemsDone + stats.itemsFailed;
-    const parts = [`${verb}: ${done.toLocaleString('en-US')}${total ? `/${total.toLocaleString('en-US')}` : ''} accounts`];
+    const parts = [`${verb}: ${thousands(done)}${total ? `/${thousands(total)}` : ''} ${noun}s`];
     parts.push(`${Math.round(stats.calls / elapsed)} calls/s`);
     if (stats.retries) parts.push(`${stats.retries} retries`);
     if (total && done > 0 && done < total) parts.push(`ETA ${Math.ceil(((total - done) * elapsed) / done)} s`);
@@ -770,18 +750,4 @@ async function startSpinner(rt: Runtime, verb: string, total: number | undefined
       spinner.stop();
     },
   };
-}
-
-/**
- * A single call (not a batch: attribute names, a push) under the engine's pacing and retry
- * policy, with the operation's retry safety. Its send time is what the pacer counts.
- */
-export function callSingle<In, Out>(rt: Runtime, settings: EngineSettings, client: ImClient, pacer: Pacer, op: Operation<In, Out>, input: In): Promise<Out> {
-  return callOnce((signal, sent) => client.call(op, input, { signal, onSent: sent }), {
-    pacer,
-    retry: retryOptions(settings),
-    retrySafe: op.retrySafe,
-    credentials: client.options.credentials,
-    onRetry: (reason, delayMs) => rt.verbose(`${reason}; retrying in ${delayMs} ms`),
-  });
 }

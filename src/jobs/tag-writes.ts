@@ -9,24 +9,25 @@
  * between the passes (or when the add fails) an account has no tags; the help and the output say so.
  */
 import { Option, type Command } from 'commander';
-import type { ImClient } from '../api/client.js';
+import { MAX_APP_TAGS } from '../api/facts.js';
 import { batchOperation, type BatchOperation } from '../api/operation.js';
-import { Pacer } from '../api/pacer.js';
-import { MAX_APP_TAGS, type TagEntry } from '../api/tags.js';
+import type { TagEntry } from '../api/tags.js';
 import { ApiError, ImAttrsError, PartialFailureError, UsageError } from '../errors.js';
 import { RECORD_FORMATS, openRecordInputs, type RecordFormat, type RecordInputSpec } from '../input/records.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { checkTags, TagRecordReader, type TagMode } from '../input/tag-records.js';
-import { plural } from '../util/text.js';
-import { recordInputSpecs, scanRecords } from './attr-writes.js';
-import { addEngineOptions, runJob, type EngineSettings } from './runner.js';
+import { plural, thousands } from '../util/text.js';
+import { CONFIRM_ABOVE_ACCOUNTS, confirmBigWrite, recordInputSpecs, scanRecords } from './attr-writes.js';
+import { addEngineOptions, runJob } from './runner.js';
+import { withRun, type EngineFlags, type Run, type WriteFlags } from './run.js';
 
 /** --format, --strict, --dry-run, then the engine's flags with --save-failed writing tag records. */
 export function addTagWriteOptions(command: Command, mode: TagMode): void {
   command
     .addOption(new Option('--format <format>', 'format of the records (default: detected from the content)').choices(RECORD_FORMATS))
     .option('--strict', 'send nothing when any record is bad (default: skip bad records, send the others)')
-    .option('--dry-run', 'check the input and print the requests it would send, on stdout; send nothing');
+    .option('--dry-run', 'check the input and print the requests it would send, on stdout; send nothing')
+    .option('-y, --yes', `do not ask before a write of more than ${thousands(CONFIRM_ABOVE_ACCOUNTS)} accounts on a terminal`);
   addEngineOptions(command, { kind: 'records', verb: `tags ${mode}` });
 }
 
@@ -54,9 +55,6 @@ export interface TagWriteJob {
   bad: number;
   /** Distinct tags the run would add (add, set), when known in advance: for the 1,000-tag warning. */
   distinctTags?: ReadonlySet<string> | undefined;
-  dryRun: boolean | undefined;
-  client: ImClient;
-  pacer: Pacer;
 }
 
 /** Warns when a run would add more distinct tags than a TIMPush app may have (EN/60568). */
@@ -69,7 +67,8 @@ export function warnAppTagCap(rt: Runtime, family: string, distinct: ReadonlySet
 }
 
 /** Sends the entries of an add, remove or set through the runner. */
-export async function applyTagEntries(rt: Runtime, settings: EngineSettings, job: TagWriteJob): Promise<void> {
+export async function applyTagEntries(run: Run, job: TagWriteJob): Promise<void> {
+  const { rt } = run;
   const family = await rt.family();
   if (job.mode !== 'remove') warnAppTagCap(rt, family, job.distinctTags);
   const verb = `tags ${job.mode}`;
@@ -80,13 +79,12 @@ export async function applyTagEntries(rt: Runtime, settings: EngineSettings, job
       else yield entry;
     }
   };
-  const common = { client: job.client, pacer: job.pacer, total: job.total, dryRun: job.dryRun };
   if (job.mode !== 'set') {
-    await runJob(rt, settings, {
-      ...common,
+    await runJob(run, {
       operation: await rt.operation(job.mode === 'add' ? 'addTags' : 'removeTags'),
       verb,
-      items: withTags(job.entries()),
+      total: job.total,
+      items: confirmBigWrite<TagEntry>(run, (count) => `${verb} ${count} accounts? This changes their push tags.`)(withTags(job.entries())),
       skipped: () => ({ bad: job.bad, empty }),
     });
     return;
@@ -95,33 +93,30 @@ export async function applyTagEntries(rt: Runtime, settings: EngineSettings, job
   if (replace) {
     // TIMPush: one add_tag with Replace: 1 per user's whole list; an empty list clears (a
     // replace by nothing is not documented), in a first pass of clear_all_tags.
-    await setInTwoPasses(rt, settings, job, await rt.operation('clearTags'), replace, { clearAll: false });
+    await setInTwoPasses(run, job, await rt.operation('clearTags'), replace, { clearAll: false });
     return;
   }
   rt.warn('tags set on all_member_push is not atomic: every tag of each account is removed first (im_remove_all_tags), then its list is added (im_add_tag); an account whose add fails is left with no tags (saved with --save-failed)');
-  await setInTwoPasses(rt, settings, job, await rt.operation('clearTags'), await rt.operation('addTags'), { clearAll: true });
+  await setInTwoPasses(run, job, await rt.operation('clearTags'), await rt.operation('addTags'), { clearAll: true });
 }
 
 /** clear_all_tags over tag entries: what a set's first pass sends, saving the whole record when it fails. */
-function clearEntries(clear: BatchOperation<string, string>): BatchOperation<TagEntry, TagEntry> {
-  return batchOperation({
-    family: clear.family,
-    path: clear.path,
-    maxItems: clear.maxItems,
-    retrySafe: clear.retrySafe,
-    writes: true,
-    codes: clear.codes,
+function clearEntries(clear: BatchOperation<string, never>): BatchOperation<TagEntry, never> {
+  const { family, path, maxItems, retrySafe, writes, codes, callsPerSecond, wording } = clear;
+  return batchOperation<TagEntry, never>({
+    family,
+    path,
+    maxItems,
+    retrySafe,
+    writes,
+    codes,
+    callsPerSecond,
+    wording,
     accountOf: (entry) => entry.account,
     itemBody: (entry) => ({ To_Account: entry.account, Tags: entry.tags }),
     body: (entries) => clear.body(entries.map((e) => e.account)),
-    read: (envelope, entries, ctx) => {
-      const outcome = clear.read(envelope, entries.map((e) => e.account), ctx);
-      const byAccount = new Map(entries.map((e) => [e.account, e]));
-      return {
-        results: outcome.results.map((a) => byAccount.get(a)!),
-        failures: outcome.failures.map((f) => ({ ...f, item: byAccount.get(f.item)! })),
-      };
-    },
+    // Failures come by index, so the entries' own order carries over.
+    read: (envelope, entries, ctx) => clear.read(envelope, entries.map((e) => e.account), ctx),
   });
 }
 
@@ -131,19 +126,19 @@ function clearEntries(clear: BatchOperation<string, string>): BatchOperation<Tag
  * Accounts whose clear failed are not added: they are reported and saved as failed.
  */
 async function setInTwoPasses(
-  rt: Runtime,
-  settings: EngineSettings,
+  run: Run,
   job: TagWriteJob,
-  clear: BatchOperation<string, string>,
-  add: BatchOperation<TagEntry, TagEntry>,
+  clear: BatchOperation<string, never>,
+  add: BatchOperation<TagEntry, never>,
   { clearAll }: { clearAll: boolean },
 ): Promise<void> {
+  const { rt } = run;
+  const dryRun = run.flags.dryRun;
   const cleared = new Set<string>();
   const needsClear = (entry: TagEntry): boolean => clearAll || entry.tags.length === 0;
   const firstPass = async function* (): AsyncGenerator<TagEntry> {
     for await (const entry of job.entries()) if (needsClear(entry)) yield entry;
   };
-  const common = { client: job.client, pacer: job.pacer, dryRun: job.dryRun };
   let clearing = false;
   let adding = false;
   for await (const entry of job.entries()) {
@@ -155,14 +150,13 @@ async function setInTwoPasses(
   if (clearing) {
     rt.info(clearAll ? 'tags set, step 1 of 2: remove every tag of the accounts' : 'tags set: clear the accounts whose new list is empty');
     try {
-      await runJob(rt, settings, {
-        ...common,
+      await runJob(run, {
         operation: clearEntries(clear),
         verb: 'tags set',
-        items: firstPass(),
+        items: confirmBigWrite<TagEntry>(run, (count) => `tags set ${count} accounts? Their tags are replaced (removed first, then added).`)(firstPass()),
         total: clearAll ? job.total : undefined,
-        onResults: (results) => {
-          for (const entry of results) cleared.add(entry.account);
+        onDone: (entries) => {
+          for (const entry of entries) cleared.add(entry.account);
         },
         // Bad input is counted once, by the last pass.
         skipped: () => ({ bad: 0, empty: 0 }),
@@ -171,7 +165,7 @@ async function setInTwoPasses(
       // Failed accounts go on to the second pass's report; anything else (auth, Ctrl-C) ends the run here.
       const partial = error instanceof PartialFailureError || (error instanceof ApiError && error.message.startsWith('all '));
       if (!partial || !(error instanceof ImAttrsError)) throw error;
-      if (job.dryRun) throw error;
+      if (dryRun) throw error;
       firstPassFailed = true;
     }
     // Nothing to add and nothing failed: the first pass was the whole run.
@@ -181,51 +175,42 @@ async function setInTwoPasses(
   const secondPass = async function* (): AsyncGenerator<TagEntry> {
     for await (const entry of job.entries()) {
       if (entry.tags.length === 0) continue;
-      if (clearAll && !job.dryRun && !cleared.has(entry.account)) failedClear.push(entry);
+      if (clearAll && !dryRun && !cleared.has(entry.account)) failedClear.push(entry);
       else yield entry;
     }
   };
   if (clearAll) rt.info('tags set, step 2 of 2: add the new tags');
-  await runJob(rt, settings, {
-    ...common,
+  await runJob(run, {
     operation: add,
     verb: 'tags set',
-    items: secondPass(),
+    items: clearing && clearAll ? secondPass() : confirmBigWrite<TagEntry>(run, (count) => `tags set ${count} accounts? Their tags are replaced.`)(secondPass()),
     total: undefined,
     skipped: () => ({ bad: job.bad, empty: 0 }),
     failedBefore: () => failedClear,
   });
-  if (clearAll && !job.dryRun) rt.info(`tags set: ${plural(cleared.size, 'account')} had their tags replaced in two steps (not atomic on all_member_push)`);
+  if (clearAll && !dryRun) rt.info(`tags set: ${plural(cleared.size, 'account')} had their tags replaced in two steps (not atomic on all_member_push)`);
 }
 
 /** Records from --file/stdin: open (copying stdin), scan (bad records listed), then apply. */
 export async function applyTagRecordFiles(
   rt: Runtime,
-  settings: EngineSettings,
   mode: TagMode,
   specs: readonly RecordInputSpec[],
-  options: { format?: RecordFormat | undefined; strict?: boolean | undefined; dryRun?: boolean | undefined },
+  options: { format?: RecordFormat | undefined; strict?: boolean | undefined } & EngineFlags & WriteFlags,
 ): Promise<void> {
   const inputs = await openRecordInputs(specs, options.format);
   try {
     const reader = new TagRecordReader(inputs.sources, mode);
     const report = await scanRecords(rt, reader, options.strict);
-    const client = await rt.client({ maxSockets: settings.concurrency });
-    const pacer = new Pacer({ rate: settings.rate });
-    try {
-      await applyTagEntries(rt, settings, {
+    await withRun(rt, options, (run) =>
+      applyTagEntries(run, {
         mode,
         entries: () => reader.entries(),
         total: report.accounts - report.empty,
         bad: report.bad,
         distinctTags: reader.distinctTags,
-        dryRun: options.dryRun,
-        client,
-        pacer,
-      });
-    } finally {
-      client.close();
-    }
+      }),
+    );
   } finally {
     await inputs.close();
   }

@@ -17,6 +17,7 @@ import type { GlobalOptions, Settings } from '../config/resolve.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import { Secrets } from '../redact.js';
+import { readAll } from '../util/fs.js';
 
 export type { GlobalOptions } from '../config/resolve.js';
 
@@ -153,9 +154,7 @@ export class Runtime {
   async readSecretKeyFile(file: string): Promise<string> {
     let text: string;
     if (file === '-') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of this.deps.io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-      text = Buffer.concat(chunks).toString('utf8');
+      text = await readAll(this.deps.io.stdin);
     } else {
       const resolved = path.resolve(this.deps.cwd, file);
       try {

@@ -41,3 +41,19 @@ export async function readHead(file: string, bytes: number): Promise<string> {
     await handle.close();
   }
 }
+
+/**
+ * A whole stream (stdin given as "-") as text, refusing more than `maxBytes` with `tooBig()`'s
+ * error: secrets and names files are small, and a wrong pipe must not fill memory.
+ */
+export async function readAll(stream: AsyncIterable<unknown>, maxBytes = Infinity, tooBig: () => Error = () => Object.assign(new Error('too big'), { code: 'EFBIG' })): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += buffer.length;
+    if (size > maxBytes) throw tooBig();
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -4,7 +4,7 @@ import { FAMILIES } from '../../src/api/families.js';
 import { joinOutcomes, readAccountCheck, readStatistics } from '../../src/api/push.js';
 import type { Envelope } from '../../src/api/envelope.js';
 
-const ctx = { clean: (text: string) => text, trace: () => undefined };
+const ctx = { clean: (text: string) => text, trace: () => undefined, warn: () => undefined };
 const OK = { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' };
 
 describe('push operations: descriptors', () => {
@@ -38,7 +38,7 @@ describe('push operations: readers', () => {
       outcome.results.map(({ raw: _raw, ...counts }) => counts),
       [{ TaskID: 'xxx-yyy-zzz', TotalCount: 2670, SentCount: 2213, DeliveredCount: 532, ClickCount: 206 }],
     );
-    assert.deepEqual(outcome.failures.map((f) => f.item), ['gone']);
+    assert.deepEqual(outcome.failures.map((f) => f.index), [1]);
     assert.equal(readStatistics('s', envelope, []).results.length, 1);
   });
 
@@ -57,19 +57,19 @@ describe('push operations: readers', () => {
       { UserID: 'UserID_2', AccountStatus: 'NotImported' },
     ]);
     assert.deepEqual(outcome.failures, [
-      { item: 'bad', code: 70402, reason: '70402 invalid' },
-      { item: 'gone', reason: 'not in the response' },
+      { index: 2, code: 70402, reason: '70402 invalid' },
+      { index: 3, reason: 'not in the response' },
     ]);
   });
 
   it('joins attributes and tags per account: a result only when both answered', () => {
     const outcome = joinOutcomes(
       ['a', 'b', 'c'],
-      { results: [{ To_Account: 'a', Attrs: { city: 'Paris' } }, { To_Account: 'c', Attrs: {} }], failures: [{ item: 'b', reason: '70107 account not imported' }] },
-      { results: [{ To_Account: 'a', Tags: ['vip'] }, { To_Account: 'b', Tags: [] }], failures: [{ item: 'c', reason: '91000 internal service error' }] },
+      { results: [{ To_Account: 'a', Attrs: { city: 'Paris' } }, { To_Account: 'c', Attrs: {} }], failures: [{ index: 1, reason: '70107 account not imported' }] },
+      { results: [{ To_Account: 'a', Tags: ['vip'] }, { To_Account: 'b', Tags: [] }], failures: [{ index: 2, reason: '91000 internal service error' }] },
     );
     assert.deepEqual(outcome.results, [{ To_Account: 'a', Attrs: { city: 'Paris' }, Tags: ['vip'] }]);
-    assert.deepEqual(outcome.failures.map((f) => [f.item, f.reason]), [
+    assert.deepEqual(outcome.failures.map((f) => [['a', 'b', 'c'][f.index], f.reason]), [
       ['b', '70107 account not imported'],
       ['c', '91000 internal service error'],
     ]);

@@ -3,8 +3,9 @@ import { describe, it } from 'node:test';
 import { FAMILIES } from '../../src/api/families.js';
 import { assertRawAnswer, emulatorEnv, requestLog, runCli, startTestEmulator, useEmulator, useTempDir } from '../helpers/cli.js';
 
+/** The question, on its own line, naming the app the change touches (the emulator's, on loopback). */
 const RENAME_QUESTION =
-  'Rename 1 attribute name? Inputs and push conditions using the old names stop working, and values under a cleared name are lost. [y/N] ';
+  '\nRename 1 attribute name? Inputs and push conditions using the old names stop working, and values under a cleared name are lost.\nTarget: app 1400000000 at HOST. [y/N] ';
 
 describe('im-attrs names', () => {
   // A fresh app per test: these tests change its names.
@@ -82,8 +83,8 @@ describe('im-attrs names', () => {
         sent: false,
         code: 2,
         tail:
-          'im-attrs: renaming or clearing attribute names needs confirmation, and stdin is not a terminal\n' +
-          'hint: pass --yes to go ahead (check the change above first, or use --dry-run)\n',
+          'im-attrs: this needs confirmation, and stdin is not a terminal: nothing was changed\n' +
+          'hint: check what it would do (--dry-run), then pass --yes\n',
       },
       { name: 'does not ask with --yes, without a terminal', args: ['--yes'], stdinIsTTY: false, sent: true, code: 0, tail: 'attribute names updated: 1 renamed\n' },
       { name: 'does not ask with -y, at a terminal', args: ['-y'], stdinIsTTY: true, answer: 'n\n', sent: true, code: 0, tail: 'attribute names updated: 1 renamed\n' },
@@ -92,7 +93,8 @@ describe('im-attrs names', () => {
       it(c.name, async () => {
         const result = await runCli(['names', 'set', '1=town', ...(c.args ?? [])], { env: app.env, stdinIsTTY: c.stdinIsTTY, stdin: c.answer });
         assert.equal(result.code, c.code);
-        assert.equal(result.stderr, `attribute names, before → after:\n  slot 1: "city" → "town" (renamed)\n${c.tail}`);
+        const host = new URL(app.emulator.url).host;
+        assert.equal(result.stderr, `attribute names, before → after:\n  slot 1: "city" → "town" (renamed)\n${c.tail.replace('HOST', host)}`);
         const sets = app.emulator.requests.filter((r) => r.command === 'im_set_attr_name');
         assert.deepEqual(sets.map((r) => r.body), c.sent ? [{ AttrNames: { '0': 'sex', '1': 'town', '2': 'level' } }] : []);
         assert.equal(app.emulator.state.names.get('1'), c.sent ? 'town' : 'city');
@@ -198,10 +200,11 @@ describe('im-attrs names', () => {
   it('with --dry-run, shows the change and the request, asks nothing and sends nothing', async () => {
     const result = await runCli(['names', 'set', '1=town', '--clear', '2', '--dry-run'], { env: app.env });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, 'im_set_attr_name {"AttrNames":{"0":"sex","1":"town","2":""}}\n');
+    assert.deepEqual(JSON.parse(result.stdout), { AttrNames: { '0': 'sex', '1': 'town', '2': '' } });
     assert.equal(
       result.stderr,
-      'attribute names, before → after:\n  slot 1: "city" → "town" (renamed)\n  slot 2: "level" → (none) (cleared)\nnames set --dry-run: nothing was sent\n',
+      'attribute names, before → after:\n  slot 1: "city" → "town" (renamed)\n  slot 2: "level" → (none) (cleared)\n' +
+        `--dry-run: POST v4/all_member_push/im_set_attr_name (to app 1400000000 at ${new URL(app.emulator.url).host}); nothing was sent\n`,
     );
     assert.deepEqual(requestLog(app.emulator), [['im_get_attr_name', {}]]);
   });

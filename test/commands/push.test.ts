@@ -44,7 +44,10 @@ describe('im-attrs push send: guard-rails', () => {
     });
     assert.ok(Number.isInteger(body.MsgRandom) && (body.MsgRandom as number) >= 0 && (body.MsgRandom as number) < 2 ** 32);
     assert.notEqual((JSON.parse(second.stdout) as { MsgRandom: number }).MsgRandom, body.MsgRandom);
-    assert.equal(first.stderr, 'push to: {"AttrsAnd":{"city":"Seoul"}}\npush send --dry-run: POST v4/all_member_push/im_push; nothing was sent\n');
+    assert.equal(
+      first.stderr,
+      `push to: {"AttrsAnd":{"city":"Seoul"}}\n--dry-run: POST v4/all_member_push/im_push (to app 1400000000 at ${new URL(app.emulator.url).host}); nothing was sent\n`,
+    );
     // Only the attribute-name check: no push.
     assert.deepEqual(app.emulator.requests.map((r) => r.command), ['im_get_attr_name', 'im_get_attr_name']);
   });
@@ -52,7 +55,12 @@ describe('im-attrs push send: guard-rails', () => {
   it('on a terminal asks, and sends only on "y"', async () => {
     const no = await runCli(['push', 'send', '--text', 'hi'], { env: app.env, stdinIsTTY: true, stdin: 'n\n' });
     assert.equal(no.code, 2);
-    assert.match(no.stderr, /\nSend this push to every account matching none \(every account\)\? It reaches real users and counts against the daily quota\. \[y\/N\] im-attrs: not confirmed; nothing was sent\n$/);
+    assert.ok(
+      no.stderr.endsWith(
+        `\nSend this push to every account matching none (every account)? It reaches real users and counts against the daily quota.\nTarget: app 1400000000 at ${new URL(app.emulator.url).host}. [y/N] im-attrs: not confirmed; nothing was sent\n`,
+      ),
+      no.stderr,
+    );
     assert.equal(pushes().length, 0);
     clock.advance(1001);
     const yes = await runCli(['push', 'send', '--text', 'hi'], { env: app.env, stdinIsTTY: true, stdin: 'y\n' });
@@ -134,8 +142,8 @@ describe('im-attrs push send: a push that may have reached the server is never s
         const result = await runCli([...flags, 'push', 'send', '--yes', '--tags-or', 'vip', '--text', 'hi'], { env: app.env });
         assert.equal(result.code, 1);
         assert.equal(result.stdout, '');
-        assert.match(result.stderr, /: the push may have been sent \(v4\/all_member_push\/im_push\); it was not sent again\n/);
-        assert.match(result.stderr, /\nhint: check the push report before pushing again: `im-attrs --api timpush push stats` \(TIMPush\) or the Chat console\n$/);
+        assert.match(result.stderr, /: the request may have been sent \(v4\/all_member_push\/im_push\); it was not sent again\n/);
+        assert.match(result.stderr, /\nhint: check what arrived before sending it again: `im-attrs --api timpush push stats` \(TIMPush\) or the Chat console\n$/);
         assert.equal(app.emulator.requests.length, 1);
       });
     });

@@ -90,7 +90,7 @@ describe('im-attrs set', () => {
         'line 4: the account is empty\n' +
         'line 5: the value of "sex" must be a string, not a number\n' +
         'line 6: the value of "sex" is 51 bytes, over the limit of 50\n' +
-        'line 7: "Attrs" must be an object of name → value, not a list\n' +
+        'line 7: "Attrs" must be an object of name → value, not an array\n' +
         'line 8: not valid JSON\n' +
         'set: 2 accounts updated, 6 skipped (bad input), 1 skipped (nothing to set), 0 failed\n' +
         'im-attrs: 6 bad records were skipped; the other accounts were updated\n' +
@@ -343,7 +343,7 @@ describe('im-attrs set', () => {
     assert.equal(result.code, 0);
     assert.ok(result.stdout.startsWith('Usage: im-attrs set [options] [account] [name=value...]\n\nSet push attributes:'), result.stdout);
     for (const line of [
-      '  --batch-size <n>        accounts per request, 1-100 (default: "100")',
+      "  --batch-size <n>        accounts per request (default and most: the endpoint's",
       '  $ im-attrs set alice city=Paris sex=F',
       '  $ im-attrs get --file ids.txt --output ndjson > backup.ndjson && im-attrs set --file backup.ndjson --profile prod',
     ]) {

@@ -278,12 +278,28 @@ const cases: Case[] = [
     requests: 2,
   },
   {
-    // Success is decided on ErrorCode alone (PUSH-FAMILY.md, Corrections 5).
-    name: 'ActionStatus FAIL with ErrorCode 0 and a non-empty ErrorInfo is a success',
+    // A self-contradicting answer is read as a failure, named with the server's text.
+    name: 'ActionStatus FAIL with ErrorCode 0 is a failure, whatever else it holds',
     script: body(200, '{"ActionStatus":"FAIL","ErrorCode":0,"ErrorInfo":"sucess","UserAttrs":[{"To_Account":"alice","Attrs":{"sex":"F"}},{"To_Account":"bob","Attrs":{"city":"Paris"}}]}'),
+    exit: 1,
+    stdout: EMPTY,
+    stderr: batchOut('-1 ActionStatus "FAIL" with ErrorCode 0: sucess'),
+    requests: 1,
+  },
+  {
+    // The bad byte reads as U+FFFD, and the account is named: never taken for what the server holds.
+    name: 'a value that is not UTF-8 is printed with U+FFFD and its account named in a warning',
+    script: body(
+      200,
+      Buffer.concat([
+        Buffer.from('{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","UserAttrs":[{"To_Account":"alice","Attrs":{"city":"Par'),
+        Buffer.from([0xff]),
+        Buffer.from('s"}},{"To_Account":"bob","Attrs":{}}]}'),
+      ]),
+    ),
     exit: 0,
-    stdout: BOTH,
-    stderr: '',
+    stdout: '[\n  {"To_Account":"alice","Attrs":{"city":"Par\ufffds"}},\n  {"To_Account":"bob","Attrs":{}}\n]\n',
+    stderr: 'warning: the server sent bytes that are not UTF-8 for account "alice": shown as U+FFFD (\ufffd), not what the server holds\n',
     requests: 1,
   },
   {

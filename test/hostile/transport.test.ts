@@ -464,6 +464,6 @@ describe('a proxy setting that plain http does not use', () => {
 
 /** get-attributes as the tests knew it: records and missing accounts of one call. */
 async function getAttrs(client: ImClient, accounts: readonly string[]): Promise<{ records: AttrRecord[]; missing: { account: string; reason: string }[] }> {
-  const { results, failures } = await client.call(FAMILIES.all_member_push.getAttrs!, accounts);
-  return { records: results, missing: failures.map((f) => ({ account: f.item, reason: f.reason })) };
+  const { results, failures } = await client.callBatch(FAMILIES.all_member_push.getAttrs!, accounts, undefined);
+  return { records: results, missing: failures.map((f) => ({ account: accounts[f.index]!, reason: f.reason })) };
 }

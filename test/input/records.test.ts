@@ -95,12 +95,12 @@ describe('checkRecord', () => {
     { name: 'an empty value (json keeps it)', value: { To_Account: 'u1', Attrs: { city: '' } }, expected: { city: '' } },
     { name: 'extra keys, ignored', value: { To_Account: 'u1', Attrs: {}, Note: 1 }, expected: {} },
     { name: 'an account with edge spaces, trimmed', value: { To_Account: ' u1 ', Attrs: {} }, expected: { account: 'u1' } },
-    { name: 'not an object', value: ['u1'], expected: ['expected an object like {"To_Account":"alice","Attrs":{"city":"Paris"}}, not a list'] },
+    { name: 'not an object', value: ['u1'], expected: ['expected an object like {"To_Account":"alice","Attrs":{"city":"Paris"}}, not an array'] },
     { name: 'a missing account', value: { Attrs: {} }, expected: ['"To_Account" is missing'] },
     { name: 'a misspelt key', value: { to_account: 'u1', attrs: {} }, expected: ['"To_Account" is missing (did you mean "to_account"?)', '"Attrs" is missing (did you mean "attrs"?)'] },
     { name: 'a numeric account', value: { To_Account: 7, Attrs: {} }, expected: ['"To_Account" must be a string, not a number'] },
     { name: 'a blank account', value: { To_Account: '  ', Attrs: {} }, expected: ['the account is empty'] },
-    { name: 'a list of names for set', value: { To_Account: 'u1', Attrs: ['city'] }, expected: ['"Attrs" must be an object of name → value, not a list'] },
+    { name: 'a list of names for set', value: { To_Account: 'u1', Attrs: ['city'] }, expected: ['"Attrs" must be an object of name → value, not an array'] },
     { name: 'an unknown name', value: { To_Account: 'u1', Attrs: { citty: 'Paris' } }, expected: ['unknown attribute "citty" (did you mean "city"?)'] },
     { name: 'a far-off unknown name', value: { To_Account: 'u1', Attrs: { colour: 'red' } }, expected: ['unknown attribute "colour"'] },
     { name: 'a number value', value: { To_Account: 'u1', Attrs: { level: 3 } }, expected: ['the value of "level" must be a string, not a number'] },
@@ -142,7 +142,7 @@ describe('RecordReader', () => {
     assert.deepEqual(bad, [
       'line 3: unknown attribute "citty" (did you mean "city"?)',
       'line 4: not valid JSON',
-      'line 5: expected an object like {"To_Account":"alice","Attrs":{"city":"Paris"}}, not a list',
+      'line 5: expected an object like {"To_Account":"alice","Attrs":{"city":"Paris"}}, not an array',
     ]);
     assert.deepEqual(entries, [['u1', { city: 'Paris' }], ['u4', {}]]);
   });

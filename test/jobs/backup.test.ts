@@ -69,8 +69,9 @@ describe('undo for writes', () => {
     assert.equal(no.code, 2);
     assert.equal(
       no.stderr,
-      'remove 1,001 accounts? This changes their push attributes (--backup <path> keeps the old values). [y/N] ' +
-        'remove: 0 accounts updated, 0 skipped (bad input), 0 failed\n' +
+      // The question stands on its own line and names the app; with the count known, it comes before anything is read.
+      '\nremove 1,001 accounts? This changes their push attributes (--backup <path> keeps the old values).\n' +
+        `Target: app 1400000000 at ${new URL(app.emulator.url).host}. [y/N] ` +
         'im-attrs: not confirmed; nothing was changed\nhint: pass --yes to skip the question\n',
     );
     assert.deepEqual(requestLog(app.emulator).map(([c]) => c), ['im_get_attr_name']);

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { Pacer } from '../../src/api/pacer.js';
 import { FAMILIES } from '../../src/api/families.js';
 import type { TagEntry } from '../../src/api/tags.js';
 import { createTestSignals } from '../../src/deps.js';
 import { createTestIO } from '../../src/io.js';
-import { engineSettings, runJob } from '../../src/jobs/runner.js';
+import { runJob } from '../../src/jobs/runner.js';
+import { withRun } from '../../src/jobs/run.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { requestLog, useEmulator, useTempDir } from '../helpers/cli.js';
 
@@ -30,27 +30,22 @@ describe('runJob with per-item caps (add tags, 10 per user per call)', () => {
     const rt = new Runtime({ io, env: app.env, cwd: files.dir, homeDir: files.dir, now: () => Date.now(), signals: createTestSignals() });
     rt.setGlobals({});
     const saved = path.join(files.dir, 'failed-parts.ndjson');
-    const settings = engineSettings({ batchSize: '1', concurrency: '1', rate: '0', retries: '0', retryDelay: '0', retryMaxDelay: '0', saveFailed: saved });
+    const flags = { batchSize: '1', concurrency: '1', rate: '0', retries: '0', retryDelay: '0', retryMaxDelay: '0', saveFailed: saved };
     const tooLong = 'x'.repeat(60);
     const alice = Array.from({ length: 12 }, (_, i) => (i === 11 ? tooLong : `a${i}`));
-    const client = await rt.client();
-    try {
-      await assert.rejects(
-        runJob(rt, settings, {
+    await assert.rejects(
+      withRun(rt, flags, (run) =>
+        runJob(run, {
           operation: FAMILIES.all_member_push.addTags!,
-          client,
-          pacer: new Pacer({ rate: 0 }),
           verb: 'tags add',
           items: items([
             { account: 'user000001', tags: alice },
             { account: 'user000002', tags: ['b1'] },
           ]),
         }),
-        { name: 'PartialFailureError' },
-      );
-    } finally {
-      client.close();
-    }
+      ),
+      { name: 'PartialFailureError' },
+    );
     assert.deepEqual(requestLog(app.emulator), [
       ['im_add_tag', { UserTags: [{ To_Account: 'user000001', Tags: alice.slice(0, 10) }] }],
       ['im_add_tag', { UserTags: [{ To_Account: 'user000001', Tags: alice.slice(10) }] }],

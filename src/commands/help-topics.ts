@@ -28,6 +28,7 @@ const SETTING_DESCRIPTIONS: Readonly<Record<SettingKey, () => string>> = {
   usersigTtl: () => `validity of the UserSigs im-attrs signs: 3600, 90m, 12h, 1d (default: ${formatDuration(DEFAULT_ADMIN_TTL_SECONDS)})`,
   timeout: () => `per-request timeout in seconds (default: ${DEFAULT_TIMEOUT_MS / 1000})`,
   api: () => 'API family: all_member_push (default) or timpush',
+  callbackToken: () => 'the push-result callback token `push events` checks Sign with (never a flag)',
 };
 
 /** Width of the variable-name column, and of the whole text (the help width off a terminal). */
@@ -48,6 +49,8 @@ function row(name: string, text: string): string {
     }
   }
   lines.push(line);
+  // A name that fills its column gets a line of its own, as commander lays out a long option.
+  if (name.length >= NAME_WIDTH) return [`  ${name}`, ...lines.map((l) => `${indent}${l}`)].join('\n');
   return [`  ${name.padEnd(NAME_WIDTH)}${lines[0]}`, ...lines.slice(1).map((l) => `${indent}${l}`)].join('\n');
 }
 

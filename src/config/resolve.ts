@@ -24,6 +24,7 @@ export const SETTING_KEYS = [
   'usersigTtl',
   'timeout',
   'api',
+  'callbackToken',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -42,6 +43,7 @@ export const ENV_VARS: Readonly<Record<SettingKey, string>> = {
   usersigTtl: 'IMADMIN_USERSIG_TTL',
   timeout: 'IMADMIN_TIMEOUT',
   api: 'IMADMIN_API',
+  callbackToken: 'IMADMIN_CALLBACK_TOKEN',
 };
 
 /** Flag for each setting that has one. */

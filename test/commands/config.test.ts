@@ -311,6 +311,7 @@ describe('im-attrs config', () => {
           region: 'sgp',
           identifier: 'administrator',
           timeout: 5,
+          callbackToken: 'cb-token-in-clear-1234',
           profiles: { prod: { sdkAppId: 1400000002, secretKey: '${PROD_KEY}' } },
         }),
         { mode: 0o600 },
@@ -326,21 +327,23 @@ describe('im-attrs config', () => {
           'trust    your own file (home directory or config folder): trusted',
           'profile  prod (from flag --profile)',
           '',
-          'KEY         VALUE            SOURCE',
-          'region      ger              flag --region',
-          `sdkAppId    1400000002       ${file}, profile "prod"`,
-          `identifier  administrator    ${file}`,
-          'userSig     (not set)        -',
-          `secretKey   <set, 64 chars>  ${file}, profile "prod" via \${PROD_KEY}`,
-          'endpoint    (not set)        -',
-          'output      csv              env IMADMIN_OUTPUT',
-          'usersigTtl  1d               default',
-          `timeout     5                ${file}`,
-          'api         all_member_push  default',
+          'KEY            VALUE            SOURCE',
+          'region         ger              flag --region',
+          `sdkAppId       1400000002       ${file}, profile "prod"`,
+          `identifier     administrator    ${file}`,
+          'userSig        (not set)        -',
+          `secretKey      <set, 64 chars>  ${file}, profile "prod" via \${PROD_KEY}`,
+          'endpoint       (not set)        -',
+          'output         csv              env IMADMIN_OUTPUT',
+          'usersigTtl     1d               default',
+          `timeout        5                ${file}`,
+          'api            all_member_push  default',
+          `callbackToken  <set, 22 chars>  ${file}`,
           '',
         ].join('\n'),
       );
       assert.ok(!result.stdout.includes(TEST_SECRET_KEY) && !result.stderr.includes(TEST_SECRET_KEY));
+      assert.ok(!result.stdout.includes('cb-token') && !result.stderr.includes('cb-token'));
     });
 
     it('--json gives scripts the values, structured sources and profiles', async () => {

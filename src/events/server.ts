@@ -101,6 +101,8 @@ export interface EventsListener {
   readonly url: string;
   readonly port: number;
   readonly stats: ListenerStats;
+  /** Group commits (write + sync) of the sink so far: requests per commit is the batching. */
+  readonly commits: number;
   /** Stops accepting, answers the requests under way, waits for their writes, closes the sink. */
   close(): Promise<void>;
 }
@@ -226,6 +228,9 @@ export async function startEventsListener(options: ListenerOptions): Promise<Eve
     url: `http://${hostInUrl}:${port}${options.path}`,
     port,
     stats,
+    get commits() {
+      return options.sink.commits;
+    },
     close() {
       closing ??= (async () => {
         stopping = true;

@@ -69,8 +69,9 @@ Examples:
   $ im-attrs push events listen --token-file token.txt --port 0 --path /im/push --out events.ndjson -v
   $ im-attrs push events listen --host 0.0.0.0 --out /var/lib/im-attrs/events.ndjson
 
-Put it behind your HTTPS reverse proxy or tunnel and set the callback URL in the Chat console to
-https://your.domain/PATH (Tencent adds SdkAppid, CallbackCommand, contenttype, Sign and RequestTime).
+Put it behind your HTTPS reverse proxy or tunnel, and set the callback URL in the
+Chat console to https://your.domain/PATH: Tencent adds SdkAppid, CallbackCommand,
+contenttype, Sign and RequestTime.
 `;
 
 const SUMMARY_EXAMPLES = `
@@ -82,7 +83,7 @@ Examples:
 
 const VERIFY_EXAMPLES = `
 Examples:
-  $ im-attrs push events verify 'https://cb.example.com/?SdkAppid=1400000000&CallbackCommand=Push.AllMemberPush&contenttype=json&Sign=17773b…&RequestTime=1669872112'
+  $ im-attrs push events verify 'https://cb.example.com/?SdkAppid=1400000000&Sign=…&RequestTime=…'
   $ im-attrs push events verify --token-file token.txt --max-skew 86400 "$URL_FROM_THE_LOG"
 `;
 

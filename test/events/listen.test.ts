@@ -247,6 +247,7 @@ describe('push events listen', () => {
       [[], { IMADMIN_CALLBACK_TOKEN: TOKEN }, 3, 'im-attrs: sdkAppId (the SDKAppID whose callbacks are accepted) is not configured\n'],
       [['--port', '70000'], envWithToken(), 2, 'im-attrs: --port must be a whole number from 0 to 65535, not "70000"\n'],
       [['--path', 'cb'], envWithToken(), 2, 'im-attrs: --path "cb" must be a URL path starting with /, without a query\n'],
+      [['--out', 'no/such/dir/events.ndjson'], envWithToken(), 2, `im-attrs: --out: ${path.join(tmp.dir, 'no/such/dir/events.ndjson')} cannot be opened for appending: no such file\nhint: give a file in a directory that exists and that you can write\n`],
     ];
     for (const [args, env, code, start] of cases) {
       const result = await runEvents(['events', 'listen', '--port', '0', ...args], { cwd: tmp.dir, env });

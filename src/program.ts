@@ -39,7 +39,7 @@ export const COMMAND_SUMMARIES: ReadonlyArray<readonly [name: string, term: stri
   ['set', 'set [options] [account] [name=value...]', 'set push attributes of one account, or of many from records'],
   ['remove', 'remove [options] [accounts...]', 'remove push attributes of accounts, by name'],
   ['audience', 'audience [options] [accounts...]', 'preview who a push with this condition reaches: matched accounts and counts'],
-  ['push', 'push', 'send a push to every account matching a condition; recall it and read its statistics (TIMPush)'],
+  ['push', 'push', 'send a push to every account matching a condition; recall it, read its statistics (TIMPush), receive its delivery callbacks'],
   ['tags', 'tags', 'print, add, remove, replace or clear the push tags of accounts'],
   ['names', 'names [options]', "list the app's attribute names; `names set` defines them"],
   ['usersig', 'usersig', 'sign, inspect and verify UserSigs offline'],

@@ -47,7 +47,7 @@ export const DEFAULT_SECRET_KEY_ENV = ENV_VARS.secretKey;
 export const DEFAULT_IDENTIFIER = 'administrator';
 
 /** Keys whose values are credentials: shown masked, never in clear. */
-const SECRET_KEYS: ReadonlySet<SettingKey> = new Set(['secretKey', 'userSig']);
+const SECRET_KEYS: ReadonlySet<SettingKey> = new Set(['secretKey', 'userSig', 'callbackToken']);
 
 /** A UserSig with less time left than this gets a warning when it is written. */
 const SHORT_VALIDITY_SECONDS = 7 * 86_400;

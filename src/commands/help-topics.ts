@@ -30,6 +30,7 @@ const SETTING_DESCRIPTIONS: Readonly<Record<SettingKey, () => string>> = {
   api: () => 'API family: all_member_push (default) or timpush',
   rate: () => "most calls per second to each endpoint, to leave room for the app's own backend (default and most: each endpoint's documented limit)",
   pushEdition: () => 'TIMPush edition for the list-push rate: free (10 calls/s, the default), standard (30) or advanced (40)',
+  callbackToken: () => 'the push-result callback token `push events` checks Sign with (never a flag)',
 };
 
 /** Width of the variable-name column, and of the whole text (the help width off a terminal). */
@@ -50,6 +51,8 @@ function row(name: string, text: string): string {
     }
   }
   lines.push(line);
+  // A name that fills its column gets a line of its own, as commander lays out a long option.
+  if (name.length >= NAME_WIDTH) return [`  ${name}`, ...lines.map((l) => `${indent}${l}`)].join('\n');
   return [`  ${name.padEnd(NAME_WIDTH)}${lines[0]}`, ...lines.slice(1).map((l) => `${indent}${l}`)].join('\n');
 }
 

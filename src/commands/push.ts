@@ -26,6 +26,7 @@ import type { PushStats } from '../api/push.js';
 import { ApiError, PartialFailureError, UsageError } from '../errors.js';
 import { addConditionOptions, attrUses, checkAttrNames, checkCondition, CONDITION_HELP, conditionFromFlags, showCondition, type ConditionFlags } from '../jobs/condition-input.js';
 import { withRun } from '../jobs/run.js';
+import { newPushEventsCommand } from './push-events.js';
 import { MAX_MSG_LIFETIME_SECONDS, MAX_MSG_RANDOM, validatePushRequest } from '../push/condition.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { formatTsvLine } from '../output/index.js';
@@ -55,7 +56,7 @@ Examples:
 
 export function newPushCommand(rt: Runtime): Command {
   const push = new Command('push')
-    .summary('send a push to every account matching a condition; recall it and read its statistics (TIMPush)')
+    .summary('send a push to every account matching a condition; recall it, read its statistics (TIMPush), receive its delivery callbacks')
     .description(
       'Send a push to all users matching a condition (im_push, or timpush/push with --api timpush), recall it and ' +
         'read its statistics (TIMPush). Preview who it reaches first with `im-attrs audience`: the same condition ' +
@@ -109,7 +110,7 @@ export function newPushCommand(rt: Runtime): Command {
     .addHelpText('after', '\nExamples:\n  $ im-attrs --api timpush push stats 6571b7c1_53724e00_1_2a\n  $ im-attrs --api timpush push stats --json\n');
   stats.action(async (taskIds: string[], options: { json?: boolean }) => pushStatsRun(rt, taskIds, options));
 
-  return push.addCommand(send).addCommand(revoke).addCommand(stats);
+  return push.addCommand(send).addCommand(revoke).addCommand(stats).addCommand(newPushEventsCommand(rt));
 }
 
 /** `--lifetime 3600`, `90m`, `12h`, `7d` → seconds, at most 7 days (EN/37166 MsgLifeTime; 90026 beyond). */

@@ -26,6 +26,7 @@ export const SETTING_KEYS = [
   'api',
   'rate',
   'pushEdition',
+  'callbackToken',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -46,6 +47,7 @@ export const ENV_VARS: Readonly<Record<SettingKey, string>> = {
   api: 'IMADMIN_API',
   rate: 'IMADMIN_RATE',
   pushEdition: 'IMADMIN_PUSH_EDITION',
+  callbackToken: 'IMADMIN_CALLBACK_TOKEN',
 };
 
 /** Flag for each setting that has one. */

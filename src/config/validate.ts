@@ -126,7 +126,7 @@ export function checkUserSig(
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
- * Whether a config file holds a secret key or UserSig in clear, at the top level or in any
+ * Whether a config file holds a secret key, UserSig or callback token in clear, at the top level or in any
  * profile: whichever layer wins a run, the file still holds it. A value made only of `${NAME}`
  * references (`"${KEYA}${KEYB}"` too) holds no secret: the environment does.
  */
@@ -137,8 +137,8 @@ export function secretInClear(data: Readonly<Record<string, unknown>>): boolean 
   const inClear = (value: unknown): boolean => typeof value === 'string' && value.replace(ENV_REFERENCE, '').trim() !== '';
   return layers.some((layer) => {
     if (typeof layer !== 'object' || layer === null) return false;
-    const { secretKey, userSig } = layer as Record<string, unknown>;
-    return inClear(secretKey) || inClear(userSig);
+    const { secretKey, userSig, callbackToken } = layer as Record<string, unknown>;
+    return inClear(secretKey) || inClear(userSig) || inClear(callbackToken);
   });
 }
 

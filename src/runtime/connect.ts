@@ -107,6 +107,7 @@ export async function loadSettings(host: Host): Promise<Settings> {
   // Readable ones only: an unset ${NAME} fails the command that uses the key, not every command.
   host.secrets.add(valueIfReadable(settings.values.secretKey));
   host.secrets.add(valueIfReadable(settings.values.userSig));
+  host.secrets.add(valueIfReadable(settings.values.callbackToken));
   if (file) host.debug(`config file: ${file.filepath}${settings.profile ? ` (profile "${settings.profile.value}")` : ''}`);
   return settings;
 }

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { readAccounts } from '../input/accounts.js';
 import { UsageError } from '../errors.js';
-import { DEFAULT_PUSH_QUOTA } from '../emulator/families.js';
-import { CONDITION_READINGS } from '../push/condition.js';
+import { DEFAULT_PUSH_QUOTA } from '../emulator/limits.js';
+import { CONDITION_READINGS, NULL_FIELDS_NOTE } from '../push/condition.js';
 import {
   DEFAULT_EMULATOR_IDENTIFIER,
   DEFAULT_EMULATOR_RATE_LIMIT,
@@ -58,6 +58,7 @@ every accepted push (TaskId, family, condition, time) with its full list of reci
 The all_member_push and v4/timpush families keep separate attribute and tag stores (whether
 Tencent shares them is unconfirmed). Push conditions are read as follows where the docs are silent:
 ${CONDITION_READINGS.map((r) => `  - ${r}`).join('\n')}
+${NULL_FIELDS_NOTE}
 `;
 
 export function newEmulatorCommand(rt: Runtime): Command {

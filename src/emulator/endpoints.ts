@@ -9,6 +9,7 @@ import type { EmulatorContext, Endpoint } from './context.js';
 import type { PushEdition } from './limits.js';
 import { createPushes } from './push.js';
 import { reportEndpoints } from './reports.js';
+import { createSchedule, type SchedTask } from './schedule.js';
 import { ampTagEndpoints, timpushTagEndpoints } from './tags.js';
 
 /** The endpoint table and what must run when the emulator's clock moves. */
@@ -17,6 +18,8 @@ export interface EndpointTable {
   byPath: ReadonlyMap<string, Endpoint>;
   /** Brings everything that depends on the clock up to now (fires due sched tasks). */
   tick: () => void;
+  /** The sched tasks not deleted, by TaskID. */
+  schedTasks: ReadonlyMap<number, SchedTask>;
 }
 
 export interface TableOptions {
@@ -26,12 +29,14 @@ export interface TableOptions {
 /** Builds every row. */
 export function createEndpointTable(ctx: EmulatorContext, options: TableOptions): EndpointTable {
   const pushes = createPushes(ctx, options.pushEdition);
+  const schedule = createSchedule(ctx, pushes);
   const rows: Endpoint[] = [
     ...ampAttrEndpoints(ctx),
     ...ampTagEndpoints(ctx),
     ...timpushAttrEndpoints(ctx),
     ...timpushTagEndpoints(ctx),
     ...pushes.endpoints,
+    ...schedule.endpoints,
     ...reportEndpoints(ctx),
     ...accountEndpoints(ctx),
   ];
@@ -40,5 +45,5 @@ export function createEndpointTable(ctx: EmulatorContext, options: TableOptions)
     if (byPath.has(r.path)) throw new Error(`two endpoint rows for ${r.path}`);
     byPath.set(r.path, r);
   }
-  return { byPath, tick: () => {} };
+  return { byPath, tick: schedule.tick, schedTasks: schedule.tasks };
 }

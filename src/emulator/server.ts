@@ -24,10 +24,12 @@ import { fail, isPlainObject, withoutNulls, type Answer } from './answer.js';
 import { commandOf, type Endpoint, type PushTask } from './context.js';
 import { createEndpointTable } from './endpoints.js';
 import { CODES, DEFAULT_PUSH_EDITION, DEFAULT_PUSH_QUOTA, MAX_REQUEST_BODY_BYTES, REST_CALLS_PER_SECOND, type PushEdition } from './limits.js';
+import type { SchedTask } from './schedule.js';
 import { DEFAULT_ATTR_NAMES, EmulatorState } from './state.js';
 
 export type { PushTask } from './context.js';
 export type { PushEdition } from './limits.js';
+export type { SchedTask } from './schedule.js';
 
 export const DEFAULT_EMULATOR_SDKAPPID = 1400000000;
 export const DEFAULT_EMULATOR_IDENTIFIER = 'administrator';
@@ -143,6 +145,8 @@ export interface Emulator {
   requests: LoggedRequest[];
   /** Every accepted push of both families, oldest first (also at GET /_emulator/pushes). */
   pushes: PushTask[];
+  /** The sched tasks not deleted, by TaskID. */
+  schedTasks: ReadonlyMap<number, SchedTask>;
   stats(): EmulatorStats;
   /** The emulator's clock now, Unix ms (options.now plus the offset). */
   now(): number;
@@ -500,6 +504,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     state,
     requests,
     pushes,
+    schedTasks: table.schedTasks,
     stats: () => stats,
     now,
     advanceClock: (ms) => moveClock(clockOffsetMs + ms),

@@ -4,6 +4,8 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { readSecretInput } from '../config/secret-input.js';
+import { DEFAULT_CALLBACK_RETRIES } from '../emulator/callbacks.js';
 import { readAccounts } from '../input/accounts.js';
 import { UsageError } from '../errors.js';
 import {
@@ -48,6 +50,29 @@ export interface EmulatorCommandOptions {
   sharedPushStores?: boolean;
   pushEdition: string;
   clockOffset?: string;
+  callbackUrl?: string;
+  callbackTokenFile?: string;
+  callbackDuplicates: string;
+  callbackRetries: string;
+}
+
+/** `--callback-url`: an http(s) URL, its query kept (the emulator adds SdkAppid, Sign, …). */
+function parseCallbackUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--callback-url "${text}" is not a URL`, { hint: 'e.g. --callback-url http://127.0.0.1:8080/im/callback' });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--callback-url "${text}": only http and https URLs are supported`);
+  return url.toString();
+}
+
+/** `--callback-duplicates`: a fraction 0..1. */
+function parseFraction(flag: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) throw new UsageError(`${flag} "${text}": expected a fraction between 0 and 1, e.g. 0.05`);
+  return value;
 }
 
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -69,6 +94,12 @@ Examples:
 Then point im-attrs at it:
   $ IMADMIN_ENDPOINT=http://127.0.0.1:PORT IMADMIN_SDKAPPID=${DEFAULT_EMULATOR_SDKAPPID} \\
     IMADMIN_IDENTIFIER=${DEFAULT_EMULATOR_IDENTIFIER} IMADMIN_SECRET_KEY=… im-attrs get user000001
+
+With --callback-url it POSTs signed Push.AllMemberPush events (sent, reached, clicked; at most 100
+per request) for every TIMPush push, batch and fired scheduled task, Sign = sha256(token +
+RequestTime) with the token of --callback-token-file; a request counts only when answered HTTP 200
+{"ErrorCode":0}, else it is re-sent (--callback-retries, 2 s timeout). GET /_emulator/callbacks
+answers the counts.
 
 GET /_emulator/stats answers request counts, the busiest one-second window, rate rejections and
 faults injected; GET /_emulator/requests the request log (UserSig redacted); GET /_emulator/pushes
@@ -119,6 +150,10 @@ export function newEmulatorCommand(rt: Runtime): Command {
     .addOption(new Option('--envelope <mode>', 'strict: every answer has ActionStatus, ErrorCode, ErrorInfo; loose: some omit ActionStatus or ErrorInfo, some successes say "sucess" (seeded by --fault-seed)').choices(['strict', 'loose']).default('strict'))
     .addOption(new Option('--push-edition <edition>', 'TIMPush edition: sets timpush/batch calls per second (free 10, standard 30, advanced 40)').choices(PUSH_EDITIONS).default(DEFAULT_PUSH_EDITION))
     .option('--clock-offset <duration>', 'start the emulator\'s clock this far from now: milliseconds or 90s, 15m, 2h, 3d, -1h')
+    .option('--callback-url <url>', 'POST push-result callbacks (Push.AllMemberPush) here')
+    .option('--callback-token-file <path>', 'the callback token that signs them, first line of the file ("-" reads stdin); never printed')
+    .addOption(new Option('--callback-duplicates <fraction>', 'send this share of acknowledged callback requests again, as Tencent\'s retries do').default('0'))
+    .addOption(new Option('--callback-retries <n>', 're-sends of a callback request that failed or timed out').default(String(DEFAULT_CALLBACK_RETRIES)))
     .addOption(new Option('--push-quota <n>', 'pushes a day per family (im_push, timpush/push)').default(String(DEFAULT_PUSH_QUOTA)))
     .addOption(new Option('--rate-limit <calls/s>', 'per command, over any one-second window; 0 = off').default(String(DEFAULT_EMULATOR_RATE_LIMIT)))
     .option('--fail <what:fraction>', 'inject faults: an error code (91000), http502, http503, reset, timeout or garbage (repeatable)', collect)
@@ -151,6 +186,12 @@ export async function emulatorRun(rt: Runtime, options: EmulatorCommandOptions):
     for await (const id of readAccounts([{ kind: 'file', path: path.resolve(deps.cwd, file) }])) ids.push(id);
     return ids;
   };
+  const callbackUrl = options.callbackUrl === undefined ? undefined : parseCallbackUrl(options.callbackUrl);
+  if (options.callbackTokenFile !== undefined && callbackUrl === undefined) throw new UsageError('--callback-token-file needs --callback-url');
+  const callbackToken = options.callbackTokenFile === undefined ? undefined : await readSecretInput(deps, options.callbackTokenFile, '--callback-token-file');
+  rt.secrets.add(callbackToken);
+  const callbackDuplicateFraction = parseFraction('--callback-duplicates', options.callbackDuplicates);
+  const callbackRetries = parseIntOption('--callback-retries', options.callbackRetries, 0, 100);
   const clockOffsetMs = options.clockOffset === undefined ? 0 : parseDurationMs('--clock-offset', options.clockOffset);
   const notImported = await idsOf(options.notImported);
   const registrationIds = await idsOf(options.registrationIds);
@@ -176,6 +217,7 @@ export async function emulatorRun(rt: Runtime, options: EmulatorCommandOptions):
     envelope: options.envelope === 'loose' ? 'loose' : 'strict',
     pushQuota: parseIntOption('--push-quota', options.pushQuota, 0, 1_000_000),
     pushEdition: options.pushEdition as PushEdition,
+    ...(callbackUrl === undefined ? {} : { callbackUrl, callbackToken, callbackDuplicateFraction, callbackRetries }),
     clockOffsetMs,
     notImported,
     registrationIds,

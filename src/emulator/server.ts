@@ -20,16 +20,19 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verify } from '../usersig.js';
+import { CallbackSender, DEFAULT_CALLBACK_RETRIES, DEFAULT_CALLBACK_RETRY_BASE_MS, type CallbackCounts, type Callbacks } from './callbacks.js';
 import { fail, isPlainObject, withoutNulls, type Answer } from './answer.js';
 import { commandOf, type Endpoint, type PushTask } from './context.js';
 import { createEndpointTable } from './endpoints.js';
 import { CODES, DEFAULT_PUSH_EDITION, DEFAULT_PUSH_QUOTA, MAX_REQUEST_BODY_BYTES, REST_CALLS_PER_SECOND, type PushEdition } from './limits.js';
 import type { SchedTask } from './schedule.js';
+import { seededRandom } from './random.js';
 import { DEFAULT_ATTR_NAMES, EmulatorState } from './state.js';
 
 export type { PushTask } from './context.js';
 export type { PushEdition } from './limits.js';
 export type { SchedTask } from './schedule.js';
+export type { CallbackCounts, CallbackLogEntry, Callbacks } from './callbacks.js';
 
 export const DEFAULT_EMULATOR_SDKAPPID = 1400000000;
 export const DEFAULT_EMULATOR_IDENTIFIER = 'administrator';
@@ -83,6 +86,16 @@ export interface EmulatorOptions {
   clockOffsetMs?: number;
   /** The TIMPush edition, which sets timpush/batch's rate: 10, 30 or 40 calls/s (DELIVERY.md §1). Default 'free'. */
   pushEdition?: PushEdition;
+  /** Where push-result callbacks (Push.AllMemberPush, DELIVERY.md §5) go; none are sent without it. */
+  callbackUrl?: string;
+  /** The callback token that signs them (Sign, RequestTime); never logged or shown. */
+  callbackToken?: string;
+  /** 0..1: that share of acknowledged callback requests is sent once more, as Tencent's retries do. Default 0. */
+  callbackDuplicateFraction?: number;
+  /** Re-sends of a callback request that failed or timed out (2 s). Default 5. */
+  callbackRetries?: number;
+  /** The first back-off before a re-send, ms; each next one doubles. Default 200. */
+  callbackRetryBaseMs?: number;
   /** Delay (ms) before a request reaches the rate limiter, modelling the network on the way in. */
   latencyInMs?: number;
   /** Random ± added to latencyInMs (seeded by faultSeed). */
@@ -154,22 +167,15 @@ export interface Emulator {
   advanceClock(ms: number): void;
   /** Sets the clock's offset from options.now, in ms, and fires due sched tasks. */
   setClockOffset(ms: number): void;
+  /** What the push-result callbacks did (also at GET /_emulator/callbacks, without the log). */
+  callbacks: Callbacks;
+  /** Resolves once every callback is acknowledged or given up. */
+  settleCallbacks(): Promise<void>;
   /** Forgets the request log and counters (not the data). */
   resetLog(): void;
   close(): Promise<void>;
 }
 
-/** mulberry32: a small seeded PRNG, so fault runs are reproducible with --fault-seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The JSON shape of GET /_emulator/pushes. */
 export interface PushListing {
@@ -240,6 +246,42 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
   }
 
+  const sender = options.callbackUrl
+    ? new CallbackSender({
+        url: options.callbackUrl,
+        token: options.callbackToken,
+        sdkAppId,
+        state,
+        now,
+        retries: options.callbackRetries ?? DEFAULT_CALLBACK_RETRIES,
+        retryBaseMs: options.callbackRetryBaseMs ?? DEFAULT_CALLBACK_RETRY_BASE_MS,
+        duplicateFraction: options.callbackDuplicateFraction ?? 0,
+        random: seededRandom((options.faultSeed ?? 1) + 4),
+      })
+    : undefined;
+  const noCallbacks: CallbackCounts = { events: 0, requests: 0, acknowledged: 0, failed: 0, duplicates: 0 };
+  const callbackCounts = (): CallbackCounts => ({ ...(sender?.counts ?? noCallbacks) });
+  const callbacks: Callbacks = {
+    get events() {
+      return callbackCounts().events;
+    },
+    get requests() {
+      return callbackCounts().requests;
+    },
+    get acknowledged() {
+      return callbackCounts().acknowledged;
+    },
+    get failed() {
+      return callbackCounts().failed;
+    },
+    get duplicates() {
+      return callbackCounts().duplicates;
+    },
+    get log() {
+      return sender?.log ?? [];
+    },
+  };
+
   const table = createEndpointTable(
     {
       state,
@@ -253,7 +295,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       pushQuota: options.pushQuota ?? DEFAULT_PUSH_QUOTA,
       tasks: pushes,
       shuffle,
-      taskAccepted: () => {},
+      taskAccepted: (task) => sender?.enqueue(task),
     },
     { pushEdition: options.pushEdition ?? DEFAULT_PUSH_EDITION },
   );
@@ -374,6 +416,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (req.method === 'GET' && pathname === '/_emulator/pushes') {
       const listing: PushListing = { tasks: pushes.map((t) => ({ ...t, time: new Date(t.createdAt).toISOString(), recipientCount: t.recipients.length })) };
       json(200, listing);
+      return true;
+    }
+    if (req.method === 'GET' && pathname === '/_emulator/callbacks') {
+      json(200, callbackCounts());
       return true;
     }
     if (pathname === '/_emulator/clock' && (req.method === 'GET' || req.method === 'POST')) {
@@ -509,6 +555,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     now,
     advanceClock: (ms) => moveClock(clockOffsetMs + ms),
     setClockOffset: (ms) => moveClock(ms),
+    callbacks,
+    settleCallbacks: () => sender?.settle() ?? Promise.resolve(),
     resetLog: () => {
       requests.length = 0;
       receipts.clear();
@@ -520,6 +568,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         saveTimer = undefined;
         state.save(options.dataFile!);
       }
+      sender?.close();
       for (const res of pendingTimeouts) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

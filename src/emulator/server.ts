@@ -1,47 +1,48 @@
 /**
- * A local emulator of the Chat REST API's all_member_push attribute commands: a real HTTP server
- * (node:http) that checks the envelope like Tencent does, answers in Tencent's shapes, and can be
- * made slow, rate-limited and faulty on purpose, so that the CLI, the demo, the tests and the
- * benchmark all run offline against something real.
+ * A local emulator of the Chat REST API's push commands: a real HTTP server (node:http) that
+ * checks the envelope like Tencent does, answers in Tencent's shapes, and can be made slow,
+ * rate-limited and faulty on purpose, so that the CLI, the demo, the tests and the benchmark all
+ * run offline against something real.
  *
- * Where the documentation is silent (API.md says UNKNOWN), it picks one documented behaviour:
- * - an account that was never imported (not seeded, never set) is left out of `UserAttrs` and
- *   listed in `ErrorList` with 70107, as the newer v4/timpush/get_attr does;
- * - `im_set_attr` on an unknown account imports it;
- * - `im_set_attr_name` merges the slots it is given into the existing ones ("" clears a slot);
- * - rate-limited calls are answered with 60007 and are not served.
+ * Every endpoint is one row of the endpoint table (endpoints.ts; the rows live with their
+ * handlers in attrs.ts, tags.ts, push.ts, schedule.ts, reports.ts, accounts.ts). This file is the
+ * one dispatch path every request takes: route by path, rate limit (the row's calls per second),
+ * injected faults, envelope and UserSig checks, the JSON body (nulls read as absent), the row's
+ * body-size and account limits, then the row's handler; every request is logged.
  *
- * Beyond the attribute commands it serves all_member_push tags and im_push, the TIMPush family
- * (`v4/timpush/*`) with a store of its own, and account_check: see families.ts for their limits,
- * codes and choices, and src/push/condition.ts for push targeting. Accepted pushes are listed,
- * with every recipient, at `GET /_emulator/pushes`.
+ * Choices where the documentation is silent are listed in each area's module; here:
+ * - rate-limited calls are answered with 60007 and are not served;
+ * - the emulator's clock (EmulatorOptions.now plus an offset that POST /_emulator/clock, the
+ *   --clock-offset flag or Emulator.advanceClock move) drives UserSig expiry, the rate limiter,
+ *   push spacing, the daily quota, revoke windows and sched tasks, which fire when the clock
+ *   passes their SchedAt: checked on every request and every clock move, no timers.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verify } from '../usersig.js';
-import { byteLength, fail, ok, type Answer } from './answer.js';
-import { COMMAND_RATE_LIMITS, createFamilyHandlers, DEFAULT_PUSH_QUOTA, type PushTask } from './families.js';
+import { CallbackSender, DEFAULT_CALLBACK_RETRIES, DEFAULT_CALLBACK_RETRY_BASE_MS, type CallbackCounts, type Callbacks } from './callbacks.js';
+import { fail, isPlainObject, withoutNulls, type Answer } from './answer.js';
+import { commandOf, type Endpoint, type PushTask } from './context.js';
+import { createEndpointTable } from './endpoints.js';
+import { CODES, DEFAULT_PUSH_EDITION, DEFAULT_PUSH_QUOTA, MAX_REQUEST_BODY_BYTES, REST_CALLS_PER_SECOND, type PushEdition } from './limits.js';
+import type { SchedTask } from './schedule.js';
+import { seededRandom } from './random.js';
 import { DEFAULT_ATTR_NAMES, EmulatorState } from './state.js';
+
+export type { PushTask } from './context.js';
+export type { PushEdition } from './limits.js';
+export type { SchedTask } from './schedule.js';
+export type { CallbackCounts, CallbackLogEntry, Callbacks } from './callbacks.js';
 
 export const DEFAULT_EMULATOR_SDKAPPID = 1400000000;
 export const DEFAULT_EMULATOR_IDENTIFIER = 'administrator';
 /** The documented limit of every all_member_push command (API.md section 2). */
-export const DEFAULT_EMULATOR_RATE_LIMIT = 100;
-const MAX_ACCOUNTS = 100;
-const MAX_BYTES = 50;
-const MAX_SLOTS = 10;
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const SERVICE_PREFIX = '/v4/all_member_push/';
-/** Other services are logged as `<service>/<command>` (e.g. timpush/get_attr): unambiguous. */
-const API_PREFIX = '/v4/';
-const COMMANDS = ['im_get_attr_name', 'im_set_attr_name', 'im_get_attr', 'im_set_attr', 'im_remove_attr'] as const;
-type Command = (typeof COMMANDS)[number];
+export const DEFAULT_EMULATOR_RATE_LIMIT = REST_CALLS_PER_SECOND;
+const AMP_PREFIX = '/v4/all_member_push/';
+/** How long after the last change a `--data` file is written. */
+const SAVE_DELAY_MS = 200;
+const KEEP_ALIVE_MS = 30_000;
 
-/**
- * `strict`: every answer has ActionStatus, ErrorCode and ErrorInfo (the documented samples).
- * `loose`: like the real service sometimes is (PUSH-FAMILY.md, Corrections §5): some answers
- * have no ActionStatus, some successes carry a non-empty ErrorInfo ("sucess") or none at all.
- */
 export type EnvelopeMode = 'strict' | 'loose';
 
 export type FaultKind = 'http502' | 'http503' | 'reset' | 'timeout' | 'garbage' | `code:${number}`;
@@ -64,7 +65,11 @@ export interface EmulatorOptions {
   attrNames?: Record<string, string>;
   latencyMs?: number;
   jitterMs?: number;
-  /** Calls per second per command; 0 turns the limit off. */
+  /**
+   * Calls per second of every endpoint documented at 100/s (it replaces that limit); the
+   * endpoints with lower documented limits (reports 1/s, sched tasks 5/s, batch by edition) keep
+   * theirs unless this is lower. 0 turns every limit off.
+   */
   rateLimit?: number;
   faults?: Fault[];
   faultSeed?: number;
@@ -77,6 +82,20 @@ export interface EmulatorOptions {
    * the daily push quota and revoke windows. Tests inject one to move time without sleeping.
    */
   now?: () => number;
+  /** Milliseconds added to `now` from the start (the --clock-offset flag); advanceClock adds more. */
+  clockOffsetMs?: number;
+  /** The TIMPush edition, which sets timpush/batch's rate: 10, 30 or 40 calls/s (DELIVERY.md §1). Default 'free'. */
+  pushEdition?: PushEdition;
+  /** Where push-result callbacks (Push.AllMemberPush, DELIVERY.md §5) go; none are sent without it. */
+  callbackUrl?: string;
+  /** The callback token that signs them (Sign, RequestTime); never logged or shown. */
+  callbackToken?: string;
+  /** 0..1: that share of acknowledged callback requests is sent once more, as Tencent's retries do. Default 0. */
+  callbackDuplicateFraction?: number;
+  /** Re-sends of a callback request that failed or timed out (2 s). Default 5. */
+  callbackRetries?: number;
+  /** The first back-off before a re-send, ms; each next one doubles. Default 200. */
+  callbackRetryBaseMs?: number;
   /** Delay (ms) before a request reaches the rate limiter, modelling the network on the way in. */
   latencyInMs?: number;
   /** Random ± added to latencyInMs (seeded by faultSeed). */
@@ -139,23 +158,24 @@ export interface Emulator {
   requests: LoggedRequest[];
   /** Every accepted push of both families, oldest first (also at GET /_emulator/pushes). */
   pushes: PushTask[];
+  /** The sched tasks not deleted, by TaskID. */
+  schedTasks: ReadonlyMap<number, SchedTask>;
   stats(): EmulatorStats;
+  /** The emulator's clock now, Unix ms (options.now plus the offset). */
+  now(): number;
+  /** Moves the emulator's clock forward (or back, if negative) by `ms` and fires due sched tasks. */
+  advanceClock(ms: number): void;
+  /** Sets the clock's offset from options.now, in ms, and fires due sched tasks. */
+  setClockOffset(ms: number): void;
+  /** What the push-result callbacks did (also at GET /_emulator/callbacks, without the log). */
+  callbacks: Callbacks;
+  /** Resolves once every callback is acknowledged or given up. */
+  settleCallbacks(): Promise<void>;
   /** Forgets the request log and counters (not the data). */
   resetLog(): void;
   close(): Promise<void>;
 }
 
-/** mulberry32: a small seeded PRNG, so fault runs are reproducible with --fault-seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The JSON shape of GET /_emulator/pushes. */
 export interface PushListing {
@@ -180,7 +200,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const sdkAppId = options.sdkAppId ?? DEFAULT_EMULATOR_SDKAPPID;
   const admin = options.identifier ?? DEFAULT_EMULATOR_IDENTIFIER;
   const rateLimit = options.rateLimit ?? DEFAULT_EMULATOR_RATE_LIMIT;
-  const now = options.now ?? Date.now;
+  const baseNow = options.now ?? Date.now;
+  let clockOffsetMs = options.clockOffsetMs ?? 0;
+  const now = (): number => baseNow() + clockOffsetMs;
   const random = seededRandom(options.faultSeed ?? 1);
   const shuffleRandom = seededRandom((options.faultSeed ?? 1) + 1);
   const state = options.dataFile ? EmulatorState.load(options.dataFile) : new EmulatorState(options.attrNames ?? DEFAULT_ATTR_NAMES);
@@ -210,18 +232,90 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     saveTimer = setTimeout(() => {
       saveTimer = undefined;
       state.save(options.dataFile!);
-    }, 200);
+    }, SAVE_DELAY_MS);
   }
 
-  /** Records a receipt and says whether it is over the per-command limit. */
-  function overRate(command: string, at: number): boolean {
-    const limit = rateLimit > 0 ? Math.min(rateLimit, COMMAND_RATE_LIMITS[command] ?? rateLimit) : 0;
+  function shuffle<T>(list: T[]): void {
+    // The real API answers out of request order; a rotation plus a seeded swap pass guarantees
+    // a different order for any batch of two or more.
+    if (!(options.shuffle ?? true) || list.length < 2) return;
+    list.push(list.shift()!);
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = Math.floor(shuffleRandom() * (i + 1));
+      [list[i], list[j]] = [list[j]!, list[i]!];
+    }
+  }
+
+  const sender = options.callbackUrl
+    ? new CallbackSender({
+        url: options.callbackUrl,
+        token: options.callbackToken,
+        sdkAppId,
+        state,
+        now,
+        retries: options.callbackRetries ?? DEFAULT_CALLBACK_RETRIES,
+        retryBaseMs: options.callbackRetryBaseMs ?? DEFAULT_CALLBACK_RETRY_BASE_MS,
+        duplicateFraction: options.callbackDuplicateFraction ?? 0,
+        random: seededRandom((options.faultSeed ?? 1) + 4),
+      })
+    : undefined;
+  const noCallbacks: CallbackCounts = { events: 0, requests: 0, acknowledged: 0, failed: 0, duplicates: 0 };
+  const callbackCounts = (): CallbackCounts => ({ ...(sender?.counts ?? noCallbacks) });
+  const callbacks: Callbacks = {
+    get events() {
+      return callbackCounts().events;
+    },
+    get requests() {
+      return callbackCounts().requests;
+    },
+    get acknowledged() {
+      return callbackCounts().acknowledged;
+    },
+    get failed() {
+      return callbackCounts().failed;
+    },
+    get duplicates() {
+      return callbackCounts().duplicates;
+    },
+    get log() {
+      return sender?.log ?? [];
+    },
+  };
+
+  const table = createEndpointTable(
+    {
+      state,
+      sdkAppId,
+      now,
+      changed: scheduleSave,
+      served: (batch, accounts) => {
+        stats.largestBatch = Math.max(stats.largestBatch, batch);
+        stats.accountsServed += accounts;
+      },
+      pushQuota: options.pushQuota ?? DEFAULT_PUSH_QUOTA,
+      tasks: pushes,
+      shuffle,
+      taskAccepted: (task) => sender?.enqueue(task),
+    },
+    { pushEdition: options.pushEdition ?? DEFAULT_PUSH_EDITION },
+  );
+
+  /** The calls per second a row allows under --rate-limit (0: no limit). */
+  function limitOf(endpoint: Endpoint): number {
+    if (rateLimit <= 0) return 0;
+    return endpoint.adjustable ? rateLimit : Math.min(rateLimit, endpoint.callsPerSecond);
+  }
+
+  /** Records a receipt and says whether it is over the endpoint's limit. */
+  function overRate(endpoint: Endpoint, at: number): boolean {
+    const { command } = endpoint;
     let list = receipts.get(command);
     if (!list) receipts.set(command, (list = []));
     while (list.length > 0 && at - list[0]! >= 1000) list.shift();
     list.push(at);
     stats.peakWindow[command] = Math.max(stats.peakWindow[command] ?? 0, list.length);
     stats.maxCallsPerSecond = Math.max(stats.maxCallsPerSecond, list.length);
+    const limit = limitOf(endpoint);
     return limit > 0 && list.length > limit;
   }
 
@@ -249,140 +343,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return undefined;
   }
 
-  function accountsOf(body: Record<string, unknown>, field: string): string[] | Answer {
-    const list = body[field];
-    if (!Array.isArray(list)) return fail(90001, `${field} must be an array`);
-    if (list.length > MAX_ACCOUNTS) return fail(90018, `too many accounts: ${list.length} > ${MAX_ACCOUNTS}`);
-    return list as string[];
-  }
-
-  const familyHandlers = createFamilyHandlers({
-    state,
-    sdkAppId,
-    now,
-    changed: scheduleSave,
-    served: (batch, accounts) => {
-      stats.largestBatch = Math.max(stats.largestBatch, batch);
-      stats.accountsServed += accounts;
-    },
-    pushQuota: options.pushQuota ?? DEFAULT_PUSH_QUOTA,
-    tasks: pushes,
-  });
-
   /**
-   * The command a path names, as logged (im_get_attr, timpush/get_attr, …; an unknown
-   * all_member_push command keeps its name, any other unknown path is ''), and whether it is
-   * served. A command is served only under its own service: /v4/all_member_push/timpush/push
-   * and /v4/im_get_tag are not.
+   * The row a path names, and the command as logged: an unknown all_member_push command keeps
+   * its name, any other unknown path is ''. A command is served only under its own service:
+   * /v4/all_member_push/timpush/push and /v4/im_get_tag are not.
    */
-  function route(pathname: string): { command: string; known: boolean } {
-    if (pathname.startsWith(SERVICE_PREFIX)) {
-      const command = pathname.slice(SERVICE_PREFIX.length);
-      if (command.includes('/')) return { command: '', known: false }; // not to be counted as timpush/…
-      return { command, known: (COMMANDS as readonly string[]).includes(command) || Object.hasOwn(familyHandlers, command) };
+  function route(pathname: string): { command: string; endpoint?: Endpoint } {
+    const endpoint = table.byPath.get(pathname);
+    if (endpoint) return { command: endpoint.command, endpoint };
+    if (pathname.startsWith(AMP_PREFIX)) {
+      const command = commandOf(pathname);
+      return { command: command.includes('/') ? '' : command }; // not to be counted as timpush/…
     }
-    const rel = pathname.startsWith(API_PREFIX) ? pathname.slice(API_PREFIX.length) : '';
-    const known = rel.includes('/') && Object.hasOwn(familyHandlers, rel);
-    return { command: known ? rel : '', known };
+    return { command: '' };
   }
 
-  function handle(command: Command, body: Record<string, unknown>): Answer {
-    switch (command) {
-      case 'im_get_attr_name':
-        return ok({ AttrNames: Object.fromEntries([...state.names].sort(([a], [b]) => Number(a) - Number(b))) });
-      case 'im_set_attr_name': {
-        const names = body.AttrNames;
-        if (typeof names !== 'object' || names === null || Array.isArray(names)) return fail(90001, 'AttrNames must be an object');
-        const next = new Map(state.names);
-        for (const [slot, name] of Object.entries(names as Record<string, unknown>)) {
-          if (!/^[0-9]$/.test(slot) || Number(slot) >= MAX_SLOTS) return fail(90033, `invalid attribute slot ${slot}`);
-          if (typeof name !== 'string' || byteLength(name) > MAX_BYTES) return fail(90033, `invalid attribute name in slot ${slot}`);
-          if (name === '') next.delete(slot);
-          else next.set(slot, name);
-        }
-        const all = [...next.values()];
-        if (new Set(all).size !== all.length) return fail(90033, 'duplicate attribute names');
-        for (const slot of state.names.keys()) {
-          if (!next.has(slot)) for (const values of state.users.values()) values.delete(slot);
-        }
-        state.names = next;
-        scheduleSave();
-        return ok();
-      }
-      case 'im_get_attr': {
-        const accounts = accountsOf(body, 'To_Account');
-        if (!Array.isArray(accounts)) return accounts;
-        stats.largestBatch = Math.max(stats.largestBatch, accounts.length);
-        const userAttrs: Array<{ To_Account: string; Attrs: Record<string, string> }> = [];
-        const errorList: Array<{ To_Account: string; ErrorCode: number; ErrorInfo: string }> = [];
-        for (const account of accounts) {
-          const attrs = typeof account === 'string' ? state.attrsOf(account) : undefined;
-          if (attrs) userAttrs.push({ To_Account: account, Attrs: attrs });
-          else errorList.push({ To_Account: String(account), ErrorCode: 70107, ErrorInfo: 'account not imported' });
-        }
-        stats.accountsServed += userAttrs.length;
-        if (options.shuffle ?? true) shuffle(userAttrs);
-        return ok(errorList.length ? { UserAttrs: userAttrs, ErrorList: errorList } : { UserAttrs: userAttrs });
-      }
-      case 'im_set_attr':
-      case 'im_remove_attr': {
-        const entries = body.UserAttrs;
-        if (!Array.isArray(entries)) return fail(90001, 'UserAttrs must be an array');
-        if (entries.length > MAX_ACCOUNTS) return fail(90018, `too many accounts: ${entries.length} > ${MAX_ACCOUNTS}`);
-        stats.largestBatch = Math.max(stats.largestBatch, entries.length);
-        // Validate the whole request first: a bad entry rejects it all, nothing half-applied.
-        const changes: Array<{ account: string; slots: Array<[string, string | undefined]> }> = [];
-        for (const entry of entries as Array<Record<string, unknown>>) {
-          const account = entry?.To_Account;
-          if (typeof account !== 'string' || account === '') return fail(90001, 'To_Account must be a non-empty string');
-          const attrs = entry.Attrs;
-          const slots: Array<[string, string | undefined]> = [];
-          if (command === 'im_set_attr') {
-            if (typeof attrs !== 'object' || attrs === null || Array.isArray(attrs)) return fail(90001, 'Attrs must be an object');
-            for (const [name, value] of Object.entries(attrs as Record<string, unknown>)) {
-              const slot = state.slotOf(name);
-              if (slot === undefined) return fail(90033, `attribute ${name} is not an app attribute`);
-              if (typeof value !== 'string' || byteLength(value) > MAX_BYTES) return fail(90033, `invalid value for attribute ${name}`);
-              slots.push([slot, value]);
-            }
-          } else {
-            if (!Array.isArray(attrs)) return fail(90001, 'Attrs must be an array of names');
-            for (const name of attrs) {
-              const slot = typeof name === 'string' ? state.slotOf(name) : undefined;
-              if (slot === undefined) return fail(90033, `attribute ${String(name)} is not an app attribute`);
-              slots.push([slot, undefined]);
-            }
-          }
-          changes.push({ account, slots });
-        }
-        for (const { account, slots } of changes) {
-          let values = state.users.get(account);
-          if (!values) {
-            if (command === 'im_remove_attr') continue;
-            state.users.set(account, (values = new Map()));
-          }
-          for (const [slot, value] of slots) {
-            if (value === undefined) values.delete(slot);
-            else values.set(slot, value);
-          }
-        }
-        stats.accountsServed += changes.length;
-        scheduleSave();
-        return ok();
-      }
+  /** The row's own limits, then its handler. */
+  function dispatch(endpoint: Endpoint, raw: Record<string, unknown>, size: number): Answer {
+    const body = withoutNulls(raw) as Record<string, unknown>;
+    const { maxBodyBytes, accounts } = endpoint;
+    if (maxBodyBytes && size > maxBodyBytes.bytes) return fail(maxBodyBytes.code, `the request body is ${size} bytes; at most ${maxBodyBytes.bytes}`);
+    if (accounts) {
+      const list = body[accounts.field];
+      if (Array.isArray(list) && list.length > accounts.max) return accounts.tooMany(list.length);
     }
-  }
-
-  function shuffle<T>(list: T[]): void {
-    // The real API answers out of request order; a rotation plus a seeded swap pass guarantees
-    // a different order for any batch of two or more.
-    if (list.length < 2) return;
-    list.push(list.shift()!);
-    for (let i = list.length - 1; i > 0; i--) {
-      const j = Math.floor(shuffleRandom() * (i + 1));
-      [list[i], list[j]] = [list[j]!, list[i]!];
-    }
-    if (list.length === 2) return;
+    return endpoint.handler(body, size);
   }
 
   function pickFault(): Fault | undefined {
@@ -409,25 +394,64 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (options.logLimit !== undefined && requests.length > options.logLimit) requests.shift();
   }
 
+  function moveClock(offsetMs: number): void {
+    clockOffsetMs = offsetMs;
+    table.tick();
+  }
+
+  /** The /_emulator/… pages; false when `pathname` is not one. */
+  function servePage(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): boolean {
+    const json = (status: number, value: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    if (req.method === 'GET' && pathname === '/_emulator/stats') {
+      json(200, stats);
+      return true;
+    }
+    if (req.method === 'GET' && pathname === '/_emulator/requests') {
+      json(200, requests.map((r) => ({ ...r, query: { ...r.query, ...(r.query.usersig ? { usersig: '<redacted>' } : {}) } })));
+      return true;
+    }
+    if (req.method === 'GET' && pathname === '/_emulator/pushes') {
+      const listing: PushListing = { tasks: pushes.map((t) => ({ ...t, time: new Date(t.createdAt).toISOString(), recipientCount: t.recipients.length })) };
+      json(200, listing);
+      return true;
+    }
+    if (req.method === 'GET' && pathname === '/_emulator/callbacks') {
+      json(200, callbackCounts());
+      return true;
+    }
+    if (pathname === '/_emulator/clock' && (req.method === 'GET' || req.method === 'POST')) {
+      const answer = (): void => json(200, clockState());
+      if (req.method === 'GET') {
+        answer();
+        return true;
+      }
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const move = parseClockMove(Buffer.concat(chunks).toString('utf8'));
+        if (typeof move === 'string') return json(400, { error: move });
+        moveClock(move.offsetMs ?? clockOffsetMs + (move.advanceMs ?? 0));
+        answer();
+      });
+      return true;
+    }
+    return false;
+  }
+
+  function clockState(): ClockState {
+    const at = now();
+    return { now: at, time: new Date(at).toISOString(), offsetMs: clockOffsetMs };
+  }
+
   const server = http.createServer((req, res) => {
     const receivedAt = now();
     const url = new URL(req.url ?? '/', 'http://emulator');
-    if (req.method === 'GET' && url.pathname === '/_emulator/stats') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(stats));
-      return;
-    }
-    if (req.method === 'GET' && url.pathname === '/_emulator/requests') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(requests.map((r) => ({ ...r, query: { ...r.query, ...(r.query.usersig ? { usersig: '<redacted>' } : {}) } }))));
-      return;
-    }
-    if (req.method === 'GET' && url.pathname === '/_emulator/pushes') {
-      const listing: PushListing = { tasks: pushes.map((t) => ({ ...t, time: new Date(t.createdAt).toISOString(), recipientCount: t.recipients.length })) };
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(listing));
-      return;
-    }
+    // Sched tasks fire when the clock has passed their time: on every request, before anything.
+    table.tick();
+    if (url.pathname.startsWith('/_emulator/') && servePage(req, res, url.pathname)) return;
     concurrent++;
     stats.maxConcurrent = Math.max(stats.maxConcurrent, concurrent);
     res.once('close', () => concurrent--);
@@ -435,7 +459,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      if (size <= MAX_REQUEST_BODY_BYTES) chunks.push(chunk);
     });
     req.on('end', () => {
       const wait = options.latencyInMs || options.jitterInMs ? inboundDelay() : 0;
@@ -444,6 +468,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       else serve(receivedAt);
     });
     const serve = (receivedAt: number, heldInMs?: number): void => {
+      if (heldInMs !== undefined) table.tick();
       const query = Object.fromEntries(url.searchParams);
       const text = Buffer.concat(chunks).toString('utf8');
       let body: unknown = text;
@@ -452,7 +477,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       } catch {
         // kept as text in the log; answered with 90001 below
       }
-      const { command, known } = route(url.pathname);
+      const { command, endpoint } = route(url.pathname);
       const entry: LoggedRequest = { command, path: url.pathname, query, body, receivedAt, ...(heldInMs === undefined ? {} : { heldInMs }), outcome: '' };
       log(entry);
       stats.requests[command || url.pathname] = (stats.requests[command || url.pathname] ?? 0) + 1;
@@ -469,12 +494,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         }, delay());
       };
 
-      if (req.method !== 'POST' || !known) {
+      if (req.method !== 'POST' || !endpoint) {
         return send({ status: 404, body: { ActionStatus: 'FAIL', ErrorCode: 60002, ErrorInfo: `no such command: ${url.pathname}` } });
       }
-      if (overRate(command, receivedAt)) {
+      if (overRate(endpoint, receivedAt)) {
         stats.rejectedForRate++;
-        return send(fail(60007, 'REST API call frequency over the limit'));
+        return send(fail(CODES.rateLimited, 'REST API call frequency over the limit'));
       }
       const fault = pickFault();
       if (fault) {
@@ -505,12 +530,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       const auth = checkAuth(query);
       if (auth) return send(auth);
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) return send(fail(90001, 'the request body is not valid JSON'));
-      const family = familyHandlers[command];
-      send(family ? family(body as Record<string, unknown>, size) : handle(command as Command, body as Record<string, unknown>));
+      if (!isPlainObject(body)) return send(fail(CODES.format, 'Invalid format of the request body: not a JSON object'));
+      send(dispatch(endpoint, body, size));
     };
   });
-  server.keepAliveTimeout = 30_000;
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -518,6 +542,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  table.tick();
 
   return {
     url: `http://${host}:${address.port}`,
@@ -525,7 +550,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     state,
     requests,
     pushes,
+    schedTasks: table.schedTasks,
     stats: () => stats,
+    now,
+    advanceClock: (ms) => moveClock(clockOffsetMs + ms),
+    setClockOffset: (ms) => moveClock(ms),
+    callbacks,
+    settleCallbacks: () => sender?.settle() ?? Promise.resolve(),
     resetLog: () => {
       requests.length = 0;
       receipts.clear();
@@ -537,11 +568,39 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         saveTimer = undefined;
         state.save(options.dataFile!);
       }
+      sender?.close();
       for (const res of pendingTimeouts) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** What GET and POST /_emulator/clock answer. */
+export interface ClockState {
+  /** The emulator's clock, Unix ms. */
+  now: number;
+  /** The same as an ISO-8601 string. */
+  time: string;
+  /** Its offset from the real (or injected) clock, ms. */
+  offsetMs: number;
+}
+
+/** A POST /_emulator/clock body: `{"advanceMs": n}` or `{"offsetMs": n}`; a string says what is wrong. */
+function parseClockMove(text: string): { advanceMs?: number; offsetMs?: number } | string {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return 'the body must be JSON: {"advanceMs": n} or {"offsetMs": n}';
+  }
+  if (!isPlainObject(body)) return 'the body must be a JSON object: {"advanceMs": n} or {"offsetMs": n}';
+  const { advanceMs, offsetMs } = body;
+  const isMs = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+  if ((advanceMs === undefined) === (offsetMs === undefined)) return 'give exactly one of advanceMs and offsetMs';
+  if (advanceMs !== undefined && !isMs(advanceMs)) return 'advanceMs must be an integer number of milliseconds';
+  if (offsetMs !== undefined && !isMs(offsetMs)) return 'offsetMs must be an integer number of milliseconds';
+  return advanceMs !== undefined ? { advanceMs: advanceMs as number } : { offsetMs: offsetMs as number };
 }
 
 /** Parses `--fail what:fraction` (what: an error code, http502, http503, reset, timeout, garbage). */

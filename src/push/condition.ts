@@ -14,6 +14,10 @@
  * - An empty list or map counts as absent (it adds no constraint); `{}` or no Condition targets every account.
  * - Each of TagsOr, TagsAnd and TagsNot may list up to 10 tags (the limit is per list, not their total).
  * - A tag in TagsNot that is also in TagsOr or TagsAnd is refused like a TagsOr/TagsAnd duplicate (90022).
+ *
+ * And one reading for the whole request (NULL_FIELDS_NOTE): a JSON null is an absent field. Go
+ * structs without `omitempty` send `"TagsAnd": null`, Java and C# clients `"DataId": null`; no
+ * page says null is refused, and refusing it broke seven third-party clients.
  */
 
 export type PushFamily = 'all_member_push' | 'timpush';
@@ -43,6 +47,9 @@ export const CONDITION_READINGS: readonly string[] = [
   'Each of TagsOr, TagsAnd and TagsNot may list up to 10 tags (the limit is per list, not their total).',
   'A tag in TagsNot that is also in TagsOr or TagsAnd is refused like a TagsOr/TagsAnd duplicate (90022).',
 ];
+
+/** The null reading above, one sentence for `--help` (the emulator's and the push commands'). */
+export const NULL_FIELDS_NOTE = 'A JSON null in the request (a Condition field, DataId) is read as an absent field.';
 
 /** "can contain up to ten tags" (EN/37166, TagsOr / TagsAnd). */
 export const MAX_CONDITION_TAGS = 10;
@@ -80,34 +87,36 @@ export const PUSH_CODES = {
 const TAG_FIELDS = ['TagsOr', 'TagsAnd', 'TagsNot'] as const;
 const ATTR_FIELDS = ['AttrsOr', 'AttrsAnd'] as const;
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not null, not an array). The one copy the emulator and the CLI's push code share. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function bytes(text: string): number {
+/** The UTF-8 byte length of `text`: every documented size limit ("50 bytes", "64 bytes") counts bytes. */
+export function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
 /**
  * Every problem with `condition` for `family`, in a fixed order (format, mix, counts, tags,
  * duplicates, attribute names); an empty list means it is valid. `attrNames`, when given, are the
- * app's attribute names: a condition naming another attribute gets 90033. `undefined` (no
- * Condition) is valid.
+ * app's attribute names: a condition naming another attribute gets 90033. `undefined` or `null` (no
+ * Condition) is valid, and so is a field whose value is null (NULL_FIELDS_NOTE).
  */
 export function validateCondition(condition: unknown, family: PushFamily, attrNames?: Iterable<string>): ConditionProblem[] {
-  if (condition === undefined) return [];
+  if (condition === undefined || condition === null) return [];
   if (!isPlainObject(condition)) return [{ code: PUSH_CODES.format, message: 'Invalid format of Condition: it must be an object' }];
   const problems: ConditionProblem[] = [];
   const allowed = new Set<string>(family === 'timpush' ? [...TAG_FIELDS, ...ATTR_FIELDS] : ['TagsOr', 'TagsAnd', ...ATTR_FIELDS]);
-  for (const key of Object.keys(condition)) {
-    if (!allowed.has(key)) {
+  for (const [key, value] of Object.entries(condition)) {
+    if (value !== null && !allowed.has(key)) {
       problems.push({ code: PUSH_CODES.format, message: `Invalid format of Condition: unknown field ${key}${key === 'TagsNot' ? ' (TagsNot is TIMPush only)' : ''}` });
     }
   }
   const lists: Partial<Record<(typeof TAG_FIELDS)[number], string[]>> = {};
   for (const field of TAG_FIELDS) {
     const value = condition[field];
-    if (value === undefined || !allowed.has(field)) continue;
+    if (value === undefined || value === null || !allowed.has(field)) continue;
     if (!Array.isArray(value) || value.some((tag) => typeof tag !== 'string')) {
       problems.push({ code: PUSH_CODES.format, message: `Invalid format of Condition.${field}: it must be an array of strings` });
       continue;
@@ -117,7 +126,7 @@ export function validateCondition(condition: unknown, family: PushFamily, attrNa
   const maps: Partial<Record<(typeof ATTR_FIELDS)[number], Record<string, string>>> = {};
   for (const field of ATTR_FIELDS) {
     const value = condition[field];
-    if (value === undefined) continue;
+    if (value === undefined || value === null) continue;
     if (!isPlainObject(value) || Object.values(value).some((v) => typeof v !== 'string')) {
       problems.push({ code: PUSH_CODES.format, message: `Invalid format of Condition.${field}: it must map attribute names to strings` });
       continue;
@@ -137,7 +146,7 @@ export function validateCondition(condition: unknown, family: PushFamily, attrNa
     }
     for (const tag of tags) {
       if (tag === '') problems.push({ code: PUSH_CODES.emptyTag, message: `Condition.${field} has an empty tag` });
-      else if (bytes(tag) > MAX_TAG_BYTES) problems.push({ code: PUSH_CODES.tagTooLong, message: `Condition.${field} tag "${tag}" is longer than ${MAX_TAG_BYTES} bytes` });
+      else if (byteLength(tag) > MAX_TAG_BYTES) problems.push({ code: PUSH_CODES.tagTooLong, message: `Condition.${field} tag "${tag}" is longer than ${MAX_TAG_BYTES} bytes` });
     }
   }
   const positive = new Set([...(lists.TagsOr ?? [])]);
@@ -172,7 +181,7 @@ export function validatePushRequest(body: Readonly<Record<string, unknown>>, fam
     problems.push({ code: PUSH_CODES.format, message: 'Invalid format of MsgRandom' });
   }
   const lifeTime = body.MsgLifeTime;
-  if (lifeTime !== undefined) {
+  if (lifeTime !== undefined && lifeTime !== null) {
     if (typeof lifeTime !== 'number' || !Number.isInteger(lifeTime)) {
       problems.push({ code: PUSH_CODES.lifeTimeNotInteger, message: 'MsgLifeTime must be an integer' });
     } else if (lifeTime < 0 || lifeTime > MAX_MSG_LIFETIME_SECONDS) {
@@ -185,7 +194,7 @@ export function validatePushRequest(body: Readonly<Record<string, unknown>>, fam
       problems.push({ code: PUSH_CODES.msgBody, message: 'Invalid format of MsgBody: a non-empty array of {MsgType, MsgContent}' });
     }
   }
-  if (body.From_Account !== undefined && typeof body.From_Account !== 'string') {
+  if (body.From_Account !== undefined && body.From_Account !== null && typeof body.From_Account !== 'string') {
     problems.push({ code: PUSH_CODES.format, message: 'Invalid format of From_Account' });
   }
   problems.push(...validateCondition(body.Condition, family, attrNames));

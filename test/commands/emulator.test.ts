@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createTestSignals } from '../../src/deps.js';
@@ -90,4 +93,55 @@ describe('im-attrs emulator', () => {
     assert.equal(result.code, 2);
     assert.equal(result.stderr, "im-attrs: option '--envelope <mode>' argument 'sloppy' is invalid. Allowed choices are strict, loose.\n");
   });
+
+  it('--clock-offset, --push-edition and --callback-url with --callback-token-file: the clock is moved, batch runs at the edition\'s rate, callbacks are signed with the token', async () => {
+    const received: Array<{ query: URLSearchParams; body: string }> = [];
+    const receiver = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ query: new URL(req.url!, 'http://r').searchParams, body: Buffer.concat(chunks).toString() });
+        res.end('{"ErrorCode":0}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`;
+    const tokenFile = files.write('token.txt', 'tok-en-1\n');
+    const args = ['--seed-users', '2', '--clock-offset', '2d', '--push-edition', 'standard', '--callback-url', callbackUrl, '--callback-token-file', tokenFile, '--rate-limit', '100'];
+    const before = Date.now();
+    const result = await withEmulatorCommand(args, async (url) => {
+      const clock = (await (await fetch(`${url}/_emulator/clock`)).json()) as { now: number; offsetMs: number };
+      assert.equal(clock.offsetMs, 2 * 86_400_000);
+      assert.ok(clock.now >= before + clock.offsetMs);
+      const query = 'sdkappid=1400000000&identifier=administrator&usersig=presence-only&random=1&contenttype=json';
+      const codes: number[] = [];
+      for (let i = 0; i < 31; i++) {
+        const answer = await fetch(`${url}/v4/timpush/batch?${query}`, { method: 'POST', body: JSON.stringify({ To_Account: ['user000001'], MsgRandom: i }) });
+        codes.push(((await answer.json()) as { ErrorCode: number }).ErrorCode);
+      }
+      // 30 a second (standard); a slow machine may spread them over two seconds, never 31 in one.
+      assert.ok(codes.filter((c) => c === 0).length >= 30, String(codes));
+      while (((await (await fetch(`${url}/_emulator/callbacks`)).json()) as { acknowledged: number; events: number }).acknowledged < 1) await new Promise((r) => setTimeout(r, 5));
+    });
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    assert.equal(result.code, 0);
+    const first = received[0]!.query;
+    assert.equal(first.get('Sign'), createHash('sha256').update(`tok-en-1${first.get('RequestTime')}`).digest('hex'));
+    assert.ok(Number(first.get('RequestTime')) * 1000 >= before + 2 * 86_400_000 - 1000, 'RequestTime is the emulator\'s clock');
+    assert.equal(result.stderr.includes('tok-en-1'), false);
+  });
+
+  const refusals: Array<[string[], string]> = [
+    [['--push-edition', 'premium'], "im-attrs: option '--push-edition <edition>' argument 'premium' is invalid. Allowed choices are free, standard, advanced.\n"],
+    [['--clock-offset', '2 weeks'], 'im-attrs: --clock-offset "2 weeks": expected milliseconds or a duration such as 90s, 15m, 2h, 3d or -1h\n'],
+    [['--callback-url', 'ftp://x/cb'], 'im-attrs: --callback-url "ftp://x/cb": only http and https URLs are supported\n'],
+    [['--callback-token-file', 'token.txt'], 'im-attrs: --callback-token-file needs --callback-url\n'],
+    [['--callback-url', 'http://127.0.0.1:9/cb', '--callback-duplicates', '1.5'], 'im-attrs: --callback-duplicates "1.5": expected a fraction between 0 and 1, e.g. 0.05\n'],
+  ];
+  for (const [args, stderr] of refusals) {
+    it(`refuses ${args.join(' ')} with a usage error`, async () => {
+      const result = await runCli(['emulator', ...args]);
+      assert.deepEqual([result.code, result.stderr], [2, stderr]);
+    });
+  }
 });

@@ -208,16 +208,34 @@ describe('emulator: timpush revoke and statistics', () => {
     assert.deepEqual(await revoke(second), { ActionStatus: 'FAIL', ErrorCode: 90052, ErrorInfo: `task ${second} started more than 24 hours ago` });
   });
 
-  it('all_member_push_statistics answers F14\'s shape, "sucess" included, with counts from the task', async () => {
-    const id = await push({ Condition: { TagsOr: ['lang-en'] } });
-    const recipients = app.emulator.pushes.at(-1)!.recipients.length;
-    assert.equal(recipients, 6);
-    const counts = { TotalCount: 6, SentCount: 5, DeliveredCount: 4, ClickCount: 0 };
+  // Seeded users 1..20 by delivery.ts's rules: 4, 8, 12, 16, 20 online; 7, 14 no token; 11 no
+  // certificate; 13 lost after sending; 5, 10, 15 clicked. Platform = n mod 8 + 1.
+  const channel = (EventType: number, PushPlatform: number, TotalCount: number, SentCount: number, DeliveredCount: number, ClickCount: number): object => ({
+    EventType,
+    PushPlatform,
+    TotalCount,
+    SentCount,
+    DeliveredCount,
+    ClickCount,
+  });
+
+  it('all_member_push_statistics answers F14\'s shape, "sucess" included, with counts per channel from the recipients', async () => {
+    const id = await push();
+    assert.equal(app.emulator.pushes.at(-1)!.recipients.length, 20);
     assert.deepEqual((await post(app.emulator, 'timpush/all_member_push_statistics', { TaskID: [id, 'unknown'] })).body, {
       ActionStatus: 'OK',
       ErrorCode: 0,
       ErrorInfo: 'sucess',
-      Results: [{ TaskID: id, ...counts, PlatformStatistics: [{ EventType: 1, PushPlatform: 1, ...counts }] }],
+      Results: [
+        {
+          TaskID: id,
+          TotalCount: 20,
+          SentCount: 17,
+          DeliveredCount: 16,
+          ClickCount: 3,
+          PlatformStatistics: [channel(1, 2, 3, 3, 3, 0), channel(1, 3, 3, 3, 3, 1), channel(1, 4, 3, 2, 2, 0), channel(1, 6, 2, 2, 1, 1), channel(1, 7, 2, 1, 1, 0), channel(1, 8, 2, 1, 1, 1), channel(2, 0, 5, 5, 5, 0)],
+        },
+      ],
     });
     // One call a second (EN/71894): the next one in the same second is rate limited.
     assert.equal((await post(app.emulator, 'timpush/all_member_push_statistics', {})).body.ErrorCode, 60007);
@@ -226,8 +244,8 @@ describe('emulator: timpush revoke and statistics', () => {
     assert.deepEqual(all.body.Results.map((r: { TaskID: string }) => r.TaskID), [id]);
   });
 
-  it('all_member_push_loss answers F15\'s shape with the funnel\'s gaps', async () => {
-    const id = await push({ Condition: { TagsOr: ['lang-en'] } });
+  it('all_member_push_loss answers F15\'s shape with each recipient\'s loss reason, overall and per channel', async () => {
+    const id = await push();
     assert.deepEqual((await post(app.emulator, 'timpush/all_member_push_loss', { TaskID: [id] })).body, {
       ActionStatus: 'OK',
       ErrorCode: 0,
@@ -235,8 +253,17 @@ describe('emulator: timpush revoke and statistics', () => {
       Results: [
         {
           TaskID: id,
-          ReadyToSendLoss: [{ ErrCode: '-2', ErrCount: 1, ErrInfo: 'token not uploaded' }],
+          ReadyToSendLoss: [
+            { ErrCode: '-2', ErrCount: 2, ErrInfo: 'token not uploaded' },
+            { ErrCode: '-1', ErrCount: 1, ErrInfo: 'Certificate id not set' },
+          ],
           PostSendDeliveredLoss: [{ ErrCode: '1', ErrCount: 1, ErrInfo: 'regid_invalid' }],
+          PlatformReadyToSendLoss: [
+            { EventType: 1, PushPlatform: 4, ErrCode: '-1', ErrCount: 1, ErrInfo: 'Certificate id not set' },
+            { EventType: 1, PushPlatform: 7, ErrCode: '-2', ErrCount: 1, ErrInfo: 'token not uploaded' },
+            { EventType: 1, PushPlatform: 8, ErrCode: '-2', ErrCount: 1, ErrInfo: 'token not uploaded' },
+          ],
+          PlatformPostSendDeliveredLoss: [{ EventType: 1, PushPlatform: 6, ErrCode: '1', ErrCount: 1, ErrInfo: 'regid_invalid' }],
         },
       ],
     });

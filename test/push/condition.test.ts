@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   CONDITION_READINGS,
+  NULL_FIELDS_NOTE,
   matches,
   rekeyCondition,
   validateCondition,
@@ -157,5 +158,34 @@ describe('matches', () => {
 
   it('documents one reading per open question', () => {
     assert.equal(CONDITION_READINGS.length, 7);
+  });
+});
+
+describe('a JSON null is an absent field (NULL_FIELDS_NOTE)', () => {
+  const cases: Array<[string, unknown, PushFamily]> = [
+    ['a null Condition', null, 'timpush'],
+    ['TagsAnd null beside TagsOr (a Go struct without omitempty)', { TagsAnd: null, TagsOr: ['vip'], TagsNot: null, AttrsOr: null, AttrsAnd: null }, 'timpush'],
+    ['TagsNot null on all_member_push, which has no TagsNot', { TagsOr: ['vip'], TagsNot: null }, 'all_member_push'],
+    ['every field null', { TagsOr: null, TagsAnd: null, AttrsOr: null, AttrsAnd: null }, 'all_member_push'],
+  ];
+  for (const [name, condition, family] of cases) {
+    it(`accepts ${name}`, () => {
+      assert.deepEqual(validateCondition(condition, family, NAMES), []);
+    });
+  }
+
+  it('matches as if the null fields were not there', () => {
+    const condition = { TagsAnd: null, TagsOr: ['vip'] } as unknown as Condition;
+    assert.equal(matches(condition, {}, ['vip']), true);
+    assert.equal(matches(condition, {}, ['beta']), false);
+  });
+
+  it('validatePushRequest reads null MsgLifeTime and From_Account as absent, but not a null MsgRandom', () => {
+    assert.deepEqual(validatePushRequest({ MsgRandom: 1, MsgLifeTime: null, From_Account: null, Condition: null }, 'timpush'), []);
+    assert.deepEqual(validatePushRequest({ MsgRandom: null }, 'timpush'), [{ code: 90001, message: 'Invalid format of MsgRandom' }]);
+  });
+
+  it('says so in one sentence for --help', () => {
+    assert.equal(NULL_FIELDS_NOTE, 'A JSON null in the request (a Condition field, DataId) is read as an absent field.');
   });
 });

@@ -16,6 +16,10 @@
  *   --clock-offset flag or Emulator.advanceClock move) drives UserSig expiry, the rate limiter,
  *   push spacing, the daily quota, revoke windows and sched tasks, which fire when the clock
  *   passes their SchedAt: checked on every request and every clock move, no timers.
+ *
+ * Pages for tests and scripts (GET unless said): /_emulator/stats, /_emulator/requests (UserSig
+ * redacted), /_emulator/pushes (every accepted push with its recipients), /_emulator/callbacks
+ * (callback counts), /_emulator/clock (GET, or POST {"advanceMs": n} / {"offsetMs": n}).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -191,7 +191,7 @@ describe('emulator: v4/timpush tags', () => {
     const seeded = e.state.timpush.tagUsers.size; // lang-*, cohort-*, vip, beta of 10 users
     assert.equal(seeded, 15);
     // Ten users, 100 new tags each with Replace:1: 1,000 new + 15 seeded. The emulator does not
-    // credit the seeded tags a Replace drops within the same request (documented in families.ts).
+    // credit the seeded tags a Replace drops within the same request (documented in src/emulator/tags.ts).
     const body = { Replace: 1, UserTags: [] as Array<{ To_Account: string; Tags: string[] }> };
     for (let u = 1; u <= 10; u++) body.UserTags.push({ To_Account: `user0000${String(u).padStart(2, '0')}`, Tags: tags(100, `u${u}-`) });
     const answer = await post(e, 'timpush/add_tag', body);

@@ -19,9 +19,9 @@
  * Sign or RequestTime is sent; im_push tasks send no callbacks (UNCONFIRMED, PUSH-FAMILY.md §2.3);
  * TaskTime is the task's time and EventTime adds delivery.ts's per-stage seconds.
  */
-import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { callbackSign } from '../events/sign.js';
 import type { PushTask } from './context.js';
 import { CLICKED_AFTER_S, deliveryOf, REACHED_AFTER_S, SENT_AFTER_S, type Delivery } from './delivery.js';
 import type { EmulatorState } from './state.js';
@@ -102,10 +102,6 @@ export interface CallbackOptions {
   random: () => number;
 }
 
-/** Sign = lowercase hex of sha256(token + RequestTime) (C1: xxxxyyyy, 1669872112 → 17773bc3…). */
-export function callbackSign(token: string, requestTime: number): string {
-  return createHash('sha256').update(`${token}${requestTime}`).digest('hex');
-}
 
 /** The events of one recipient's delivery. */
 function eventsOf(task: PushTask, d: Delivery): CallbackEvent[] {
@@ -261,7 +257,7 @@ export class CallbackSender {
     target.searchParams.set('contenttype', 'json');
     if (token !== undefined) {
       const requestTime = Math.floor(now() / 1000);
-      target.searchParams.set('Sign', callbackSign(token, requestTime));
+      target.searchParams.set('Sign', callbackSign(token, String(requestTime)));
       target.searchParams.set('RequestTime', String(requestTime));
     }
     this.counts.requests++;

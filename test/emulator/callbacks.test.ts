@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { callbackSign, type CallbackEvent } from '../../src/emulator/callbacks.js';
+import type { CallbackEvent } from '../../src/emulator/callbacks.js';
+import { callbackSign } from '../../src/events/sign.js';
 import type { Emulator, EmulatorOptions } from '../../src/emulator/server.js';
 import { formatUtc } from '../../src/emulator/time.js';
 import { startTestEmulator } from '../helpers/cli.js';
@@ -61,7 +62,7 @@ const keyOf = (e: { TaskId: string; To_Account: string; PushStage: number }): st
 
 describe('emulator: push-result callbacks (DELIVERY.md §5)', () => {
   it('signs with the C1 test vector', () => {
-    assert.equal(callbackSign('xxxxyyyy', 1669872112), '17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061');
+    assert.equal(callbackSign('xxxxyyyy', '1669872112'), '17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061');
   });
 
   let receiver: Receiver;

@@ -44,3 +44,20 @@ export const MAX_STATS_TASKS = 5;
 
 /** Revoke "within 24 h of the task start" (EN/60571). */
 export const REVOKE_WINDOW_HOURS = 24;
+
+/** timpush/batch: 1-500 accounts per call (trtc.io/document/67553; DELIVERY.md §1). */
+export const MAX_LIST_PUSH_ACCOUNTS = 500;
+
+/** timpush/batch's DataId: "limited to a maximum of 64 bytes" (EN/67553); 90057 beyond. */
+export const MAX_DATA_ID_BYTES = 64;
+
+/** The TIMPush editions, which set timpush/batch's rate (DELIVERY.md §1). */
+export const PUSH_EDITIONS = ['free', 'standard', 'advanced'] as const;
+export type PushEdition = (typeof PUSH_EDITIONS)[number];
+
+/**
+ * timpush/batch calls per second by edition: "The default free edition supports 10 times/s,
+ * standard version 30 times/s, and advanced edition 40 times/s" (trtc.io/document/67553). A run
+ * assumes the lowest unless the `pushEdition` setting says more.
+ */
+export const LIST_PUSH_CALLS_PER_SECOND: Readonly<Record<PushEdition, number>> = { free: 10, standard: 30, advanced: 40 };

@@ -81,6 +81,7 @@ export const FAMILIES: Readonly<Record<ApiFamily, Partial<FamilyOperations>>> = 
       push: `${timpush}/push`,
       revoke: `${timpush}/revoke`,
       statistics: `${timpush}/all_member_push_statistics`,
+      listPush: `${timpush}/batch`,
     }),
   },
 };

@@ -9,12 +9,15 @@
  */
 import { codeInfo } from './codes.js';
 import { shapeError, type Envelope } from './envelope.js';
-import { ACCOUNT_CALLS_PER_SECOND, MAX_ACCOUNT_CHECK_ITEMS, MAX_STATS_TASKS, PUSH_CALLS_PER_SECOND, REPORT_CALLS_PER_SECOND } from './facts.js';
+import { randomInt } from 'node:crypto';
+import { ACCOUNT_CALLS_PER_SECOND, LIST_PUSH_CALLS_PER_SECOND, MAX_ACCOUNT_CHECK_ITEMS, MAX_LIST_PUSH_ACCOUNTS, MAX_STATS_TASKS, PUSH_CALLS_PER_SECOND, REPORT_CALLS_PER_SECOND } from './facts.js';
 import {
   batchOperation,
   commandOf,
   operation,
   RETURNED,
+  errorListReasons,
+  failuresByAccount,
   type ApiFamily,
   type BatchOperation,
   type BatchOutcome,
@@ -32,6 +35,8 @@ export const PUSH_OPERATION_CODES = {
   statistics: [90001, 90009, 91000],
   // No code list in our references (PUSH-FAMILY.md §5); the emulator answers 70402 for a bad item.
   accountCheck: [] as number[],
+  // trtc.io/document/67553 (mirror 52550981827).
+  listPush: [90001, 90009, 90045, 90057, 91000],
 } as const;
 
 const meaning = (code: number): string => codeInfo(code).meaning;
@@ -70,9 +75,44 @@ export interface PushOperations {
   /** TIMPush only: total, sent, delivered, clicked per task; no TaskIDs = every task of the last 30 days. */
   pushStatistics?: BatchOperation<string, PushStats>;
   accountCheck: BatchOperation<string, AccountStatus>;
+  /**
+   * TIMPush only: push to a list, 1-500 accounts a call (timpush/batch). Not safe to repeat: a
+   * call that may have arrived ends "may have been sent" and is never sent again. Paced at the
+   * free edition's rate; `withEdition` raises it.
+   */
+  listPush?: BatchOperation<RosterItem, ListPushCall, ListPushMessage>;
 }
 
-export type PushPaths = { push: string; revoke?: string; statistics?: string };
+/** The list push at the rate of a TIMPush edition (DELIVERY.md §1: 10, 30 or 40 calls/s). */
+export function withEdition<I, R, P>(op: BatchOperation<I, R, P>, edition: keyof typeof LIST_PUSH_CALLS_PER_SECOND): BatchOperation<I, R, P> {
+  return { ...op, callsPerSecond: LIST_PUSH_CALLS_PER_SECOND[edition] };
+}
+
+export type PushPaths = { push: string; revoke?: string; statistics?: string; listPush?: string };
+
+/** One account of a list push's roster, with its place in the (deduplicated) roster: a manifest names calls by these ranges. */
+export interface RosterItem {
+  account: string;
+  position: number;
+}
+
+/** What every call of a list push carries besides its accounts: the message, sent once per call. */
+export interface ListPushMessage {
+  From_Account?: string;
+  MsgBody?: unknown[];
+  MsgLifeTime?: number;
+  OfflinePushInfo?: Record<string, string>;
+  /** Passed through to the push-result callbacks (≤ 64 bytes). */
+  DataId?: string;
+}
+
+/** What one call of a list push answered. */
+export interface ListPushCall {
+  TaskId: string;
+}
+
+/** The largest MsgRandom: an unsigned 32-bit integer (EN/37166). */
+const MSG_RANDOM_LIMIT = 2 ** 32;
 
 /** Reads a push answer: a TaskId string is required (F4, F13's push). */
 function readPush(command: string, envelope: Envelope): PushAnswer {
@@ -208,6 +248,29 @@ export function pushOperations(family: ApiFamily, paths: PushPaths): PushOperati
       accountOf: (task) => task,
       body: (tasks) => (tasks.length ? { TaskID: tasks } : {}),
       read: (envelope, tasks) => readStatistics(command, envelope, tasks),
+    });
+  }
+  if (paths.listPush) {
+    const command = commandOf(paths.listPush);
+    ops.listPush = batchOperation<RosterItem, ListPushCall, ListPushMessage>({
+      family,
+      path: paths.listPush,
+      maxItems: MAX_LIST_PUSH_ACCOUNTS,
+      callsPerSecond: LIST_PUSH_CALLS_PER_SECOND.free,
+      // Each call is a push to real people: never repeated once it may have arrived.
+      retrySafe: false,
+      writes: true,
+      codes: PUSH_OPERATION_CODES.listPush,
+      wording: { done: 'sent' },
+      accountOf: (item) => item.account,
+      itemBody: (item) => ({ To_Account: item.account }),
+      // A fresh MsgRandom per call (a retry happens only when the server cannot have acted on it).
+      body: (items, message) => ({ ...message, To_Account: items.map((i) => i.account), MsgRandom: randomInt(0, MSG_RANDOM_LIMIT) }),
+      read: (envelope, items, ctx) => {
+        if (typeof envelope.TaskId !== 'string' || envelope.TaskId === '') throw shapeError(command, 'no TaskId in a successful batch answer');
+        const reasons = errorListReasons(envelope.ErrorList, ctx.clean);
+        return { results: [{ TaskId: envelope.TaskId }], failures: failuresByAccount(items, (i) => i.account, (a) => reasons.get(a)) };
+      },
     });
   }
   return ops;

@@ -26,16 +26,19 @@ import type { PushStats } from '../api/push.js';
 import { ApiError, PartialFailureError, UsageError } from '../errors.js';
 import { addConditionOptions, attrUses, checkAttrNames, checkCondition, CONDITION_HELP, conditionFromFlags, showCondition, type ConditionFlags } from '../jobs/condition-input.js';
 import { withRun } from '../jobs/run.js';
+import { addEngineOptions } from '../jobs/runner.js';
+import type { ListPushMessage } from '../api/push.js';
+import { pushListRun, type ListPushFlags } from './push-list.js';
 import { newPushEventsCommand } from './push-events.js';
-import { MAX_MSG_LIFETIME_SECONDS, MAX_MSG_RANDOM, validatePushRequest } from '../push/condition.js';
+import { MAX_MSG_LIFETIME_SECONDS, MAX_MSG_RANDOM, NULL_FIELDS_NOTE, validatePushRequest } from '../push/condition.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { formatTsvLine } from '../output/index.js';
-import { plural } from '../util/text.js';
+import { collect, plural } from '../util/text.js';
 
 /** A --msg-body file larger than TIMPush's whole-body limit (10 KB, 90056) is refused anyway; this is generous. */
 const MAX_MSG_BODY_FILE_BYTES = 64 * 1024;
 
-export interface PushSendOptions extends ConditionFlags {
+export interface PushSendOptions extends ConditionFlags, ListPushFlags {
   text?: string;
   msgBody?: string;
   lifetime?: string;
@@ -47,8 +50,19 @@ export interface PushSendOptions extends ConditionFlags {
   json?: boolean;
 }
 
+const LIST_PUSH_HELP = `
+Push to a list (--to, TIMPush only): the roster is deduplicated and sent in calls of at most
+500 accounts, paced at the TIMPush edition's rate (the pushEdition setting: free 10 calls/s,
+the default; standard 30; advanced 40), each call with its own MsgRandom. Every call is written
+to a manifest before it leaves and after it ends; a call whose request may have arrived without
+an answer is never sent again: it is named "may have been sent" (check it with push report
+--manifest). --resume MANIFEST sends only what the manifest does not show as sent or started.
+Accounts the answer names (70107 not imported) are failures: --save-failed, --failures, exit 5.
+Prints one TaskId per call.`;
+
 const SEND_EXAMPLES = `
 Examples:
+  $ im-attrs audience --tags-or vip -o ndjson | im-attrs --api timpush push send --to - --text "Hi" --yes
   $ im-attrs push send --attrs-and city=Paris --text "Bonjour Paris" --dry-run
   $ im-attrs push send --condition paris.json --text "Bonjour Paris" --lifetime 1d --yes
   $ im-attrs --api timpush push send --tags-or vip --tags-not churned --offline-title Sale --offline-desc "-20% today" --yes
@@ -81,9 +95,16 @@ export function newPushCommand(rt: Runtime): Command {
     .option('--from <account>', 'the sender account (From_Account)')
     .option('-y, --yes', 'send without asking (needed when stdin is not a terminal)')
     .option('--dry-run', 'print the request body on stdout and send nothing')
-    .option('--json', 'print the whole answer as JSON instead of the TaskId');
+    .option('--json', 'print the whole answer as JSON instead of the TaskId')
+    .option('--to <file>', 'TIMPush: push to exactly these accounts instead of a condition (timpush/batch): ID lists or record files as `get` reads them, "-" is stdin (repeatable)', collect)
+    .option('--id-column <name>', '--to: the account column of record files (default: To_Account or account)')
+    .option('--data-id <id>', '--to: DataId passed through to the push-result callbacks (at most 64 bytes)')
+    .option('--max-recipients <n>', '--to: refuse, sending nothing, when the roster has more accounts than this')
+    .option('--manifest <file>', '--to: where the calls are recorded, one ndjson line each (default: im-attrs-push-<time>.manifest.ndjson here)')
+    .option('--resume <manifest>', '--to: send only the calls this manifest does not show as sent or started (same roster, same message)');
   addConditionOptions(send);
-  send.addHelpText('after', `${CONDITION_HELP}\n${SEND_EXAMPLES}`);
+  addEngineOptions(send, { kind: 'ids' });
+  send.addHelpText('after', `${CONDITION_HELP}\n${LIST_PUSH_HELP}\n${NULL_FIELDS_NOTE}\n${SEND_EXAMPLES}`);
   send.action(async (options: PushSendOptions) => pushSendRun(rt, options));
 
   const revoke = new Command('revoke')
@@ -162,6 +183,15 @@ export function pushBody(cwd: string, options: PushSendOptions, condition: objec
 }
 
 export async function pushSendRun(rt: Runtime, options: PushSendOptions): Promise<void> {
+  if (options.to !== undefined) {
+    if (conditionFromFlags(rt.deps.cwd, options) !== undefined) throw new UsageError('--to and a condition contradict each other', { hint: 'push to a list (--to) or to a condition, not both' });
+    const { MsgRandom: _random, ...message } = pushBody(rt.deps.cwd, options, undefined);
+    await pushListRun(rt, message as ListPushMessage, options);
+    return;
+  }
+  for (const flag of ['idColumn', 'dataId', 'maxRecipients', 'manifest', 'resume'] as const) {
+    if (options[flag] !== undefined) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for a list push (--to)`);
+  }
   const family = await rt.family();
   const condition = conditionFromFlags(rt.deps.cwd, options);
   checkCondition(condition, family);

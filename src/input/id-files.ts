@@ -192,7 +192,12 @@ async function* idsOf(
 
 /** IDs as a byte stream of lines, for the account reader's stream source. */
 function asLineStream(ids: AsyncIterable<string>): NodeJS.ReadableStream {
-  async function* chunks(): AsyncGenerator<Buffer> {
+  return Readable.from(idsAsLines(ids), { objectMode: false });
+}
+
+/** IDs as newline-separated text, in chunks of about 16 KB. */
+async function* idsAsLines(ids: AsyncIterable<string>): AsyncGenerator<Buffer> {
+  {
     let batch = '';
     try {
       for await (const id of ids) {
@@ -209,7 +214,6 @@ function asLineStream(ids: AsyncIterable<string>): NodeJS.ReadableStream {
     }
     if (batch) yield Buffer.from(batch);
   }
-  return Readable.from(chunks(), { objectMode: false });
 }
 
 /** The first bytes of a file (for detection). */
@@ -294,11 +298,37 @@ export async function idSources(sources: readonly AccountSource[], idColumn: str
       // With --id-column, detectIdFile never calls an input plain (it throws instead).
       const { kind, column } = detectIdFile(head, '<stdin>', idColumn);
       out.push({ kind: 'stdin', stream: asLineStream(idsOf(kind as Exclude<IdFileKind, 'plain'>, column, all, () => readWhole(all(), '<stdin>'), '<stdin>', idColumn)) });
+    } else if (source.kind === 'stdin') {
+      out.push({ kind: 'stdin', stream: Readable.from(recordsOrLines(source.stream), { objectMode: false }) });
     } else {
       out.push(source);
     }
   }
   return out;
+}
+
+/**
+ * stdin without --id-column: records when its first bytes open JSON (`audience -o ndjson | …`,
+ * `get --json | …`: their To_Account), else the bytes as they come, a plain list. Decided on the
+ * first chunk, when the run first reads it (never before: an idle stdin must not hold up a run
+ * that has to stop). A plain list whose first ID starts with "{" or "[" must come from a file.
+ */
+async function* recordsOrLines(stream: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+  const iterator = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) return;
+  const head = typeof first.value === 'string' ? Buffer.from(first.value) : first.value;
+  async function* all(): AsyncGenerator<Buffer> {
+    yield head;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+  }
+  const start = head.subarray(0, 64).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (!start.startsWith('{') && !start.startsWith('[')) {
+    yield* all();
+    return;
+  }
+  const kind = start.startsWith('[') ? 'json' : 'ndjson';
+  yield* Readable.from(idsAsLines(idsOf(kind, undefined, all, () => readWhole(all(), '<stdin>'), '<stdin>', undefined))) as AsyncIterable<Buffer>;
 }
 
 /** Whether `file` is a regular file (which can be read twice: sniffed, counted, then read). */

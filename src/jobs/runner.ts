@@ -80,7 +80,21 @@ export interface Job<I, R, P = void> {
   saveLine?: (item: I) => string;
   /** Reads that keep nothing for a re-run (audience's roster pass): --save-failed does not apply. */
   noSave?: boolean;
+  /**
+   * Called before each request of a call leaves (every attempt), awaited: a journal or manifest
+   * makes the call's items durable here, so that a crash at any point leaves a record of every
+   * call that may have been sent.
+   */
+  onSending?: (items: I[]) => void | Promise<void>;
+  /** How each call ended, in input order: answered (results, failures by item) or unknown (may have been sent). */
+  onCall?: (call: CallEnd<I, R>) => void | Promise<void>;
 }
+
+/** How one call of a job ended, for a manifest. */
+export type CallEnd<I, R> =
+  | { kind: 'answered'; items: I[]; results: R[]; failures: Array<{ item: I; reason: string; code?: number | undefined }> }
+  | { kind: 'unknown'; items: I[]; reason: string }
+  | { kind: 'refused'; items: I[]; reason: string };
 
 /**
  * Runs a job to the end and returns normally only when every account succeeded. Otherwise
@@ -196,6 +210,7 @@ async function drive<I, R, P>(
       source: job.items,
       send: async (items, signal, sent) => {
         // A composite operation (two requests per batch) sends itself, each request paced by its endpoint's pacer.
+        await job.onSending?.(items);
         if (op.send) return op.send(client, items, { signal, onSent: sent, pace: async (endpoint, s) => (await run.pacer(endpoint)).acquire(s) });
         return client.callBatch(op, items, job.params as P, { signal, onSent: sent });
       },
@@ -216,6 +231,7 @@ async function drive<I, R, P>(
       onRetry: ({ index, attempt, reason, delayMs }) => rt.verbose(`batch ${index + 1}: ${reason}; retry ${attempt}/${settings.retry.retries} in ${delayMs} ms`),
       onBatch: async (batch: BatchReport<I, R>) => {
         await job.onResults?.(batch.results);
+        await job.onCall?.({ kind: 'answered', items: batch.items, results: batch.results, failures: batch.failures });
         if (job.onDone) {
           const failed = new Set(batch.failures.map((f) => f.item));
           job.onDone(failed.size === 0 ? batch.items : batch.items.filter((item) => !failed.has(item)));
@@ -243,11 +259,13 @@ async function drive<I, R, P>(
       onUndone:
         hooks.unsent || hooks.failures.file
           ? async (items, refused) => {
+              if (refused !== undefined) await job.onCall?.({ kind: 'refused', items, reason: refused });
               await hooks.unsent?.(items, refused);
               await report.unsent(items.map(op.accountOf), refused);
             }
           : undefined,
       onUnknown: async (items, reason) => {
+        await job.onCall?.({ kind: 'unknown', items, reason });
         await hooks.unknown?.(items, reason);
       },
     });

@@ -14,6 +14,7 @@ const COMMANDER_OK = new Set(['commander.helpDisplayed', 'commander.version', 'c
 
 export async function main(argv: readonly string[], deps: Deps): Promise<number> {
   const rt = new Runtime(deps);
+  rt.argv = argv.slice(2);
   try {
     const program = await buildProgram(rt, argv);
     const args = argv.slice(2);

@@ -94,6 +94,12 @@ export interface ClientOptions {
 
 export interface CallOptions {
   signal?: AbortSignal | undefined;
+  /**
+   * Why the request is made, when it is not the command's own work: `before-state` for the reads
+   * a write journals before it sends (sent as the X-Im-Attrs-Purpose header, which the API
+   * ignores and the emulator logs).
+   */
+  purpose?: string | undefined;
   /** Called once the request body is on the wire (the pacer counts from then). */
   onSent?: (() => void) | undefined;
 }
@@ -105,6 +111,11 @@ interface RawAnswer {
   /** The body was not valid UTF-8: its bad bytes read as U+FFFD. */
   invalidUtf8: boolean;
   location: string | undefined;
+}
+
+/** The header naming a request's purpose, when it has one. */
+function purposeHeader(options: CallOptions): Record<string, string> {
+  return options.purpose === undefined ? {} : { 'x-im-attrs-purpose': options.purpose };
 }
 
 /** A body as text; bytes that are not UTF-8 become U+FFFD, and the answer says so. */
@@ -361,7 +372,7 @@ export class ImClient {
     const { got, agents } = await this.transport();
     const request = got.post(url, {
       body: payload,
-      headers: { 'content-type': 'application/json', 'user-agent': this.options.userAgent },
+      headers: { 'content-type': 'application/json', 'user-agent': this.options.userAgent, ...purposeHeader(options) },
       timeout: { request: timeoutMs },
       retry: { limit: 0 },
       followRedirect: false,
@@ -433,7 +444,7 @@ export class ImClient {
       const req = nodeHttp.request(url, {
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': this.options.userAgent },
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': this.options.userAgent, ...purposeHeader(options) },
         ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
         signal: options.signal,
       });

@@ -142,6 +142,8 @@ export interface OperationCaller {
 /** One request's options: cancel it, and hear when its body is on the wire. */
 export interface OperationCallOptions {
   signal?: AbortSignal | undefined;
+  /** Why the request is made, when not for the command's own work (see client.ts CallOptions). */
+  purpose?: string | undefined;
   onSent?: (() => void) | undefined;
 }
 

@@ -30,6 +30,7 @@ const SETTING_DESCRIPTIONS: Readonly<Record<SettingKey, () => string>> = {
   api: () => 'API family: all_member_push (default) or timpush',
   rate: () => "most calls per second to each endpoint, to leave room for the app's own backend (default and most: each endpoint's documented limit)",
   pushEdition: () => 'TIMPush edition for the list-push rate: free (10 calls/s, the default), standard (30) or advanced (40)',
+  journalDays: () => `days the write journals (\`im-attrs history\`, \`undo\`) are kept (default: 30)`,
   callbackToken: () => 'the push-result callback token `push events` checks Sign with (never a flag)',
 };
 

@@ -13,7 +13,7 @@ import { UsageError } from '../errors.js';
 import { accountIds, accountSources } from '../input/sources.js';
 import { addEngineOptions, runJob } from '../jobs/runner.js';
 import { withRun, type EngineFlags, type Run } from '../jobs/run.js';
-import { addTagWriteOptions, applyTagEntries, applyTagRecordFiles, checkArgumentTags, tagRecordSpecs } from '../jobs/tag-writes.js';
+import { addTagWriteOptions, applyTagEntries, applyTagRecordFiles, checkArgumentTags, tagBeforeState, tagRecordSpecs } from '../jobs/tag-writes.js';
 import { splitTagsCell } from '../model.js';
 import { createWriter, type RecordWriter } from '../output/index.js';
 import type { RecordFormat } from '../input/records.js';
@@ -286,6 +286,7 @@ export async function tagsClearRun(rt: Runtime, args: string[], options: TagsCle
       total: sources.every((s) => s.kind === 'arg') ? new Set(args.filter((a) => a !== '-')).size : undefined,
       // --file reads account IDs here: save them so.
       saveLine: (account) => account,
+      beforeState: tagBeforeState(run, (account: string) => account),
     }).then(() => undefined),
   );
 }

@@ -27,6 +27,7 @@ export const SETTING_KEYS = [
   'rate',
   'pushEdition',
   'callbackToken',
+  'journalDays',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -48,6 +49,7 @@ export const ENV_VARS: Readonly<Record<SettingKey, string>> = {
   rate: 'IMADMIN_RATE',
   pushEdition: 'IMADMIN_PUSH_EDITION',
   callbackToken: 'IMADMIN_CALLBACK_TOKEN',
+  journalDays: 'IMADMIN_JOURNAL_DAYS',
 };
 
 /** Flag for each setting that has one. */
@@ -168,7 +170,7 @@ function expandEnv(text: string, key: string, source: Source, env: ResolveContex
 }
 
 function fileValue(raw: unknown, key: string, source: Source, env: ResolveContext['env'], projectFile = false): string {
-  if (typeof raw === 'number' && (key === 'sdkAppId' || key === 'timeout' || key === 'usersigTtl' || key === 'rate')) return String(raw);
+  if (typeof raw === 'number' && (key === 'sdkAppId' || key === 'timeout' || key === 'usersigTtl' || key === 'rate' || key === 'journalDays')) return String(raw);
   if (typeof raw !== 'string') {
     const kind = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw;
     throw new ConfigError(`${key} (from ${describeSource(source)}) must be a string, not ${kind}`, {

@@ -138,6 +138,8 @@ export interface LoggedRequest {
   heldInMs?: number;
   /** What was answered: an ErrorCode, an HTTP status, or a fault. */
   outcome: string;
+  /** The X-Im-Attrs-Purpose header, when the client sent one (`before-state`: a write's journal read). */
+  purpose?: string;
 }
 
 export interface EmulatorStats {
@@ -482,7 +484,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         // kept as text in the log; answered with 90001 below
       }
       const { command, endpoint } = route(url.pathname);
-      const entry: LoggedRequest = { command, path: url.pathname, query, body, receivedAt, ...(heldInMs === undefined ? {} : { heldInMs }), outcome: '' };
+      const purpose = req.headers['x-im-attrs-purpose'];
+      const entry: LoggedRequest = {
+        command,
+        path: url.pathname,
+        query,
+        body,
+        receivedAt,
+        ...(heldInMs === undefined ? {} : { heldInMs }),
+        ...(typeof purpose === 'string' ? { purpose } : {}),
+        outcome: '',
+      };
       log(entry);
       stats.requests[command || url.pathname] = (stats.requests[command || url.pathname] ?? 0) + 1;
 

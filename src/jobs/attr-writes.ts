@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { namesInSlotOrder } from '../api/attrs.js';
 import { ApiError, UsageError } from '../errors.js';
-import type { AttrRecord, Entry } from '../model.js';
+import type { Entry } from '../model.js';
 import {
   appNames,
   openRecordInputs,
@@ -24,6 +24,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural, thousands } from '../util/text.js';
 import { addEngineOptions, checkSaveFailed, runJob } from './runner.js';
+import { BEFORE_STATE, type BeforeState } from './journal.js';
 import { withRun, type EngineFlags, type Run, type WriteFlags } from './run.js';
 
 /**
@@ -188,54 +189,42 @@ export function confirmBigWrite<T>(run: Run, question: (count: string) => string
 }
 
 /**
- * --backup: entries pass through in groups of one API call; before a group goes on to be
- * written, its accounts' current values of the attributes the write touches are fetched
- * (im_get_attr) and written as set records. An account whose values cannot be fetched is not
- * written: the run stops there (the accounts before it were written and backed up).
- * Attributes an account did not have are listed under "Unset" (set ignores the key; see README).
+ * The before-state of one call's entries (the attributes it sets or removes: their values, and
+ * `Unset` for those an account did not have), read with get_attr on its own endpoint's pacer just
+ * before the call leaves: what the journal records and --backup writes. An account the app does
+ * not know yet (70107, or left out of the answer) had nothing: all its attributes are Unset. Any
+ * other failure leaves the old values unknown, and the call is not sent (the run stops there).
  */
-function backUp(run: Run, job: EntryJob, file: SafeFile, count: { accounts: number; unset: number }): (entries: AsyncIterable<Entry>) => AsyncGenerator<Entry> {
-  return async function* (entries) {
+function attrBeforeState(run: Run, backup: SafeFile | undefined, count: { accounts: number; unset: number }): (entries: Entry[]) => Promise<Record<string, BeforeState>> {
+  return async (entries) => {
     const getAttrs = await run.rt.operation('getAttrs');
-    const group: Entry[] = [];
-    const flush = async (): Promise<void> => {
-      const outcome = await run.callBatch(getAttrs, group.map((e) => e.account), undefined);
-      // An account the app does not know yet (70107, or left out of the answer) has no values:
-      // all its attributes are "Unset". Any other failure leaves its old values unknown.
-      const failures = outcome.failures.filter((f) => f.code !== 70107 && !f.reason.startsWith('not in the response'));
-      if (failures.length > 0) {
-        const f = failures[0]!;
-        throw new ApiError(`--backup: the values of ${plural(failures.length, 'account')} could not be fetched (${f.reason}: ${group[f.index]!.account}); nothing more was written`, {
-          hint: `the accounts before them were written and backed up in ${job.backup}`,
-        });
-      }
-      const byAccount = new Map((outcome.results as AttrRecord[]).map((r) => [r.To_Account, r.Attrs]));
-      let text = '';
-      for (const entry of group) {
-        const before = byAccount.get(entry.account) ?? {};
-        const attrs: Record<string, string> = {};
-        const unset: string[] = [];
-        for (const name of entry.attrs.keys()) {
-          if (Object.hasOwn(before, name)) attrs[name] = before[name]!;
-          else unset.push(name);
-        }
-        count.accounts++;
-        if (unset.length) count.unset++;
-        text += `${JSON.stringify(unset.length ? { To_Account: entry.account, Attrs: attrs, Unset: unset } : { To_Account: entry.account, Attrs: attrs })}\n`;
-      }
-      await file.write(text);
-    };
-    for await (const entry of entries) {
-      group.push(entry);
-      if (group.length >= getAttrs.maxItems) {
-        await flush();
-        yield* group.splice(0);
-      }
+    const accounts = entries.map((e) => e.account);
+    const outcome = await run.callBatch(getAttrs, accounts, undefined, BEFORE_STATE);
+    const failures = outcome.failures.filter((f) => f.code !== 70107 && !f.reason.startsWith('not in the response'));
+    if (failures.length > 0) {
+      const f = failures[0]!;
+      throw new ApiError(`the values of ${plural(failures.length, 'account')} could not be read before writing (${f.reason}: ${accounts[f.index]!}); that call was not sent`, {
+        hint: 'the accounts before them were written and journaled (im-attrs history; undo with im-attrs undo last)',
+      });
     }
-    if (group.length > 0) {
-      await flush();
-      yield* group.splice(0);
+    const byAccount = new Map(outcome.results.map((r) => [r.To_Account, r.Attrs]));
+    const before: Record<string, BeforeState> = {};
+    let text = '';
+    for (const entry of entries) {
+      const had = byAccount.get(entry.account) ?? {};
+      const attrs: Record<string, string> = {};
+      const unset: string[] = [];
+      for (const name of entry.attrs.keys()) {
+        if (Object.hasOwn(had, name)) Object.defineProperty(attrs, name, { value: had[name], enumerable: true, writable: true, configurable: true });
+        else unset.push(name);
+      }
+      before[entry.account] = unset.length ? { Attrs: attrs, Unset: unset } : { Attrs: attrs };
+      count.accounts++;
+      if (unset.length) count.unset++;
+      if (backup) text += `${JSON.stringify(unset.length ? { To_Account: entry.account, Attrs: attrs, Unset: unset } : { To_Account: entry.account, Attrs: attrs })}\n`;
     }
+    if (backup) await backup.write(text);
+    return before;
   };
 }
 
@@ -266,7 +255,6 @@ export async function applyEntries(run: Run, job: EntryJob): Promise<void> {
     ? await SafeFile.open(path.resolve(rt.deps.cwd, job.backup), '--backup', inputIdentities(rt.deps.cwd, run.flags.file, rt.deps.io.stdin))
     : undefined;
   const count = { accounts: 0, unset: 0 };
-  if (backup) items = backUp(run, job, backup, count)(items);
   try {
     await runJob(run, {
       operation,
@@ -274,16 +262,15 @@ export async function applyEntries(run: Run, job: EntryJob): Promise<void> {
       items,
       total: job.total,
       skipped: () => ({ bad: job.bad, empty }),
+      // Read just before each call leaves, on get_attr's own pacer: the journal's before-state and --backup.
+      beforeState: attrBeforeState(run, backup, count),
     });
   } finally {
     if (backup && (await backup.commit())) {
       const file = job.backup!;
-      rt.info(`wrote the previous values of ${plural(count.accounts, 'account')} to ${file}; undo: im-attrs set --file ${file}`);
+      rt.info(`wrote the previous values of ${plural(count.accounts, 'account')} to ${file} (im-attrs undo last restores them, unset ones included)`);
       if (count.unset > 0) {
-        rt.info(
-          `${plural(count.unset, 'account')} had no value for some of these attributes ("Unset" in ${file}, which set ignores); ` +
-            `to remove those too: jq -c 'select(.Unset) | {To_Account, Attrs: .Unset}' ${file} | im-attrs remove`,
-        );
+        rt.info(`${plural(count.unset, 'account')} had no value for some of these attributes ("Unset" in ${file}, which set ignores; im-attrs undo removes them)`);
       }
     }
   }

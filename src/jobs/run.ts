@@ -19,10 +19,11 @@ import type { BatchOperation, BatchOutcome, Endpoint, Operation, OperationCallOp
 import { Pacer } from '../api/pacer.js';
 import { classify, DEFAULT_RETRIES, DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_CAP_MS, mayHaveArrived, type RetryOptions } from '../api/policy.js';
 import { describeSource } from '../config/resolve.js';
-import { ApiError, ImAttrsError, MaybeSentError, UsageError } from '../errors.js';
+import { ApiError, ImAttrsError, InterruptedError, MaybeSentError, UsageError } from '../errors.js';
 import { readTextLines } from '../input/accounts.js';
 import { parseIntOption, type Runtime } from '../runtime/runtime.js';
 import { callOnce, DEFAULT_CONCURRENCY, MAX_AUTO_CONCURRENCY, StopSwitch } from './engine.js';
+import { Journal } from './journal.js';
 
 /** Engine flags as commander parses them (strings until checked; absent: the operation's own). */
 export interface EngineFlags {
@@ -113,6 +114,7 @@ export class Run {
   readonly #pacers = new Map<string, Pacer>();
   #requestedRate: number | undefined | null = null;
   #spinner: Pausable | undefined;
+  #journal: Promise<Journal> | undefined;
 
   constructor(rt: Runtime, flags: EngineFlags & WriteFlags = {}) {
     this.rt = rt;
@@ -124,6 +126,12 @@ export class Run {
     const concurrency = this.flags.concurrency !== undefined ? parseIntOption('--concurrency', this.flags.concurrency, 1, 1000) : MAX_AUTO_CONCURRENCY;
     this.#client ??= this.rt.client({ maxSockets: concurrency });
     return this.#client;
+  }
+
+  /** The run's write journal (journal.ts): one per run, whatever passes it makes. */
+  journal(verb: string): Promise<Journal> {
+    this.#journal ??= Journal.create(this.rt, verb);
+    return this.#journal;
   }
 
   /** Closes the client (its kept-alive sockets) so the process can exit. */
@@ -200,12 +208,14 @@ export class Run {
     return this.#once(op, (client, options) => client.call(op, input, options));
   }
 
-  /** One call of a batch operation outside the runner (a --backup read of one batch), as `call`. */
-  callBatch<I, R, P>(op: BatchOperation<I, R, P>, items: readonly I[], params: P): Promise<BatchOutcome<R>> {
-    return this.#once(op, (client, options) => client.callBatch(op, items, params, options));
+  /** One call of a batch operation outside the runner (a write's before-state read), as `call`; `purpose` labels it. */
+  callBatch<I, R, P>(op: BatchOperation<I, R, P>, items: readonly I[], params: P, purpose?: string): Promise<BatchOutcome<R>> {
+    return this.#once(op, (client, options) => client.callBatch(op, items, params, { ...options, purpose }));
   }
 
   async #once<T>(op: Endpoint, send: (client: ImClient, options: OperationCallOptions) => Promise<T>): Promise<T> {
+    // Stop means stop: once a run is told to stop, no new request of any kind starts.
+    if (this.stop.stopped) throw new InterruptedError(`stopped: ${op.command} was not sent`);
     const [client, pacer] = await Promise.all([this.client(), this.pacer(op)]);
     let sent = false;
     try {

@@ -30,6 +30,7 @@ import { checkTarget, inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural, thousands } from '../util/text.js';
 import { runBatches, StopSwitch, type BatchReport, type EngineStats } from './engine.js';
 import { FailureReport, listedId, NOT_PRINTED } from './failures.js';
+import type { BeforeState } from './journal.js';
 import type { EngineSettings, Run } from './run.js';
 
 export { addEngineOptions, type EngineFlags, type EngineSettings, type SaveKind, type WriteFlags } from './run.js';
@@ -88,6 +89,12 @@ export interface Job<I, R, P = void> {
   onSending?: (items: I[]) => void | Promise<void>;
   /** How each call ended, in input order: answered (results, failures by item) or unknown (may have been sent). */
   onCall?: (call: CallEnd<I, R>) => void | Promise<void>;
+  /**
+   * Writes: the state of one call's accounts before it is sent (what it sets or removes, or their
+   * tags), for the run's journal (journal.ts): recorded, synced, then the call leaves. Without it
+   * a write is journaled as a record of what was sent, with nothing to undo.
+   */
+  beforeState?: (items: I[]) => Promise<Record<string, BeforeState>>;
 }
 
 /** How one call of a job ended, for a manifest. */
@@ -513,6 +520,27 @@ async function runWrite<I, R, P>(run: Run, settings: EngineSettings, job: Job<I,
 
   const saveFile = settings.saveFailed ? await openSaveFailed(rt, settings) : undefined;
   const failures = await openFailures(rt, settings);
+  // Before each call leaves: its accounts' before-state, synced to the run's journal.
+  const journal = await run.journal(verb);
+  // Read once per call: a retry after an attempt that may have been applied must not record the
+  // new values as the old ones.
+  const recorded = new WeakSet<object>();
+  const journaled: Job<I, R, P> = {
+    ...job,
+    onSending: async (items) => {
+      const key = items as unknown as object;
+      if (!recorded.has(key)) {
+        const before = job.beforeState ? await job.beforeState(items) : {};
+        journal.recordCall(items[0], [...new Set(items.map(op.accountOf))], before);
+        recorded.add(key);
+      }
+      await job.onSending?.(items);
+    },
+    onCall: async (end) => {
+      journal.endCall(end.items[0], end.kind === 'unknown' ? 'maybe' : end.kind === 'answered' && end.failures.length < end.items.length ? 'done' : 'failed');
+      await job.onCall?.(end);
+    },
+  };
   // What did not happen, by item, for --save-failed (in the order it is learned).
   const notDone: I[] = [];
   // Accounts per outcome: one failed part fails its account, which is then not "not sent" too.
@@ -539,7 +567,7 @@ async function runWrite<I, R, P>(run: Run, settings: EngineSettings, job: Job<I,
       run,
       settings,
       {
-        ...job,
+        ...journaled,
         items: counted(),
         onResults: async (results) => {
           await job.onResults?.(results);
@@ -593,6 +621,8 @@ async function runWrite<I, R, P>(run: Run, settings: EngineSettings, job: Job<I,
   const failed = failedAccounts.size + earlier.length;
   const updated = accountsRead - failedAccounts.size - unknown - unsent;
   const { bad, empty } = skipped();
+  journal.close({ done: updated, failed, unknown, unsent, bad });
+  if (journal.written) rt.verbose(`journal: ${journal.file}`);
   const parts = [`${plural(updated, op.wording.noun ?? 'account')} ${op.wording.done}`, `${thousands(bad)} skipped (bad input)${emptyNote(empty)}`, `${thousands(failed)} failed`];
   if (unknown) parts.push(`${thousands(unknown)} may have been sent`);
   if (unsent) parts.push(`${thousands(unsent)} not sent`);

@@ -19,6 +19,7 @@ import { checkTags, TagRecordReader, type TagMode } from '../input/tag-records.j
 import { plural, thousands } from '../util/text.js';
 import { CONFIRM_ABOVE_ACCOUNTS, confirmBigWrite, recordInputSpecs, scanRecords } from './attr-writes.js';
 import { addEngineOptions, runJob } from './runner.js';
+import { BEFORE_STATE, type BeforeState } from './journal.js';
 import { withRun, type EngineFlags, type Run, type WriteFlags } from './run.js';
 
 /** --format, --strict, --dry-run, then the engine's flags with --save-failed writing tag records. */
@@ -85,6 +86,7 @@ export async function applyTagEntries(run: Run, job: TagWriteJob): Promise<void>
       verb,
       total: job.total,
       items: confirmBigWrite<TagEntry>(run, (count) => `${verb} ${count} accounts? This changes their push tags.`)(withTags(job.entries())),
+      beforeState: tagBeforeState(run, (e: TagEntry) => e.account),
       skipped: () => ({ bad: job.bad, empty }),
     });
     return;
@@ -98,6 +100,27 @@ export async function applyTagEntries(run: Run, job: TagWriteJob): Promise<void>
   }
   rt.warn('tags set on all_member_push is not atomic: every tag of each account is removed first (im_remove_all_tags), then its list is added (im_add_tag); an account whose add fails is left with no tags (saved with --save-failed)');
   await setInTwoPasses(run, job, await rt.operation('clearTags'), await rt.operation('addTags'), { clearAll: true });
+}
+
+/**
+ * The tags of one call's accounts just before it leaves (get_tag, on its own pacer), for the
+ * journal: `undo` replaces each account's tags with this list. An account the app does not know
+ * (70107) had none; any other failure stops the run before that call is sent.
+ */
+export function tagBeforeState<I>(run: Run, accountOf: (item: I) => string): (items: I[]) => Promise<Record<string, BeforeState>> {
+  return async (items) => {
+    const accounts = [...new Set(items.map(accountOf))];
+    const outcome = await run.callBatch(await run.rt.operation('getTags'), accounts, undefined, BEFORE_STATE);
+    const failures = outcome.failures.filter((f) => f.code !== 70107 && !f.reason.startsWith('not in the response'));
+    if (failures.length > 0) {
+      const f = failures[0]!;
+      throw new ApiError(`the tags of ${plural(failures.length, 'account')} could not be read before writing (${f.reason}: ${accounts[f.index]!}); that call was not sent`, {
+        hint: 'the accounts before them were written and journaled (im-attrs history; undo with im-attrs undo last)',
+      });
+    }
+    const byAccount = new Map(outcome.results.map((r) => [r.To_Account, r.Tags]));
+    return Object.fromEntries(accounts.map((a) => [a, { Tags: byAccount.get(a) ?? [] }]));
+  };
 }
 
 /** clear_all_tags over tag entries: what a set's first pass sends, saving the whole record when it fails. */
@@ -158,6 +181,7 @@ async function setInTwoPasses(
         onDone: (entries) => {
           for (const entry of entries) cleared.add(entry.account);
         },
+        beforeState: tagBeforeState(run, (e: TagEntry) => e.account),
         // Bad input is counted once, by the last pass.
         skipped: () => ({ bad: 0, empty: 0 }),
       });
@@ -183,6 +207,8 @@ async function setInTwoPasses(
   await runJob(run, {
     operation: add,
     verb: 'tags set',
+    // After a clear pass the journal already holds these accounts' tags; a TIMPush replace has none before it.
+    beforeState: clearing && clearAll ? undefined : tagBeforeState(run, (e: TagEntry) => e.account),
     items: clearing && clearAll ? secondPass() : confirmBigWrite<TagEntry>(run, (count) => `tags set ${count} accounts? Their tags are replaced.`)(secondPass()),
     total: undefined,
     skipped: () => ({ bad: job.bad, empty: 0 }),

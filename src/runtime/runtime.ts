@@ -63,6 +63,9 @@ export class Runtime {
     (this.deps.io.stdin as { destroy?: () => void }).destroy?.();
   }
 
+  /** The command line of this run (main.ts sets it), as the write journal records it, redacted. */
+  argv: readonly string[] = [];
+
   /** Called by program.ts once commander has parsed the global flags. */
   setGlobals(globals: GlobalOptions): void {
     this.globals = globals;

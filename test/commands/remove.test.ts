@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { assertRawAnswer, requestLog, runCli, seededIds, useEmulator, useTempDir } from '../helpers/cli.js';
+import { assertRawAnswer, requestLog, runCli, seededIds, useEmulator, useTempDir, ownRequests } from '../helpers/cli.js';
 
 describe('im-attrs remove', () => {
   const app = useEmulator({ seedUsers: 400, rateLimit: 0 });
@@ -25,7 +25,7 @@ describe('im-attrs remove', () => {
         },
       ],
     ]);
-    assert.equal(app.emulator.requests[1]?.path, '/v4/all_member_push/im_remove_attr');
+    assert.equal(ownRequests(app.emulator)[1]?.path, '/v4/all_member_push/im_remove_attr');
     assert.deepEqual(app.emulator.state.attrsOf('user000001'), {});
     assert.deepEqual(app.emulator.state.attrsOf('user000003'), { sex: 'M', city: 'Tokyo', level: 'bronze' });
   });
@@ -38,7 +38,7 @@ describe('im-attrs remove', () => {
     });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, 'warning: skipped 20 duplicate account IDs\nremove: 150 accounts updated, 0 skipped (bad input), 0 failed\n');
-    const bodies = app.emulator.requests
+    const bodies = ownRequests(app.emulator)
       .filter((r) => r.command === 'im_remove_attr')
       .map((r) => (r.body as { UserAttrs: Array<{ To_Account: string; Attrs: string[] }> }).UserAttrs);
     assert.deepEqual(bodies.map((b) => b.length), [100, 50]);
@@ -138,7 +138,7 @@ describe('im-attrs remove', () => {
         const result = await runCli(['remove', ...c.args], { env: app.env, stdin: c.stdin, stdinIsTTY: c.tty ?? false });
         assert.equal(result.code, c.code);
         assert.equal(result.stderr, c.stderr);
-        assert.deepEqual(app.emulator.requests.map((r) => r.command), c.sent);
+        assert.deepEqual(ownRequests(app.emulator).map((r) => r.command), c.sent);
       });
     }
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { assertRawAnswer, emulatorEnv, requestLog, runCli, startTestEmulator, useEmulator, useTempDir, withRawClient } from '../helpers/cli.js';
+import { assertRawAnswer, emulatorEnv, requestLog, runCli, startTestEmulator, useEmulator, useTempDir, withRawClient, ownRequests } from '../helpers/cli.js';
 
 describe('im-attrs set', () => {
   const app = useEmulator({ seedUsers: 300, rateLimit: 0 });
@@ -17,7 +17,7 @@ describe('im-attrs set', () => {
       ['im_get_attr_name', {}],
       ['im_set_attr', { UserAttrs: [{ To_Account: 'user000001', Attrs: { city: 'Paris, "the" city', level: '金' } }] }],
     ]);
-    assert.equal(app.emulator.requests[1]?.path, '/v4/all_member_push/im_set_attr');
+    assert.equal(ownRequests(app.emulator)[1]?.path, '/v4/all_member_push/im_set_attr');
     assert.deepEqual(app.emulator.state.attrsOf('user000001'), { sex: 'M', city: 'Paris, "the" city', level: '金' });
   });
 
@@ -49,7 +49,7 @@ describe('im-attrs set', () => {
         const result = await runCli(['set', ...c.args], { env: app.env, stdinIsTTY: c.tty ?? false });
         assert.equal(result.code, 2);
         assert.equal(result.stderr, c.stderr);
-        assert.deepEqual(app.emulator.requests.map((r) => r.command), c.sent);
+        assert.deepEqual(ownRequests(app.emulator).map((r) => r.command), c.sent);
       });
     }
   });
@@ -59,7 +59,7 @@ describe('im-attrs set', () => {
     const result = await runCli(['set', '--concurrency', '3'], { env: app.env, stdin: lines.join('\n') + '\n' });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, 'set: 250 accounts updated, 0 skipped (bad input), 0 failed\n');
-    const sets = app.emulator.requests.filter((r) => r.command === 'im_set_attr');
+    const sets = ownRequests(app.emulator).filter((r) => r.command === 'im_set_attr');
     const bodies = sets.map((r) => (r.body as { UserAttrs: Array<{ To_Account: string }> }).UserAttrs);
     assert.deepEqual(bodies.map((b) => b.length), [100, 100, 50]);
     assert.deepEqual(bodies.flat().map((e) => e.To_Account), lines.map((_, i) => `bulk${i}`));
@@ -143,7 +143,7 @@ describe('im-attrs set', () => {
     result = await runCli(['set', '--file', ok], { env: app.env });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^im-attrs: line 1 of .*strict2\.csv \(the csv header\): unknown attribute "citty" \(did you mean "city"\?\)\n/);
-    assert.deepEqual(app.emulator.requests.map((r) => r.command), ['im_get_attr_name', 'im_get_attr_name', 'im_get_attr_name']);
+    assert.deepEqual(ownRequests(app.emulator).map((r) => r.command), ['im_get_attr_name', 'im_get_attr_name', 'im_get_attr_name']);
     assert.equal(app.emulator.state.attrsOf('good'), undefined);
   });
 

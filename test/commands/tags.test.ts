@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { requestLog, runCli, useEmulator, useTempDir } from '../helpers/cli.js';
+import { requestLog, runCli, useEmulator, useTempDir, ownRequests } from '../helpers/cli.js';
 
 const tagList = (n: number, prefix = 't'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
@@ -19,7 +19,7 @@ describe('im-attrs tags (all_member_push)', () => {
       '{"To_Account":"user000005","Tags":["lang-es","cohort-5","vip","beta"]}\n{"To_Account":"user000001","Tags":["lang-zh","cohort-1","beta"]}\n{"To_Account":"user000011","Tags":[]}\n',
     );
     assert.deepEqual(requestLog(app.emulator), [['im_get_tag', { To_Account: ['user000005', 'user000001', 'user000011'] }]]);
-    assert.equal(app.emulator.requests[0]?.path, '/v4/all_member_push/im_get_tag');
+    assert.equal(ownRequests(app.emulator)[0]?.path, '/v4/all_member_push/im_get_tag');
     const tsv = await runCli([...args, '--output', 'tsv'], { env: app.env });
     assert.equal(tsv.stdout, 'account\ttags\nuser000005\tlang-es,cohort-5,vip,beta\nuser000001\tlang-zh,cohort-1,beta\nuser000011\t\n');
     const csv = await runCli([...args, '--output', 'csv'], { env: app.env });
@@ -151,7 +151,7 @@ describe('im-attrs tags (all_member_push)', () => {
     const result = await runCli(['tags', 'set', '-'], { env, stdin: '{"To_Account":"user000001","Tags":["a","b"]}\n{"To_Account":"user000002","Tags":[]}\n' });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(
-      app.emulator.requests.map((r) => [r.path, r.body]),
+      ownRequests(app.emulator).map((r) => [r.path, r.body]),
       [
         ['/v4/timpush/clear_all_tags', { To_Account: ['user000002'] }],
         ['/v4/timpush/add_tag', { Replace: 1, UserTags: [{ To_Account: 'user000001', Tags: ['a', 'b'] }] }],
@@ -166,7 +166,7 @@ describe('im-attrs tags (all_member_push)', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, 'tags clear: 2 accounts updated, 0 skipped (bad input), 0 failed\n');
     assert.deepEqual(requestLog(app.emulator), [['im_remove_all_tags', { To_Account: ['user000001', 'user000002'] }]]);
-    assert.equal(app.emulator.requests[0]?.path, '/v4/all_member_push/im_remove_all_tags');
+    assert.equal(ownRequests(app.emulator)[0]?.path, '/v4/all_member_push/im_remove_all_tags');
     assert.deepEqual(app.emulator.state.tagsOf('user000001'), []);
   });
 

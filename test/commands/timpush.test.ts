@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli, seededIds, useEmulator, useTempDir } from '../helpers/cli.js';
+import { runCli, seededIds, useEmulator, useTempDir, ownRequests } from '../helpers/cli.js';
 
 const REG = 'reg-379C2F0D';
 
@@ -26,10 +26,10 @@ describe('--api timpush: every command on v4/timpush/*, ErrorList entries as nam
     );
     assert.equal(readFileSync(saved, 'utf8'), 'user000010\nuser000050\nuser000090\n');
     assert.deepEqual(
-      app.emulator.requests.map((r) => r.path),
+      ownRequests(app.emulator).map((r) => r.path),
       ['/v4/timpush/get_attr'],
     );
-    assert.equal((app.emulator.requests[0]?.body as { To_Account: string[] }).To_Account.length, 100);
+    assert.equal((ownRequests(app.emulator)[0]?.body as { To_Account: string[] }).To_Account.length, 100);
   });
 
   it('tags add: 97 accounts updated, 2 not imported and 1 of the other account type named with their codes and saved as records', async () => {
@@ -52,8 +52,8 @@ describe('--api timpush: every command on v4/timpush/*, ErrorList entries as nam
       readFileSync(saved, 'utf8'),
       `{"To_Account":"user000010","Tags":["vip"]}\n{"To_Account":"user000050","Tags":["vip"]}\n{"To_Account":"${REG}","Tags":["vip"]}\n`,
     );
-    assert.deepEqual(app.emulator.requests.map((r) => r.path), ['/v4/timpush/add_tag']);
-    assert.deepEqual(app.emulator.requests[0]?.body, { Replace: 0, UserTags: ids.filter((id) => id !== 'user000090').concat('user000100').map((id) => ({ To_Account: id, Tags: ['vip'] })) });
+    assert.deepEqual(ownRequests(app.emulator).map((r) => r.path), ['/v4/timpush/add_tag']);
+    assert.deepEqual(ownRequests(app.emulator)[0]?.body, { Replace: 0, UserTags: ids.filter((id) => id !== 'user000090').concat('user000100').map((id) => ({ To_Account: id, Tags: ['vip'] })) });
   });
 
   const paths: Array<[string, string[], string[]]> = [
@@ -68,7 +68,7 @@ describe('--api timpush: every command on v4/timpush/*, ErrorList entries as nam
     it(`${name} goes to ${expected.join(' + ')}`, async () => {
       const result = await runCli(args, { env: env() });
       assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual(app.emulator.requests.map((r) => r.path), expected);
+      assert.deepEqual(ownRequests(app.emulator).map((r) => r.path), expected);
     });
   }
 
@@ -81,7 +81,7 @@ describe('--api timpush: every command on v4/timpush/*, ErrorList entries as nam
     const set = await runCli(['names', 'set', '3=device', '--types', '3=1'], { env: env() });
     assert.equal(set.code, 0, set.stderr);
     assert.equal(set.stderr, 'attribute names, before → after:\n  slot 3: (none) → "device" (added), type RegistrationID\nattribute names updated: 1 added\n');
-    assert.deepEqual(app.emulator.requests.map((r) => [r.path, r.body]), [
+    assert.deepEqual(ownRequests(app.emulator).map((r) => [r.path, r.body]), [
       ['/v4/timpush/get_attr_name', {}],
       ['/v4/timpush/set_attr_name', { AttrNames: { '0': 'sex', '1': 'city', '2': 'level', '3': 'device' }, AttrTypes: { '0': 0, '1': 0, '2': 0, '3': 1 } }],
       ['/v4/timpush/get_attr_name', {}],
@@ -94,7 +94,7 @@ describe('--api timpush: every command on v4/timpush/*, ErrorList entries as nam
       'im-attrs: an attribute\'s account type cannot be changed: slot 1 ("city") is UserID, not RegistrationID; nothing was sent\n' +
         'hint: to change it, clear the slot (im-attrs names set --clear SLOT; its values are lost), then define it again with --types\n',
     );
-    assert.deepEqual(app.emulator.requests.map((r) => r.path), ['/v4/timpush/get_attr_name']);
+    assert.deepEqual(ownRequests(app.emulator).map((r) => r.path), ['/v4/timpush/get_attr_name']);
   });
 
   it('names set --types is refused on all_member_push, which has no account types', async () => {

@@ -170,9 +170,17 @@ export function useEmulator(options: EmulatorOptions = {}, { perTest = false }: 
   };
 }
 
-/** What the emulator received, as [command, body] pairs. */
-export function requestLog(emulator: Emulator): Array<[string, unknown]> {
-  return emulator.requests.map((r) => [r.command, r.body]);
+/** The requests the emulator received for the command's own work: without a write's journal reads (before-state). */
+export function ownRequests(emulator: Emulator): Emulator['requests'] {
+  return emulator.requests.filter((r) => r.purpose !== 'before-state');
+}
+
+/**
+ * What the emulator received, as [command, body] pairs: the command's own requests, without the
+ * reads a write makes for its journal (X-Im-Attrs-Purpose before-state) unless `journal` is set.
+ */
+export function requestLog(emulator: Emulator, { journal = false }: { journal?: boolean } = {}): Array<[string, unknown]> {
+  return emulator.requests.filter((r) => journal || r.purpose !== 'before-state').map((r) => [r.command, r.body]);
 }
 
 /** What a scripted proxy does with a request: answer it with this envelope, or pass it on (undefined). */

@@ -17,10 +17,10 @@ describe('undo for writes', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(
       result.stderr,
-      'set: 150 accounts updated, 0 skipped (bad input), 0 failed\nwrote the previous values of 150 accounts to before.ndjson; undo: im-attrs set --file before.ndjson\n',
+      'set: 150 accounts updated, 0 skipped (bad input), 0 failed\nwrote the previous values of 150 accounts to before.ndjson (im-attrs undo last restores them, unset ones included)\n',
     );
     // Each batch's accounts are fetched before that batch is written.
-    const log = requestLog(app.emulator);
+    const log = requestLog(app.emulator, { journal: true });
     const accountsOf = (body: unknown): string[] =>
       ((body as { To_Account?: string[]; UserAttrs?: Array<{ To_Account: string }> }).To_Account ?? (body as { UserAttrs: Array<{ To_Account: string }> }).UserAttrs.map((u) => u.To_Account));
     for (const id of ids) {
@@ -56,9 +56,8 @@ describe('undo for writes', () => {
     assert.equal(
       result.stderr,
       'set: 1 account updated, 0 skipped (bad input), 0 failed\n' +
-        'wrote the previous values of 1 account to new.ndjson; undo: im-attrs set --file new.ndjson\n' +
-        '1 account had no value for some of these attributes ("Unset" in new.ndjson, which set ignores); ' +
-        "to remove those too: jq -c 'select(.Unset) | {To_Account, Attrs: .Unset}' new.ndjson | im-attrs remove\n",
+        'wrote the previous values of 1 account to new.ndjson (im-attrs undo last restores them, unset ones included)\n' +
+        '1 account had no value for some of these attributes ("Unset" in new.ndjson, which set ignores; im-attrs undo removes them)\n',
     );
   });
 
@@ -74,7 +73,7 @@ describe('undo for writes', () => {
         `Target: app 1400000000 at ${new URL(app.emulator.url).host}. [y/N] ` +
         'im-attrs: not confirmed; nothing was changed\nhint: pass --yes to skip the question\n',
     );
-    assert.deepEqual(requestLog(app.emulator).map(([c]) => c), ['im_get_attr_name']);
+    assert.deepEqual(requestLog(app.emulator, { journal: true }).map(([c]) => c), ['im_get_attr_name']);
     const yes = await runCli(['remove', '--file', 'many.txt', '--attrs', 'level', '--yes'], { env: app.env, cwd: files.dir, ...tty });
     assert.equal(yes.code, 0, yes.stderr);
     assert.equal(yes.stderr, 'remove: 1,001 accounts updated, 0 skipped (bad input), 0 failed\n');

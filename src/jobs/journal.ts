@@ -1,0 +1,250 @@
+/**
+ * The write journal: every run that changes data on the server leaves one file, written before
+ * each call leaves, so that `im-attrs undo` can put back exactly what the run may have changed
+ * and `im-attrs history` can list it (terraform state and git's reflog are the anchors).
+ *
+ * Where: `$XDG_STATE_HOME/im-attrs/journal/` (default `~/.local/state/im-attrs/journal/`), the
+ * directory 0700 and each file 0600. One ndjson file per run, named `<UTC time>-<verb>-<random>`:
+ *
+ *     {"journal":1,"id":"20261207T061500.123Z-set-a1b2c3","time":"…","verb":"set","argv":[…],"sdkAppId":1400000000,"profile":"prod","endpoint":"https://…","family":"timpush"}
+ *     {"call":1,"accounts":["alice","bob"],"before":{"alice":{"Attrs":{"city":"Paris"},"Unset":["level"]},"bob":{"Attrs":{},"Unset":["city","level"]}}}
+ *     {"call":1,"state":"done"}
+ *     {"end":true,"counts":{"done":2,"failed":0,"unsent":0,"unknown":0}}
+ *
+ * A call line holds the before-state of exactly that call's accounts (the attributes the call
+ * sets or removes, `Unset` for those that had no value; for tag writes the whole tag list) and
+ * is synced to disk before the call's request leaves: a crash at any point (SIGKILL included)
+ * leaves a journal that covers every account the server may have changed, and no more. The
+ * command line is kept with secrets redacted; a journal never holds a UserSig, key or token.
+ *
+ * Retention: files older than the `journalDays` setting (default 30) are deleted when a write
+ * starts.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { fsReason } from '../util/fs.js';
+
+export const JOURNAL_VERSION = 1;
+
+/** The purpose of the reads a write makes for its journal (the X-Im-Attrs-Purpose header). */
+export const BEFORE_STATE = 'before-state';
+
+/** How long journals are kept when the `journalDays` setting does not say. */
+export const DEFAULT_JOURNAL_DAYS = 30;
+
+/** One account's state before a call: attributes (and those it did not have), or its tags. */
+export interface BeforeState {
+  Attrs?: Record<string, string>;
+  Unset?: string[];
+  Tags?: string[];
+}
+
+export interface JournalHeader {
+  journal: number;
+  id: string;
+  time: string;
+  verb: string;
+  argv: string[];
+  sdkAppId: number;
+  profile: string | undefined;
+  endpoint: string;
+  family: string;
+}
+
+/** The journal directory. */
+export function journalDir(rt: Pick<Runtime, 'deps'>): string {
+  const base = rt.deps.env.XDG_STATE_HOME || path.join(rt.deps.homeDir, '.local', 'state');
+  return path.join(base, 'im-attrs', 'journal');
+}
+
+/** The journal of one run; opened on the first call it records. */
+export class Journal {
+  readonly id: string;
+  readonly file: string;
+  #fd: number | undefined;
+  readonly #header: JournalHeader;
+  #nextCall = 1;
+  readonly #calls = new Map<unknown, number>();
+
+  private constructor(file: string, header: JournalHeader) {
+    this.file = file;
+    this.id = header.id;
+    this.#header = header;
+  }
+
+  /** A journal for a run of `verb` on the run's app; nothing is written until the first call. */
+  static async create(rt: Runtime, verb: string): Promise<Journal> {
+    const [config, settings, family] = await Promise.all([rt.apiConfig(), rt.settings(), rt.family()]);
+    // Sorted by name is sorted by time (to the millisecond); the random part keeps two runs apart.
+    const stamp = new Date(rt.deps.now()).toISOString().replace(/[-:]/g, '');
+    const id = `${stamp}-${verb.replace(/\s+/g, '-')}-${randomBytes(3).toString('hex')}`;
+    const dir = journalDir(rt);
+    const header: JournalHeader = {
+      journal: JOURNAL_VERSION,
+      id,
+      time: new Date(rt.deps.now()).toISOString(),
+      verb,
+      // The command line as typed, every secret the run knows redacted (--usersig's value included).
+      argv: rt.argv.map((arg) => rt.secrets.redact(arg)),
+      sdkAppId: config.sdkAppId,
+      profile: settings.profile?.value,
+      endpoint: new URL(config.baseUrl).origin,
+      family,
+    };
+    pruneJournals(dir, retentionDays(settings.values.journalDays?.value), rt.deps.now());
+    return new Journal(path.join(dir, `${id}.ndjson`), header);
+  }
+
+  #append(line: object): void {
+    if (this.#fd === undefined) {
+      try {
+        mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+        this.#fd = openSync(this.file, 'a', 0o600);
+      } catch (error) {
+        throw new UsageError(`cannot write the journal ${this.file}: ${fsReason(error)}`, { hint: 'check $XDG_STATE_HOME (or ~/.local/state) is writable' });
+      }
+      writeSync(this.#fd, `${JSON.stringify(this.#header)}\n`);
+    }
+    writeSync(this.#fd, `${JSON.stringify(line)}\n`);
+    fdatasyncSync(this.#fd);
+  }
+
+  /** Records a call's accounts and their before-state, durably, before it leaves. `key` names the call for `end`. */
+  recordCall(key: unknown, accounts: readonly string[], before: Record<string, BeforeState>): void {
+    let call = this.#calls.get(key);
+    if (call === undefined) {
+      call = this.#nextCall++;
+      this.#calls.set(key, call);
+    }
+    this.#append({ call, accounts, before });
+  }
+
+  /** Records how a call ended. */
+  endCall(key: unknown, state: 'done' | 'failed' | 'maybe'): void {
+    const call = this.#calls.get(key);
+    if (call !== undefined) this.#append({ call, state });
+  }
+
+  /** Records a whole-run fact (a push's TaskId, the names a names set replaced). */
+  note(line: object): void {
+    this.#append(line);
+  }
+
+  /** Closes the journal with the run's counts (a run that recorded nothing leaves no file). */
+  close(counts: Record<string, number>): void {
+    if (this.#fd === undefined) return;
+    try {
+      this.#append({ end: true, counts });
+    } finally {
+      closeSync(this.#fd);
+      this.#fd = undefined;
+    }
+  }
+
+  /** Whether any call was recorded (a file exists). */
+  get written(): boolean {
+    return this.#fd !== undefined || this.#calls.size > 0;
+  }
+}
+
+function retentionDays(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_JOURNAL_DAYS;
+  const days = Number(value);
+  if (!Number.isFinite(days) || days < 0) throw new UsageError(`journalDays "${value}" is not a number of days`, { hint: `e.g. journalDays: ${DEFAULT_JOURNAL_DAYS}` });
+  return days;
+}
+
+/** Deletes journals older than `days` (by modification time). */
+function pruneJournals(dir: string, days: number, now: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.endsWith('.ndjson')) continue;
+    const file = path.join(dir, name);
+    try {
+      if (now - statSync(file).mtimeMs > days * 86_400_000) unlinkSync(file);
+    } catch {
+      // Another run may have removed it.
+    }
+  }
+}
+
+/** What a journal file holds, read back. */
+export interface JournalRecord {
+  header: JournalHeader;
+  file: string;
+  /** Per account, its earliest recorded before-state (a later call's would already show this run's changes). */
+  before: Map<string, BeforeState>;
+  calls: number;
+  counts: Record<string, number> | undefined;
+  notes: Array<Record<string, unknown>>;
+}
+
+/** Reads a journal file; a line cut short by a crash at the end is ignored. */
+export function readJournal(file: string): JournalRecord {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the journal ${file}: ${fsReason(error)}`);
+  }
+  const lines = text.split('\n');
+  let header: JournalHeader | undefined;
+  const before = new Map<string, BeforeState>();
+  let calls = 0;
+  let counts: Record<string, number> | undefined;
+  const notes: Array<Record<string, unknown>> = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let value: Record<string, unknown>;
+    try {
+      value = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      if (i >= lines.length - 2) return;
+      throw new UsageError(`line ${i + 1} of the journal ${file} is not JSON`);
+    }
+    if (value.journal !== undefined) header ??= value as unknown as JournalHeader;
+    else if (value.end === true) counts = value.counts as Record<string, number>;
+    else if (typeof value.call === 'number' && value.before && typeof value.before === 'object') {
+      calls++;
+      for (const [account, state] of Object.entries(value.before as Record<string, BeforeState>)) if (!before.has(account)) before.set(account, state);
+    } else if (value.call === undefined) notes.push(value);
+  });
+  if (!header || header.journal !== JOURNAL_VERSION) throw new UsageError(`${file} is not an im-attrs journal`);
+  return { header, file, before, calls, counts, notes };
+}
+
+/** Every journal, newest first. */
+export function listJournals(rt: Pick<Runtime, 'deps'>): string[] {
+  const dir = journalDir(rt);
+  try {
+    return readdirSync(dir)
+      .filter((n) => n.endsWith('.ndjson'))
+      .sort()
+      .reverse()
+      .map((n) => path.join(dir, n));
+  } catch {
+    return [];
+  }
+}
+
+/** A journal by id (or unique id prefix, or `last`), or a path. */
+export function findJournal(rt: Pick<Runtime, 'deps'>, ref: string): string {
+  const all = listJournals(rt);
+  if (ref === 'last') {
+    if (all.length === 0) throw new UsageError('there is no journal yet: no write has run on this machine', { hint: `journals live in ${journalDir(rt)}` });
+    return all[0]!;
+  }
+  if (ref.includes('/') || ref.endsWith('.ndjson')) return path.resolve(rt.deps.cwd, ref);
+  const matches = all.filter((f) => path.basename(f, '.ndjson').startsWith(ref));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) throw new UsageError(`no journal is called ${JSON.stringify(ref)}`, { hint: 'list them with: im-attrs history' });
+  throw new UsageError(`${JSON.stringify(ref)} names ${matches.length} journals`, { hint: 'give more of the id (im-attrs history lists them)' });
+}

@@ -1,0 +1,109 @@
+/**
+ * The write journal, `history` and `undo`: a write records its accounts' before-state before each
+ * call leaves; `undo` puts back exactly that (values set back, attributes that had none removed,
+ * tags replaced), through the same runner, and is journaled itself.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ownRequests, runCli, seededIds, tempDir, useEmulator, useTempDir } from '../helpers/cli.js';
+
+const files = useTempDir();
+
+/** Every account's attributes and tags, as the emulator holds them. */
+function snapshot(app: { emulator: { state: { attrsOf(id: string): unknown; tagsOf(id: string): unknown } } }, ids: readonly string[]): unknown[] {
+  return ids.map((id) => [app.emulator.state.attrsOf(id) ?? null, app.emulator.state.tagsOf(id)]);
+}
+
+describe('im-attrs undo and history', () => {
+  const app = useEmulator({ seedUsers: 400, rateLimit: 0 }, { perTest: true });
+
+  it('undo restores the seed exactly (values, attributes that had none, tags); the undo is journaled and can be undone', async () => {
+    const home = tempDir();
+    const env = { ...app.env, XDG_STATE_HOME: path.join(home.dir, 'state') };
+    const ids = seededIds(1, 250);
+    const seed = snapshot(app, ids);
+    files.write('ids.txt', `${ids.join('\n')}\n`);
+    assert.equal((await runCli(['set', '--file', 'ids.txt', 'level=gold', 'city=Lyon', '--yes'], { env, cwd: files.dir })).code, 0);
+    assert.equal((await runCli(['tags', 'set', '--file', 'ids.txt', '--tags', 'vip', '--yes'], { env, cwd: files.dir })).code, 0);
+    assert.notDeepEqual(snapshot(app, ids), seed);
+
+    const history = await runCli(['history'], { env });
+    assert.equal(history.code, 0, history.stderr);
+    const rows = history.stdout.trim().split('\n').slice(1).map((l) => l.split('\t'));
+    assert.deepEqual(rows.map((r) => [r[2], r[4]]), [['tags set', '250'], ['set', '250']]);
+    const [tagsId, setId] = rows.map((r) => r[0]!);
+
+    assert.equal((await runCli(['undo', tagsId!, '--yes'], { env })).code, 0);
+    const undone = await runCli(['undo', setId!, '--yes'], { env });
+    assert.equal(undone.code, 0, undone.stderr);
+    assert.deepEqual(snapshot(app, ids), seed, 'every account as it was seeded');
+
+    // The undo was journaled: undoing it gives the write back.
+    const redo = await runCli(['undo', 'last', '--yes'], { env });
+    assert.equal(redo.code, 0, redo.stderr);
+    assert.ok(ids.every((id) => (app.emulator.state.attrsOf(id) as Record<string, string>).city === 'Lyon'));
+
+    // Journals are the user's alone, and hold no secret.
+    const dir = path.join(home.dir, 'state', 'im-attrs', 'journal');
+    for (const name of readdirSync(dir)) {
+      const file = path.join(dir, name);
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      assert.ok(!readFileSync(file, 'utf8').includes(app.env.IMADMIN_SECRET_KEY!));
+    }
+    home.cleanup();
+  });
+
+  it('after Ctrl-C no request starts, the journal names exactly the accounts of the calls sent, and undo restores exactly those', async () => {
+    const home = tempDir();
+    const env = { ...app.env, XDG_STATE_HOME: path.join(home.dir, 'state') };
+    const ids = seededIds(1, 400);
+    const seed = snapshot(app, ids);
+    files.write('all.txt', `${ids.join('\n')}\n`);
+    let signals: { emit(signal: 'SIGINT'): void } | undefined;
+    let sets = 0;
+    let afterStop = 0;
+    let stopped = false;
+    const result = await runCli(['set', '--file', 'all.txt', 'level=x', '--batch-size', '20', '--concurrency', '1', '--yes'], {
+      env,
+      cwd: files.dir,
+      onSignals: (s) => (signals = s),
+      proxy: (command) => {
+        if (stopped) afterStop++;
+        if (command === 'im_set_attr' && ++sets === 5) {
+          stopped = true;
+          signals!.emit('SIGINT');
+        }
+        return undefined;
+      },
+    });
+    assert.equal(result.code, 130, result.stderr);
+    assert.equal(afterStop, 0, 'no request of any kind after the stop');
+    const written = ownRequests(app.emulator)
+      .filter((r) => r.command === 'im_set_attr')
+      .flatMap((r) => (r.body as { UserAttrs: Array<{ To_Account: string }> }).UserAttrs.map((u) => u.To_Account));
+    assert.equal(written.length, 100);
+    assert.match(result.stderr, /interrupted: 100 accounts done, 300 accounts not done/);
+    const dir = path.join(home.dir, 'state', 'im-attrs', 'journal');
+    const journal = readFileSync(path.join(dir, readdirSync(dir)[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { accounts?: string[] });
+    assert.deepEqual(journal.flatMap((l) => l.accounts ?? []).sort(), [...written].sort());
+    const undo = await runCli(['undo', 'last', '--yes'], { env });
+    assert.equal(undo.code, 0, undo.stderr);
+    assert.deepEqual(snapshot(app, ids), seed);
+    home.cleanup();
+  });
+
+  it('refuses a journal of another app, and says so when there is none', async () => {
+    const home = tempDir();
+    const env = { ...app.env, XDG_STATE_HOME: path.join(home.dir, 'state') };
+    const none = await runCli(['undo', 'last'], { env });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /there is no journal yet/);
+    assert.equal((await runCli(['set', 'user000001', 'city=X'], { env })).code, 0);
+    const other = await runCli(['undo', 'last', '--yes'], { env: { ...env, IMADMIN_SDKAPPID: '1400000099' } });
+    assert.equal(other.code, 3);
+    assert.match(other.stderr, /the journal .* is of app 1400000000 .*; this run is configured for app 1400000099/);
+    home.cleanup();
+  });
+});

@@ -6,6 +6,7 @@
  */
 import { closeSync, constants, createReadStream, fstat, open, openSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { UsageError } from '../errors.js';
 import { IdSet } from './id-set.js';
@@ -190,6 +191,22 @@ async function* readFileLines(path: string, maxLineBytes: number, signal?: Abort
     signal?.removeEventListener('abort', close);
     stream.destroy();
   }
+}
+
+/**
+ * The file at `path` as a stream to read once (a FIFO or pipe too, see openInput), destroyed when
+ * `signal` aborts; an empty stream when it aborted before the file opened. For readers other
+ * than the account list's own (id-files.ts reads records from a pipe with it).
+ */
+export async function openInputStream(path: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+  const stream = await openInput(path, signal);
+  if (stream === undefined) return Readable.from([]);
+  if (signal) {
+    const close = (): void => void stream.destroy();
+    signal.addEventListener('abort', close, { once: true });
+    stream.once('close', () => signal.removeEventListener('abort', close));
+  }
+  return stream;
 }
 
 const openFd = promisify(open);

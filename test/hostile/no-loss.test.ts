@@ -196,6 +196,19 @@ describe('a stopped run never waits on its input', () => {
     }
   });
 
+  it('SIGINT with a --file FIFO of records (--id-column) whose writer never finishes ends the run with exit 130', { timeout: 30_000 }, async () => {
+    const fifo = makeFifo('records.fifo');
+    holdingWriter(fifo, 'id,city\nuser000001,Seoul\n');
+    const saved = path.join(files.dir, 'records-saved.txt');
+    const result = await runCli(['get', '--json', '--rate', '0', '--file', fifo, '--id-column', 'id', '--save-failed', saved], {
+      env: app.env,
+      stdinIsTTY: true,
+      onSignals: (signals) => setTimeout(() => signals.emit('SIGINT'), 300),
+    });
+    assert.equal(result.code, 130, result.stderr);
+    assert.deepEqual([...printedAccounts(result.stdout), ...savedAccounts(saved)], ['user000001']);
+  });
+
   it('SIGINT with a --file that is a FIFO no writer ever opens ends the run with exit 130', { timeout: 30_000 }, async () => {
     const fifo = makeFifo('unopened.fifo');
     const saved = path.join(files.dir, 'unopened-saved.txt');

@@ -224,6 +224,9 @@ const fstatFd = promisify(fstat);
  * is stopped meanwhile, we become that writer for an instant so the pending open returns.
  */
 async function openInput(path: string, signal?: AbortSignal): Promise<(NodeJS.ReadableStream & { destroy(): void }) | undefined> {
+  // A closed input reads no further pipe; a regular file after it is read as it always was (it
+  // ends by itself).
+  if (signal?.aborted && isFifo(path)) return undefined;
   const unblock = (): void => unblockFifoOpen(path);
   signal?.addEventListener('abort', unblock, { once: true });
   let fd: number;
@@ -233,12 +236,14 @@ async function openInput(path: string, signal?: AbortSignal): Promise<(NodeJS.Re
     signal?.removeEventListener('abort', unblock);
   }
   try {
-    if (signal?.aborted) {
-      closeSync(fd);
-      return undefined;
-    }
     const stats = await fstatFd(fd);
-    if (stats.isFIFO() || stats.isSocket()) return new Socket({ fd, readable: true, writable: false });
+    if (stats.isFIFO() || stats.isSocket()) {
+      if (signal?.aborted) {
+        closeSync(fd);
+        return undefined;
+      }
+      return new Socket({ fd, readable: true, writable: false });
+    }
   } catch (error) {
     closeSync(fd);
     throw error;
@@ -246,10 +251,18 @@ async function openInput(path: string, signal?: AbortSignal): Promise<(NodeJS.Re
   return createReadStream('', { fd });
 }
 
+function isFifo(path: string): boolean {
+  try {
+    return statSync(path).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
 /** Lets a pending open() of the FIFO at `path` for reading return, by opening it to write and closing it at once. */
 function unblockFifoOpen(path: string): void {
+  if (!isFifo(path)) return;
   try {
-    if (!statSync(path).isFIFO()) return;
     // Non-blocking: fails with ENXIO, harmlessly, when no reader is waiting any more.
     closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
   } catch {

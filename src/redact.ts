@@ -8,7 +8,7 @@
 export const REDACTED = '<redacted>';
 
 /** Shortest text worth redacting: shorter "secrets" would mangle ordinary words. */
-const MIN_SECRET_LENGTH = 8;
+export const MIN_SECRET_LENGTH = 8;
 
 const USERSIG_PARAM = /([?&]usersig=)[^&#\s"']*/gi;
 

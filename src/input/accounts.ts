@@ -4,7 +4,10 @@
  * byte-level line splitter, so memory is bounded by the longest allowed line however big the
  * input is, and a binary file fails on its first long line instead of being buffered whole.
  */
-import { open } from 'node:fs/promises';
+import { closeSync, constants, createReadStream, fstat, open, openSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { UsageError } from '../errors.js';
 import { IdSet } from './id-set.js';
 import { fsReason } from '../util/fs.js';
@@ -197,13 +200,14 @@ async function* readFileLines(path: string, maxLineBytes: number, signal?: Abort
       hint: 'check the path, or pass the account IDs as arguments or on stdin',
       cause: error,
     });
-  let handle;
+  let stream;
   try {
-    handle = await open(path, 'r');
+    stream = await openInput(path, signal);
   } catch (error) {
     throw cannotRead(error);
   }
-  const stream = handle.createReadStream();
+  // Closed before a writer came: nothing was read, nothing is lost.
+  if (stream === undefined) return;
   const close = (): void => void stream.destroy();
   signal?.addEventListener('abort', close, { once: true });
   try {
@@ -213,7 +217,83 @@ async function* readFileLines(path: string, maxLineBytes: number, signal?: Abort
   } finally {
     signal?.removeEventListener('abort', close);
     stream.destroy();
-    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The file at `path` as a stream to read once (a FIFO or pipe too, see openInput), destroyed when
+ * `signal` aborts; an empty stream when it aborted before the file opened. For readers other
+ * than the account list's own (id-files.ts reads records from a pipe with it).
+ */
+export async function openInputStream(path: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+  const stream = await openInput(path, signal);
+  if (stream === undefined) return Readable.from([]);
+  if (signal) {
+    const close = (): void => void stream.destroy();
+    signal.addEventListener('abort', close, { once: true });
+    stream.once('close', () => signal.removeEventListener('abort', close));
+  }
+  return stream;
+}
+
+const openFd = promisify(open);
+const fstatFd = promisify(fstat);
+
+/**
+ * A stream of the file at `path` whose destroy() really stops it, or undefined when `signal`
+ * aborted before the file opened.
+ *
+ * A regular file is read as usual, through the thread pool. A FIFO or other pipe is read as Node
+ * reads a piped stdin, as a non-blocking pipe handle (net.Socket): a thread-pool read of a pipe
+ * blocks until the writer writes or exits, destroy() cannot cancel it, and the pending read kept
+ * a stopped run alive for as long as the FIFO's writer lived. Opening a FIFO blocks until it has a
+ * writer (the reader must not see an EOF because the producer has not started yet); if the run
+ * is stopped meanwhile, we become that writer for an instant so the pending open returns.
+ */
+async function openInput(path: string, signal?: AbortSignal): Promise<(NodeJS.ReadableStream & { destroy(): void }) | undefined> {
+  // A closed input reads no further pipe; a regular file after it is read as it always was (it
+  // ends by itself).
+  if (signal?.aborted && isFifo(path)) return undefined;
+  const unblock = (): void => unblockFifoOpen(path);
+  signal?.addEventListener('abort', unblock, { once: true });
+  let fd: number;
+  try {
+    fd = await openFd(path, 'r');
+  } finally {
+    signal?.removeEventListener('abort', unblock);
+  }
+  try {
+    const stats = await fstatFd(fd);
+    if (stats.isFIFO() || stats.isSocket()) {
+      if (signal?.aborted) {
+        closeSync(fd);
+        return undefined;
+      }
+      return new Socket({ fd, readable: true, writable: false });
+    }
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return createReadStream('', { fd });
+}
+
+function isFifo(path: string): boolean {
+  try {
+    return statSync(path).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
+/** Lets a pending open() of the FIFO at `path` for reading return, by opening it to write and closing it at once. */
+function unblockFifoOpen(path: string): void {
+  if (!isFifo(path)) return;
+  try {
+    // Non-blocking: fails with ENXIO, harmlessly, when no reader is waiting any more.
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    // The open has returned already, or the FIFO is gone: nothing waits on it.
   }
 }
 

@@ -19,7 +19,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import type { AccountSource } from './accounts.js';
+import { openInputStream, type AccountSource } from './accounts.js';
 import { UsageError } from '../errors.js';
 import { CsvParser } from './csv.js';
 import { parseTsvLine } from './tsv.js';
@@ -281,7 +281,7 @@ export async function idSources(sources: readonly AccountSource[], idColumn: str
       // unless --id-column says it holds records (then read as stdin is).
       if (idColumn === undefined) out.push(source);
       else {
-        const { head, all } = await sniffStream(createReadStream(source.path));
+        const { head, all } = await sniffStream(await openInputStream(source.path, source.signal));
         const { kind, column } = detectIdFile(head, source.path, idColumn);
         out.push({ kind: 'stdin', stream: asLineStream(idsOf(kind as Exclude<IdFileKind, 'plain'>, column, all, () => readWhole(all(), source.path), source.path, idColumn)) });
       }

@@ -3,11 +3,11 @@
  * whatever stops the run (a signal with stdin idle, a bad input line, a broken stdout).
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { runCli, seededIds, useEmulator, useTempDir } from '../helpers/cli.js';
 
 const files = useTempDir();
@@ -147,11 +147,41 @@ describe('a stopped run never waits on its input', () => {
     assert.deepEqual(savedAccounts(saved), ids);
   });
 
-  it('SIGINT with a --file that is a FIFO whose writer never finishes ends the run with exit 130', async () => {
-    const fifo = path.join(files.dir, 'ids.fifo');
+  /**
+   * A writer that opens the FIFO, sends `ids` and then holds it open for good: only the test
+   * kills it. (Reading a pipe through the thread pool once kept a stopped run waiting until its
+   * writer exited; a time bound in the harness, not a clock in the assertions, catches that.)
+   */
+  function holdingWriter(fifo: string, ids: string): ChildProcess {
+    const script = `const fs=require('fs');const fd=fs.openSync(${JSON.stringify(fifo)},'w');fs.writeSync(fd,${JSON.stringify(ids)});setInterval(()=>{},1<<30);`;
+    const writer = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    writers.push(writer);
+    return writer;
+  }
+  const writers: ChildProcess[] = [];
+  const fifos: string[] = [];
+  // When a test times out, its own cleanup never runs: without this, a writer left alive or a
+  // read of a FIFO still blocked in the thread pool would keep the whole test file from ending.
+  after(() => {
+    for (const writer of writers) writer.kill();
+    for (const fifo of fifos) {
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // No reader waits on it.
+      }
+    }
+  });
+  const makeFifo = (name: string): string => {
+    const fifo = path.join(files.dir, name);
     execFileSync('mkfifo', [fifo]);
-    // A writer that sends one ID and then holds the FIFO open.
-    const writer = spawn(process.execPath, ['-e', `const fs=require('fs');const fd=fs.openSync(${JSON.stringify(fifo)},'w');fs.writeSync(fd,'user000001\\n');setTimeout(()=>{},60000);`], { stdio: 'ignore' });
+    fifos.push(fifo);
+    return fifo;
+  };
+
+  it('SIGINT with a --file that is a FIFO whose writer never finishes ends the run with exit 130', { timeout: 30_000 }, async () => {
+    const fifo = makeFifo('ids.fifo');
+    const writer = holdingWriter(fifo, 'user000001\n');
     try {
       const saved = path.join(files.dir, 'fifo-saved.txt');
       const result = await runCli(['get', '--json', '--rate', '0', '--file', fifo, '--save-failed', saved], {
@@ -164,5 +194,30 @@ describe('a stopped run never waits on its input', () => {
     } finally {
       writer.kill();
     }
+  });
+
+  it('SIGINT with a --file FIFO of records (--id-column) whose writer never finishes ends the run with exit 130', { timeout: 30_000 }, async () => {
+    const fifo = makeFifo('records.fifo');
+    holdingWriter(fifo, 'id,city\nuser000001,Seoul\n');
+    const saved = path.join(files.dir, 'records-saved.txt');
+    const result = await runCli(['get', '--json', '--rate', '0', '--file', fifo, '--id-column', 'id', '--save-failed', saved], {
+      env: app.env,
+      stdinIsTTY: true,
+      onSignals: (signals) => setTimeout(() => signals.emit('SIGINT'), 300),
+    });
+    assert.equal(result.code, 130, result.stderr);
+    assert.deepEqual([...printedAccounts(result.stdout), ...savedAccounts(saved)], ['user000001']);
+  });
+
+  it('SIGINT with a --file that is a FIFO no writer ever opens ends the run with exit 130', { timeout: 30_000 }, async () => {
+    const fifo = makeFifo('unopened.fifo');
+    const saved = path.join(files.dir, 'unopened-saved.txt');
+    const result = await runCli(['get', '--json', '--rate', '0', '--file', fifo, '--save-failed', saved], {
+      env: app.env,
+      stdinIsTTY: true,
+      onSignals: (signals) => setTimeout(() => signals.emit('SIGINT'), 300),
+    });
+    assert.equal(result.code, 130, result.stderr);
+    assert.deepEqual([...printedAccounts(result.stdout), ...savedAccounts(saved)], []);
   });
 });

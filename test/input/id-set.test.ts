@@ -47,4 +47,24 @@ describe('IdSet', () => {
     assert.equal(set.add('x'), true);
     set.close();
   });
+
+  it('reads the whole of a spilled long ID to compare it: IDs that differ only in their last byte stay apart', () => {
+    const set = new IdSet({ memoryBytes: 0 });
+    const prefix = 'x'.repeat(199);
+    // 200-byte IDs (two length bytes) that differ only in their last byte, and a longer one whose
+    // byte 200 is neither: a compare that reads one byte short of an entry sees the byte of the
+    // entry read before it there, and takes an ID added again for a new one.
+    const a = `${prefix}a`;
+    const b = `${prefix}b`;
+    const longer = `${prefix}qzz`;
+    for (const id of [longer, a, b]) assert.equal(set.add(id), true, id.slice(-3));
+    // A bit over one 1 MiB page of other IDs: the page that holds the three goes to the file.
+    for (let i = 0; i < 11_000; i++) set.add(`filler${String(i).padStart(94, '0')}`);
+    assert.deepEqual(
+      [longer, a, b, `${prefix}c`, a].map((id) => set.add(id)),
+      [false, false, false, true, false],
+    );
+    assert.equal(set.size, 3 + 11_000 + 1);
+    set.close();
+  });
 });

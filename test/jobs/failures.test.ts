@@ -46,7 +46,7 @@ describe('failure reporting', () => {
 
   it('prints at most 30 lines on stderr for 100,000 failed accounts; --failures holds all 100,000', async () => {
     const ids = Array.from({ length: 100_000 }, (_, i) => `nobody${i}`);
-    const result = await runCli(['get', '-o', 'ndjson', '--failures', 'all.ndjson', '--save-failed', 'all.txt'], {
+    const result = await runCli(['get', '-o', 'ndjson', '--rate', '0', '--failures', 'all.ndjson', '--save-failed', 'all.txt'], {
       env: app.env,
       cwd: files.dir,
       stdin: ids.join('\n') + '\n',
@@ -57,7 +57,7 @@ describe('failure reporting', () => {
     assert.equal(lines[0], 'failed: 100,000 accounts (70107 account not imported): nobody0 nobody1 nobody2 nobody3 nobody4 … and 99,995 more');
     const saved = readFileSync(path.join(files.dir, 'all.ndjson'), 'utf8').split('\n').slice(0, -1);
     assert.equal(saved.length, 100_000);
-    const rerun = await runCli(['get', '--file', 'all.ndjson', '-o', 'ndjson', '--save-failed', 'again.txt'], { env: app.env, cwd: files.dir });
+    const rerun = await runCli(['get', '--file', 'all.ndjson', '-o', 'ndjson', '--rate', '0', '--save-failed', 'again.txt'], { env: app.env, cwd: files.dir });
     assert.equal(rerun.code, 1);
     assert.equal(readFileSync(path.join(files.dir, 'again.txt'), 'utf8'), ids.join('\n') + '\n', '--file reads all 100,000 back');
     assert.equal(readFileSync(path.join(files.dir, 'all.txt'), 'utf8'), ids.join('\n') + '\n', '--save-failed stays the plain ID list');

@@ -9,9 +9,10 @@
  * - a stray rate rejection (the server refused a call while we used our whole rate, and none came
  *   just before) means the way in bunched calls we spaced apart: the guard between windows widens
  *   and the call waits out its window, the rate stays;
- * - rejections that persist (another one soon after, or any after the rate was once cut), or one
- *   that came while we sent well under our rate (the server counts someone else's calls), cut the
- *   rate multiplicatively, to a share of what passed in the second before the rejected call;
+ * - rejections that persist (see reaction()), or one that came while we sent well under our rate
+ *   (the server counts someone else's calls), cut the rate multiplicatively, to a share of what
+ *   passed in the second before the rejected call; a call let go just after the rejected one that
+ *   passes takes the cut back (past the limit, it would have been rejected too);
  * - calls that pass raise it again on a cubic curve (TCP CUBIC, as the AWS SDK v3's adaptive
  *   retry mode does in its DefaultRateLimiter): quickly back towards the rate that was cut, slowly
  *   past it, then faster, up to the ceiling, so that a client that stopped sharing gets it back.

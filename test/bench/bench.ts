@@ -350,6 +350,15 @@ async function sharedCases(ids200k: string): Promise<string[][]> {
     const before = steadyRate(ours, 'im_get_attr', LIMIT, -Infinity, change);
     const after = steadyRate(ours, 'im_get_attr', 60, change + 10_000);
     const rejected = ours.filter((r) => r.outcome === '60007').length;
+    if (process.env.BENCH_TRACE === '1') {
+      // Second by second from the change: ours accepted/rejected, theirs accepted/rejected.
+      const count = (list: Logged[], t: number, outcome: (o: string) => boolean): number => list.filter((r) => r.receivedAt >= t && r.receivedAt < t + 1000 && outcome(r.outcome)).length;
+      const seconds: string[] = [];
+      for (let t = change - 2000; t < change + 25_000; t += 1000) {
+        seconds.push(`${(t - change) / 1000}: ${count(ours, t, (o) => o === '0')}/${count(ours, t, (o) => o === '60007')} ${count(others, t, (o) => o === '0')}/${count(others, t, (o) => o === '60007')}`);
+      }
+      log(`after the change (s: ours ok/rejected theirs ok/rejected): ${seconds.join(', ')}`);
+    }
     rows.push([
       'get 200,000 IDs at 100 calls/s, another client taking 40 calls/s of it from 10 s, 60 ± 30 ms',
       `${fmt(run.seconds, 1)} s`,
@@ -529,8 +538,12 @@ async function main(): Promise<void> {
     ),
     ``,
   ].join('\n');
-  process.stdout.write(report);
-  writeFileSync(path.join(root, 'test/bench/RESULTS.md'), report);
+  // The pacer's tuning history is kept by hand in RESULTS.md, under its own heading: carried over.
+  const resultsFile = path.join(root, 'test/bench/RESULTS.md');
+  const kept = /\n(## How the pacer's constants were chosen\n[\s\S]*?)(?=\n## |$)/.exec(readFileSync(resultsFile, 'utf8'))?.[1];
+  const full = kept ? `${report}\n${kept.trimEnd()}\n` : report;
+  process.stdout.write(full);
+  writeFileSync(resultsFile, full);
   rmSync(work, { recursive: true, force: true });
 }
 

@@ -3,17 +3,22 @@
  * server counts (all_member_push allows 100 calls/s per app: API.md section 2), each start dated
  * from when its request really left (`sent`).
  *
- * Starts leave evenly spaced (1/rate apart, on a schedule). The server dates a call when it
- * arrives, so a network whose delay varies on the way in can bunch calls we spaced a window
- * apart. A guard added to each window keeps that tail out of the next one. It learns:
- * - from the start it covers a share of the spread of the round trips measured so far;
- * - after a few clean seconds it relaxes, window by window, down to a small floor (a way in that
- *   bunches calls shows itself early, and one that does not should cost nothing);
- * - a rate-limit answer widens it (1.5 times the old guard, or a larger share of that spread)
- *   and it never shrinks again; a second one widens it to the range of the recent round trips
- *   (at most 1.25 times their spread), which covers the delays on the way in they held;
- * - the rejected call is sent again once its window has passed, and the rate itself is never
- *   cut: one stray 60007 used to take the whole run down to 70 % and back up a tenth a second.
+ * The limit belongs to the app, not to this run: the app's own backend, a nightly job or a second
+ * admin may spend part of it, and some endpoints allow less. So `rate` is a ceiling, and the pacer
+ * looks for the rate the server really gives:
+ * - a stray rate rejection (the server refused a call while we used our whole rate, and none came
+ *   just before) means the way in bunched calls we spaced apart: the guard between windows widens
+ *   and the call waits out its window, the rate stays;
+ * - rejections that persist (see reaction()), or one that came while we sent well under our rate
+ *   (the server counts someone else's calls), cut the rate multiplicatively, to a share of what
+ *   passed in the second before the rejected call; a call let go just after the rejected one that
+ *   passes takes the cut back (past the limit, it would have been rejected too);
+ * - calls that pass raise it again on a cubic curve (TCP CUBIC, as the AWS SDK v3's adaptive
+ *   retry mode does in its DefaultRateLimiter): quickly back towards the rate that was cut, slowly
+ *   past it, then faster, up to the ceiling, so that a client that stopped sharing gets it back.
+ *
+ * Starts leave evenly spaced, 1/rate apart on a schedule: a burst that leaves at once arrives at
+ * once, and a delay on the way in then moves a whole group of calls into the next window.
  *
  * It also tells the engine how many requests to keep in flight: enough to send a window's calls
  * within a fraction of the round trip (rate × round trip × CONCURRENCY_HEADROOM), up to a cap.
@@ -26,10 +31,8 @@ export const API_RATE_LIMIT = 100;
 export const WINDOW_MS = 1000;
 
 /**
- * The guard a run starts with, before any round trip is measured, and the floor it relaxes to.
- * With starts evenly spaced it can be small: the spread of the round trips soon sets it
- * (EARLY_SHARE). 25 ms (the old burst-pacer's guard) held the plain case at 97.1 % of 100
- * calls/s; 10 ms gives 98.8 %, 0 rejected (`npm run bench`, quiet machine).
+ * The guard a run starts with, before any round trip is measured, and the floor it relaxes to:
+ * the least time past a window that a start waits, for calls the server dates a little late.
  */
 export const WINDOW_GUARD_MS = 10;
 
@@ -43,54 +46,23 @@ export const MAX_GUARD_MS = 250;
 export const CONCURRENCY_HEADROOM = 2;
 
 /**
- * The least time between two starts, as a share of 1/rate: calls leave evenly, 10 ms apart at
- * 100 calls/s. In bursts (the pacer before), a delay on the way in moved whole groups of calls
- * into the next window: 19-55 calls rejected per 200,000-account run at 200 ± 100 ms with the
- * jitter before the limiter, against 0-4 evenly spaced (`npm run bench`).
- */
-const SPACING = 1;
-
-/**
  * Share of the round-trip spread (95th minus 5th percentile) taken as the guard before any
  * rejection (EARLY_SHARE), and at least that after one (SPREAD_SHARE), when the guard also grows
  * by WIDEN_FACTOR: the way in is part of the round trip, but the client cannot tell how much of
- * the spread lies before the limiter. Measured with `npm run bench` (200,000 IDs, quiet machine,
- * three runs each), 60 ± 30 ms after the limiter / 200 ± 100 ms with half before it:
- * - 0.5 / 0.5, ×2: 97.1 % / 92.5 %, 0 rejected (the plain case pays for the jitter case);
- * - 0.25 / 0.5, ×2: 98.5 % / 92.2-92.9 %, 1-2 rejected (a second rejection in one run);
- * - 0.3 / 0.5, ×2: 98.2 % / 90.9-91.1 %, 1 rejected (the widening after it cost too much);
- * - 0.3 / 0.4, ×1.5: 98.2 % / 93.0-93.6 %, exactly 1 rejected: the one the guard learns from;
- * - the same, relaxed after 3 s (RELAX_*): 98.8 % / 93.1 %, 1 rejected (two runs each).
- * An early share of 0.15 without relaxing gave 98.9 % but 3 calls rejected at once in the
- * jitter case: the calls already on their way when the first rejection came.
+ * the spread lies before the limiter. Chosen with `npm run bench` (test/bench/RESULTS.md).
  */
 const EARLY_SHARE = 0.3;
 const SPREAD_SHARE = 0.4;
 /** The most a second widening takes, as a share of the spread (see lateGuard). */
 const SECOND_SPREAD_SHARE = 1.25;
-/** How much a rate rejection widens the guard (at least; SPREAD_SHARE of the spread if more). */
+/** How much a stray rate rejection widens the guard (at least; SPREAD_SHARE of the spread if more). */
 const WIDEN_FACTOR = 1.5;
 
 /**
- * Before any rejection, the guard taken from the spread (EARLY_SHARE) is relaxed: after
- * RELAX_AFTER_MS of clean running, each window of starts without a rejection takes RELAX_STEP_MS
- * off it, down to WINDOW_GUARD_MS. A way in that bunches calls shows itself early (the first
- * rejection came at about 2.5 s in most runs of the jitter-before-limiter case; in a busy period
- * sometimes later, and with a second), and one that does not costs nothing for the rest of the
- * run. After a rejection the guard never shrinks again.
- * The price: the emulator, on the same two shared cores as the client, dates some calls well
- * after they left: up to 7-44 ms in the plain cases of the bench (its "dated late" column joins
- * the emulator's log with the client's `--debug` send times), and up to 79 ms in single runs of a
- * busy period. A call dated d ms late makes the call in its place a second later look d ms early,
- * so past the 10 ms guard one can be rejected, retried after its window, and the widening that
- * follows costs the rest of the run some rate (97-98 %; 93 % after two). The bench checks each
- * such rejection against the client's own spacing (how long after the 100th call before it the
- * rejected call left: above a second, the client had kept to 100 calls a second as they left;
- * see test/bench/RESULTS.md for the figures). The client cannot see such a delay
- * (it hides in the round trip's 60 ms spread), and no guard that keeps 98 % of the rate covers
- * all of it.
- * Figures: 200,000 IDs at 60 ± 30 ms, 98.0 % of 100 calls/s with the spread's guard (16 ms)
- * throughout, 98.8 % relaxed (two runs each, 0 rejected).
+ * Before any rejection, the guard taken from the spread is relaxed: after RELAX_AFTER_MS of clean
+ * running, each window of starts without a rejection takes RELAX_STEP_MS off it, down to
+ * WINDOW_GUARD_MS. A way in that bunches calls shows itself early, and one that does not should
+ * cost nothing for the rest of the run. After a rejection the guard never shrinks again.
  */
 const RELAX_AFTER_MS = 3000;
 const RELAX_STEP_MS = 2;
@@ -98,8 +70,58 @@ const RELAX_STEP_MS = 2;
 /** Round trips remembered for the spread and the sizing. */
 const RTT_SAMPLES = 64;
 
+/**
+ * A rejection that came while we had sent fewer than this share of our own limit in the second
+ * before it was not ours to cause: the server counted someone else's calls in that window.
+ */
+const OWN_SHARE = 0.9;
+
+/** A second rejection this soon after a widening is the limit, not a stray: the rate is cut. */
+const PERSIST_MS = 2 * WINDOW_MS;
+
+/**
+ * After a cut, the first rejection after this long without one, at a rate past what passed before
+ * the cut, is a probe past the limit: cut.
+ */
+const QUIET_MS = 2 * WINDOW_MS;
+
+/**
+ * After a cut, a rejection cuts again when it comes after this many others with no call passing
+ * in between: past the limit nearly every call is rejected (the server counts rejected calls too),
+ * while a server that rejects a fifth of the calls whatever the rate gives five in a row to one
+ * call in 3,000.
+ */
+const REJECTED_IN_A_ROW = 5;
+
+/**
+ * The cut: the rate becomes BETA of what passed in the second before the rejected call (at most
+ * the rate in force). CLEAN_BETA when none of our calls in that second had been rejected: then
+ * what passed is what the server let us have, and a small margin below it is enough. BETA (the
+ * AWS SDK's and CUBIC's 0.7) otherwise, when earlier rejections cloud the measure; and never less
+ * than MIN_KEEP of the rate in force from such a clouded measure.
+ */
+const CLEAN_BETA = 0.9;
+const BETA = 0.7;
+const MIN_KEEP = 0.5;
+
+/** The least rate a cut leaves (calls per second): a run keeps making progress. */
+const MIN_RATE = 0.5;
+
+/**
+ * How fast the rate climbs back after a cut, as a share of lastMax (what passed before the cut)
+ * per second³: rate(t) = lastMax × (1 + scale × (t − K)³), where K is when it is back at lastMax
+ * (3 s after a clean cut, 4.3 s after another). Scaled by lastMax so that a 5 calls/s endpoint
+ * probes as carefully as a 100 calls/s one. Past lastMax it climbs ABOVE_SCALE, slower: each probe
+ * past what the server allows costs the calls in flight when the first rejection comes back.
+ */
+const CUBIC_SCALE = 0.1 / 27;
+const ABOVE_SCALE = CUBIC_SCALE / 4;
+
+/** Grant times remembered to measure what passed before a rejection. */
+const HISTORY_MS = 10 * WINDOW_MS;
+
 export interface PacerOptions {
-  /** Calls per second; 0 disables pacing. */
+  /** Calls per second at most (the configured or documented rate); 0 disables pacing. */
   rate: number;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -135,13 +157,28 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** How many of `sorted` (ascending) are below `at`. */
+function countBelow(sorted: readonly number[], at: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class Pacer {
+  /** The ceiling: calls per second at most, whatever the server allows. */
   readonly rate: number;
+  private current: number;
   private readonly starts: number[] = [];
   private readonly now: () => number;
   private readonly sleepFn: (ms: number, signal?: AbortSignal) => Promise<void>;
   private queue: Promise<void> = Promise.resolve();
-  /** When a rejection last widened the guard. */
+  /** When a rejection last widened the guard or cut the rate: only calls let go after it tell something new. */
+  private reactedAt = -Infinity;
   private widenedAt = -Infinity;
   private nextStartAt = -Infinity;
   private sendLag = 0;
@@ -152,20 +189,50 @@ export class Pacer {
   private relaxedMs = 0;
   private firstStartAt: number | undefined;
   private cleanStarts = 0;
+  /** Grant times of the last HISTORY_MS (ascending), and those of calls rejected for rate. */
+  private readonly grants: number[] = [];
+  private readonly rejected: number[] = [];
+  /** The last cut: what passed before it (the rate the curve climbs back to), when, and K in seconds. */
+  private lastMax: number | undefined;
+  private cutAt = -Infinity;
+  private cutK = 0;
+  /** The grant the last cut measured from, and the reaction before it (its episode began after). */
+  private cutGrant = -Infinity;
+  private episodeFrom = -Infinity;
+  /** The state before the last cut, until a call let go after it is answered. */
+  private undo: { current: number; lastMax: number | undefined; cutAt: number; cutK: number; cutGrant: number } | undefined;
+  /** Rejections since the last call that passed. */
+  private rejectedInARow = 0;
+  private lastRejectedAt = -Infinity;
   /** The guard in force now, in milliseconds. */
   guardMs = WINDOW_GUARD_MS;
-  /** Rate-limit answers that widened the guard. */
+  /** Rate-limit answers that widened the guard (strays). */
   throttles = 0;
+  /** Rate-limit answers that cut the rate (the server allowed less than we sent), less those taken back. */
+  cuts = 0;
+  /** Cuts taken back: a call let go just after the rejected one passed (see observe). */
+  takenBack = 0;
 
   constructor(options: PacerOptions) {
     this.rate = options.rate;
+    this.current = options.rate;
     this.now = options.now ?? Date.now;
     this.sleepFn = options.sleep ?? sleep;
   }
 
-  /** The rate in force: always `rate` (a rejection widens the guard instead). */
+  /** The rate in force, calls per second: `rate` until the server refuses persistently, then what it allows. */
   get currentRate(): number {
-    return this.rate;
+    return this.current;
+  }
+
+  /**
+   * What the server seemed to allow this run, in calls per second: undefined when the rate was
+   * never cut, or has climbed back to the ceiling since; otherwise what passed in the second
+   * before the last cut, or the rate in force if that is higher (it passed since).
+   */
+  allowedRate(): number | undefined {
+    if (this.lastMax === undefined || this.current >= this.rate) return undefined;
+    return Math.max(this.lastMax, this.current);
   }
 
   /**
@@ -186,26 +253,39 @@ export class Pacer {
     for (;;) {
       if (signal?.aborted) return UNPACED;
       const now = this.now();
-      const limit = Math.max(1, Math.floor(this.rate));
+      const limit = this.limit();
       // A start waits for the window minus the usual delay between being let go and leaving,
       // so that the real sends, which the server counts, are a window plus the guard apart.
       const span = WINDOW_MS + this.guardMs - Math.min(this.sendLag, this.guardMs / 2);
       // Forget starts that left the window.
       while (this.starts.length > 0 && now - this.starts[0]! >= span) this.starts.shift();
-      // Starts spaced by at least SPACING of 1/rate: a burst that leaves at once arrives at once,
-      // and a delay on the way in then moves a whole group of calls into the next window.
       // The spacing runs on a schedule, not from the last start, so that timers firing late do
-      // not slow the rate.
-      const spacing = (SPACING * WINDOW_MS) / this.rate;
+      // not slow the rate. The count keeps the guard, and holds back the starts after a cut
+      // until the calls sent at the old rate have left the window.
+      const spacing = WINDOW_MS / this.current;
       if (this.starts.length < limit && now >= this.nextStartAt) {
         this.nextStartAt = Math.max(this.nextStartAt, now - spacing) + spacing;
         this.starts.push(now);
+        this.record(now);
         this.relax(now, limit);
         return turn(now, () => this.moveStart(now));
       }
       const windowWait = this.starts.length < limit ? 0 : this.starts[this.starts.length - limit]! + span - now;
       await this.sleepFn(Math.max(1, Math.ceil(Math.max(windowWait, this.nextStartAt - now))), signal);
     }
+  }
+
+  /** Starts allowed in one window at the rate in force. */
+  private limit(): number {
+    return Math.max(1, Math.floor(this.current));
+  }
+
+  /** Remembers a grant, forgetting those older than HISTORY_MS. */
+  private record(grantedAt: number): void {
+    this.grants.push(grantedAt);
+    let old = 0;
+    while (old < this.grants.length && grantedAt - this.grants[old]! > HISTORY_MS) old++;
+    if (old > 0) this.grants.splice(0, old);
   }
 
   /** Before any rejection: one more clean start; a whole window of them relaxes the guard a step. */
@@ -237,8 +317,11 @@ export class Pacer {
     this.starts.splice(i, 0, now);
   }
 
-  /** One measured round trip (send to answer), in milliseconds. */
-  observe(rttMs: number): void {
+  /**
+   * One measured round trip (send to answer), in milliseconds, of a call that was not rejected
+   * for rate: it is also how the pacer learns that calls pass, and climbs back after a cut.
+   */
+  observe(rttMs: number, grantedAt?: number): void {
     if (this.rtts.length < RTT_SAMPLES) this.rtts.push(rttMs);
     else this.rtts[this.rttNext] = rttMs;
     this.rttNext = (this.rttNext + 1) % RTT_SAMPLES;
@@ -254,6 +337,25 @@ export class Pacer {
         this.guardMs = Math.min(MAX_GUARD_MS, Math.max(this.guardMs, this.lateGuard()));
       }
     }
+    this.rejectedInARow = 0;
+    if (this.undo) {
+      // Without the Turn's grantedAt, the send time the round trip implies, less the usual lag.
+      const granted = grantedAt ?? this.now() - rttMs - this.sendLag;
+      // A call let go after the one that caused the last cut, before the cut, passed: the server
+      // was not full then (past the limit it would have rejected that one too), so the rejection
+      // was not the rate's doing. The cut is taken back. A call let go after the cut settles it.
+      if (granted > this.cutGrant && granted < this.cutAt) this.takeBack();
+      else if (granted >= this.cutAt) this.undo = undefined;
+    }
+    this.climb();
+  }
+
+  /** After a cut, a call passed: the rate follows the cubic curve up, never past the ceiling. */
+  private climb(): void {
+    if (this.lastMax === undefined || this.current >= this.rate) return;
+    const t = (this.now() - this.cutAt) / 1000 - this.cutK;
+    const target = this.lastMax * (1 + (t < 0 ? CUBIC_SCALE : ABOVE_SCALE) * t * t * t);
+    this.current = Math.min(this.rate, Math.max(this.current, target));
   }
 
   /**
@@ -282,31 +384,113 @@ export class Pacer {
   }
 
   /**
-   * Requests to keep in flight: rate × (a high round trip) × CONCURRENCY_HEADROOM, at least 1,
-   * at most `max`; `max` until a round trip has been measured, or when unpaced.
+   * Requests to keep in flight: rate in force × (a high round trip) × CONCURRENCY_HEADROOM, at
+   * least 1, at most `max`; `max` until a round trip has been measured, or when unpaced.
    */
   concurrency(max: number): number {
     if (this.rate <= 0 || this.rtts.length < 8) return max;
     const sorted = this.sortedRtts();
     const high = sorted[Math.floor(sorted.length * 0.9)]!;
-    return Math.max(1, Math.min(max, Math.ceil((this.rate * high * CONCURRENCY_HEADROOM) / WINDOW_MS)));
+    return Math.max(1, Math.min(max, Math.ceil((this.current * high * CONCURRENCY_HEADROOM) / WINDOW_MS)));
   }
 
   /**
    * The server said "too fast" about a call the pacer let go at `grantedAt` (its Turn's): widen
-   * the guard, and return how long the rejected call waits (until its window has passed). Only a
-   * call let go after the last widening tells something new: the others were paced with the old
-   * guard (several of those can come back together). Without `grantedAt`, at most one widening a
-   * window.
+   * the guard or cut the rate (see the top of this file), and return how long the rejected call
+   * waits (until its window has passed). Only a call let go after the last reaction tells
+   * something new: the others were paced the old way (several of those can come back together).
+   * Without `grantedAt`, at most one reaction a window.
    */
   throttle(grantedAt?: number): number {
     if (this.rate <= 0) return 0;
     const now = this.now();
-    if (grantedAt !== undefined ? grantedAt > this.widenedAt : now - this.widenedAt >= WINDOW_MS) {
-      this.widenedAt = now;
-      this.throttles++;
-      this.guardMs = Math.min(MAX_GUARD_MS, Math.max(Math.round(WIDEN_FACTOR * this.guardMs), this.lateGuard()));
+    const at = grantedAt ?? now;
+    const quiet = now - this.lastRejectedAt >= QUIET_MS;
+    this.lastRejectedAt = now;
+    this.rejectedInARow++;
+    const fresh = grantedAt !== undefined ? grantedAt > this.reactedAt : now - this.reactedAt >= WINDOW_MS;
+    const reaction = fresh ? this.reaction(at, now, quiet) : undefined;
+    if (reaction) {
+      this.episodeFrom = this.reactedAt;
+      this.reactedAt = now;
+      if (reaction === 'cut') this.cut(at, now);
+      else this.widen(now);
+    } else if (!fresh && this.cutAt === this.reactedAt && at > this.episodeFrom && at < this.cutGrant) {
+      // Answers come back out of order: an earlier call of the same burst, rejected too, shows
+      // where the server's count really ended.
+      this.cut(at, this.cutAt, true);
     }
+    this.rejected.splice(countBelow(this.rejected, at), 0, at);
+    while (this.rejected.length > 0 && now - this.rejected[0]! > HISTORY_MS) this.rejected.shift();
     return WINDOW_MS + this.guardMs;
+  }
+
+  /**
+   * What a fresh rejection of a call let go at `at` calls for. Before any cut: a cut when it came
+   * while we sent well under our own rate (the server counted someone else's calls) or soon after
+   * a widening (it persists), a widening otherwise (a stray). After one: a cut when it is the first
+   * after a quiet spell at a rate past what passed before the cut (a probe past the limit), or when
+   * no call passes any more (the cut was not deep enough); nothing otherwise:
+   * rejections scattered among passing calls are not the rate's doing, and cutting on each would
+   * take the rate to nothing.
+   */
+  private reaction(at: number, now: number, quiet: boolean): 'cut' | 'widen' | undefined {
+    if (this.cuts === 0) {
+      if (now - this.widenedAt < PERSIST_MS) return 'cut';
+      // What we may send in a second: the limit, less what the guard holds back.
+      const own = (this.limit() * WINDOW_MS) / (WINDOW_MS + this.guardMs);
+      return this.secondBefore(at).sent < OWN_SHARE * own ? 'cut' : 'widen';
+    }
+    if (quiet && this.current > this.lastMax!) return 'cut';
+    return this.rejectedInARow >= REJECTED_IN_A_ROW ? 'cut' : undefined;
+  }
+
+  /** Our calls let go in the second before `at`, and how many of those were rejected so far. */
+  private secondBefore(at: number): { sent: number; rejected: number } {
+    const sent = countBelow(this.grants, at) - countBelow(this.grants, at - WINDOW_MS);
+    const rejected = countBelow(this.rejected, at) - countBelow(this.rejected, at - WINDOW_MS);
+    return { sent, rejected };
+  }
+
+  /** Takes the last cut back: the rate, and what it climbs back to, as they were before it. */
+  private takeBack(): void {
+    const undo = this.undo!;
+    this.undo = undefined;
+    this.current = undo.current;
+    this.lastMax = undo.lastMax;
+    this.cutAt = undo.cutAt;
+    this.cutK = undo.cutK;
+    this.cutGrant = undo.cutGrant;
+    this.cuts--;
+    this.takenBack++;
+  }
+
+  private widen(now: number): void {
+    this.widenedAt = now;
+    this.throttles++;
+    this.guardMs = Math.min(MAX_GUARD_MS, Math.max(Math.round(WIDEN_FACTOR * this.guardMs), this.lateGuard()));
+  }
+
+  /**
+   * Cuts the rate to a share of what passed in the second before the call let go at `at`; with
+   * `again`, measures the same cut again from an earlier call (the lower measure wins).
+   */
+  private cut(at: number, now: number, again = false): void {
+    const { sent, rejected } = this.secondBefore(at);
+    const passed = sent - rejected;
+    const clean = rejected === 0;
+    const measured = clean ? passed : Math.max(passed, MIN_KEEP * this.current);
+    const beta = clean ? CLEAN_BETA : BETA;
+    const before = { current: this.current, lastMax: this.lastMax, cutAt: this.cutAt, cutK: this.cutK, cutGrant: this.cutGrant };
+    const lastMax = Math.max(1, Math.min(again ? this.lastMax! : this.current, measured));
+    if (again && lastMax >= this.lastMax!) return;
+    this.lastMax = lastMax;
+    this.current = Math.min(this.current, Math.max(MIN_RATE, beta * lastMax));
+    this.cutAt = now;
+    this.cutGrant = at;
+    this.cutK = Math.cbrt((1 - this.current / lastMax) / CUBIC_SCALE);
+    if (again) return;
+    this.cuts++;
+    this.undo = { current: before.current, lastMax: before.lastMax, cutAt: before.cutAt, cutK: before.cutK, cutGrant: before.cutGrant };
   }
 }

@@ -13,6 +13,9 @@
  *   2. the same with the jitter before the limiter (100 ± 50 ms in, 100 ± 50 ms out: 200 ± 100; three runs);
  *   3. set of 100,000 records, 60 ± 30 ms;
  *   4. 10,000 IDs at 200 ± 100 ms, default vs --concurrency 100 (wall time ratio, alternated);
+ * - the limit shared: get of 30,000 IDs from an emulator allowing 50 calls/s, and get of 200,000
+ *   IDs while another client (a loopback load generator here) takes 40 calls/s of the same
+ *   endpoint from 10 s in: our calls rejected for rate, the steady rate against what is left;
  * - unpaced (`--rate 0`) against an instant loopback server: CPU seconds per 100,000 accounts and
  *   peak RSS at 100,000, 1,000,000 and 10,000,000 distinct IDs;
  * - cold start: each command and bare `node -e 0` in turn, 11 pairs: the median of the ratios.
@@ -28,6 +31,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generate } from '../../src/usersig.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const bin = path.join(root, 'bin/im-attrs.js');
@@ -37,6 +41,8 @@ const secretKey = randomBytes(32).toString('hex');
 const keyFile = path.join(work, 'key');
 writeFileSync(keyFile, secretKey, { mode: 0o600 });
 const quick = process.env.BENCH_QUICK === '1';
+/** BENCH_ONLY=shared runs only the shared-limit cases and prints them (RESULTS.md is left alone). */
+const only = process.env.BENCH_ONLY;
 
 /** The documented limit: 100 calls/s (API.md section 2). */
 const LIMIT = 100;
@@ -162,22 +168,23 @@ async function runCli(url: string, input: string, args: string[], stderrFile?: s
 const getArgs = (extra: string[] = []): string[] => ['get', '--output', 'ndjson', '--quiet', ...extra];
 
 /**
- * The steady-state rate of `command`: `LIMIT` calls over the median time the server took to
- * accept `LIMIT` consecutive calls, leaving out the first and the last second of the log. A count
+ * The steady-state rate of `command`: `per` calls (the limit) over the median time the server took
+ * to accept `per` consecutive calls, leaving out the first and the last second of the log (and
+ * what lies outside `from`..`to`). A count
  * of calls over a span would flatter a client that sends in bursts (a whole burst more or less
  * fits in any span); the span of 100 calls is what the limiter itself measures.
  */
-function steadyRate(log: Logged[], command: string): { rate: number; rejected: number; firstSecond: number } {
+function steadyRate(log: Logged[], command: string, per = LIMIT, from = -Infinity, to = Infinity): { rate: number; rejected: number; firstSecond: number } {
   const calls = log.filter((r) => r.command === command);
   const ok = calls.filter((r) => r.outcome === '0').map((r) => r.receivedAt).sort((a, b) => a - b);
-  const t0 = ok[0]!;
-  const t1 = ok[ok.length - 1]!;
+  const t0 = Math.max(ok[0]! + 1000, from);
+  const t1 = Math.min(ok[ok.length - 1]! - 1000, to);
   const spans: number[] = [];
-  for (let i = 0; i + LIMIT < ok.length; i++) {
-    if (ok[i]! - t0 >= 1000 && ok[i + LIMIT]! <= t1 - 1000) spans.push(ok[i + LIMIT]! - ok[i]!);
+  for (let i = 0; i + per < ok.length; i++) {
+    if (ok[i]! >= t0 && ok[i + per]! <= t1) spans.push(ok[i + per]! - ok[i]!);
   }
   return {
-    rate: (1000 * LIMIT) / median(spans),
+    rate: (1000 * per) / median(spans),
     rejected: calls.filter((r) => r.outcome === '60007').length,
     firstSecond: ok.filter((t) => t - t0 < 1000).length,
   };
@@ -249,6 +256,123 @@ function loadNote(): string {
   return `load average ${fmt(one!, 1)} (1 min), ${fmt(five!, 1)} (5 min)`;
 }
 
+/**
+ * Another client of the same app: `rate` im_get_attr calls a second to the same emulator, evenly
+ * spaced, never backing off (a nightly job that knows nothing of this run). Returns the `random`
+ * of each of its calls, to tell them apart in the emulator's log.
+ */
+function loadGenerator(url: string, rate: number): { stop: () => Promise<Set<string>> } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const usersig = generate({ sdkAppId: '1400000000', identifier: 'administrator', secretKey, expireSeconds: 3600 });
+  const randoms = new Set<string>();
+  const pending = new Set<Promise<void>>();
+  const started = performance.now();
+  let sent = 0;
+  let stopped = false;
+  const send = (): void => {
+    const random = String(randomBytes(4).readUInt32BE(0));
+    randoms.add(random);
+    const target = `${url}/v4/all_member_push/im_get_attr?sdkappid=1400000000&identifier=administrator&usersig=${usersig}&random=${random}&contenttype=json`;
+    const call = new Promise<void>((resolve) => {
+      const req = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', () => resolve());
+      req.end('{"To_Account":["user000001"]}');
+    });
+    pending.add(call);
+    void call.then(() => pending.delete(call));
+  };
+  // A schedule, not an interval: a timer that fires late does not lower the rate.
+  const tick = (): void => {
+    if (stopped) return;
+    const due = Math.floor(((performance.now() - started) * rate) / 1000) + 1;
+    while (sent < due) {
+      send();
+      sent++;
+    }
+    setTimeout(tick, Math.max(1, ((sent * 1000) / rate) - (performance.now() - started)));
+  };
+  tick();
+  return {
+    stop: async () => {
+      stopped = true;
+      await Promise.all(pending);
+      agent.destroy();
+      return randoms;
+    },
+  };
+}
+
+/**
+ * The limit is the app's, not the run's: the emulator allows less than the client's ceiling
+ * (100 calls/s), or another client takes part of it. Each row: our calls rejected for rate, as a
+ * share of ours; the steady rate reached, against what the server left us.
+ */
+async function sharedCases(ids200k: string): Promise<string[][]> {
+  const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+  const rows: string[][] = [];
+  // 1. The emulator allows 50 calls/s: get of 30,000 accounts (300 calls).
+  log('get 30,000 IDs, the emulator allowing 50 calls/s …');
+  const ids30k = await idsFile(30_000);
+  {
+    const emu = await startEmulator(['--seed-users', '30000', '--rate-limit', '50', '--latency', '60', '--jitter', '30']);
+    const run = await runCli(emu.url, ids30k, getArgs());
+    const emuLog = await emulatorLog(emu);
+    await stopEmulator(emu);
+    const steady = steadyRate(emuLog, 'im_get_attr', 50);
+    const ours = emuLog.filter((r) => r.command === 'im_get_attr');
+    rows.push([
+      'get 30,000 IDs, the emulator allowing 50 calls/s, 60 ± 30 ms',
+      `${fmt(run.seconds, 1)} s`,
+      `${fmt(steady.rate, 1)} calls/s`,
+      `${fmt((100 * steady.rate) / 50, 1)} % of 50`,
+      `${fmt(steady.rejected)} of ${fmt(ours.length)} (${fmt((100 * steady.rejected) / ours.length, 1)} %)`,
+      `${fmt(run.lines)} of 30,000 (exit ${run.code})`,
+    ]);
+  }
+  // 2. The emulator allows 100 calls/s; 10 s into a get of 200,000 accounts another client starts
+  // taking 40 calls/s of the same endpoint.
+  log('get 200,000 IDs, another client taking 40 calls/s from 10 s …');
+  {
+    const emu = await startEmulator(['--seed-users', '200000', '--rate-limit', String(LIMIT), '--latency', '60', '--jitter', '30']);
+    let other: ReturnType<typeof loadGenerator> | undefined;
+    const timer = setTimeout(() => (other = loadGenerator(emu.url, 40)), 10_000);
+    const run = await runCli(emu.url, ids200k, getArgs());
+    clearTimeout(timer);
+    const theirs = (await other?.stop()) ?? new Set<string>();
+    const emuLog = await emulatorLog(emu);
+    await stopEmulator(emu);
+    const ours = emuLog.filter((r) => r.command === 'im_get_attr' && !theirs.has(r.query.random ?? ''));
+    const others = emuLog.filter((r) => theirs.has(r.query.random ?? ''));
+    const change = others.length > 0 ? Math.min(...others.map((r) => r.receivedAt)) : Infinity;
+    const before = steadyRate(ours, 'im_get_attr', LIMIT, -Infinity, change);
+    const after = steadyRate(ours, 'im_get_attr', 60, change + 10_000);
+    const rejected = ours.filter((r) => r.outcome === '60007').length;
+    if (process.env.BENCH_TRACE === '1') {
+      // Second by second from the change: ours accepted/rejected, theirs accepted/rejected.
+      const count = (list: Logged[], t: number, outcome: (o: string) => boolean): number => list.filter((r) => r.receivedAt >= t && r.receivedAt < t + 1000 && outcome(r.outcome)).length;
+      const seconds: string[] = [];
+      for (let t = change - 2000; t < change + 25_000; t += 1000) {
+        seconds.push(`${(t - change) / 1000}: ${count(ours, t, (o) => o === '0')}/${count(ours, t, (o) => o === '60007')} ${count(others, t, (o) => o === '0')}/${count(others, t, (o) => o === '60007')}`);
+      }
+      log(`after the change (s: ours ok/rejected theirs ok/rejected): ${seconds.join(', ')}`);
+    }
+    rows.push([
+      'get 200,000 IDs at 100 calls/s, another client taking 40 calls/s of it from 10 s, 60 ± 30 ms',
+      `${fmt(run.seconds, 1)} s`,
+      `${fmt(before.rate, 1)} calls/s before, ${fmt(after.rate, 1)} from 10 s after the change`,
+      `${fmt((100 * after.rate) / 60, 1)} % of the 60 left`,
+      `${fmt(rejected)} of ${fmt(ours.length)} (${fmt((100 * rejected) / ours.length, 1)} %); the other client's: ${fmt(others.filter((r) => r.outcome === '60007').length)} of ${fmt(others.length)}`,
+      `${fmt(run.lines)} of 200,000 (exit ${run.code})`,
+    ]);
+  }
+  return rows;
+}
+
+const SHARED_HEADER = ['run', 'wall', 'steady state', 'of what the server gives', 'our calls rejected for rate', 'accounts out'];
+
 async function main(): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
   const loads: string[] = [`at start: ${loadNote()}`];
@@ -257,6 +381,12 @@ async function main(): Promise<void> {
   const datingNotes: string[] = [];
 
   const ids200k = await idsFile(200_000);
+  const table = (header: string[], rows: string[][]): string => [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+  if (only === 'shared') {
+    process.stdout.write(`${table(SHARED_HEADER, await sharedCases(ids200k))}\n`);
+    rmSync(work, { recursive: true, force: true });
+    return;
+  }
   const pacedCase = async (label: string, emuArgs: string[], input: string, args: string[], command: string, rows = paced): Promise<void> => {
     log(`${label} …`);
     const emu = await startEmulator(['--seed-users', '200000', '--rate-limit', String(LIMIT), ...emuArgs]);
@@ -300,6 +430,8 @@ async function main(): Promise<void> {
     );
   }
   paced.push(...plain, ...jitter);
+  // 2b. The limit shared: the emulator allowing less, another client taking part of it.
+  const shared = await sharedCases(ids200k);
   // 3. set of 100,000 records.
   const records = await writeLines(path.join(work, 'records.ndjson'), 100_000, (i) => `{"To_Account":"user${String(i).padStart(6, '0')}","Attrs":{"city":"Paris"}}\n`);
   await pacedCase('set 100,000 records, 60 ± 30 ms', ['--latency', '60', '--jitter', '30'], records, ['set', '--file', '-', '--quiet'], 'im_set_attr');
@@ -363,7 +495,6 @@ async function main(): Promise<void> {
   ] as const;
   await stopEmulator(emu);
 
-  const table = (header: string[], rows: string[][]): string => [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const at1m = perSize.get(1_000_000)!;
   const report = [
@@ -381,6 +512,12 @@ async function main(): Promise<void> {
     ...(datingNotes.length > 0
       ? ['', 'Each call rejected for rate: how much more than a second after the 100th call before it (by when they left) it left the client. Above 0, the client had sent at most 100 calls in the second up to it, and the rejection came from the time between leaving and being dated: on purpose in the jitter case, the emulator\'s own lateness in the others.', '', ...datingNotes.map((n) => `- ${n}`)]
       : []),
+    ``,
+    `## The limit shared (the app's 100 calls/s, not the run's)`,
+    ``,
+    `The client's ceiling stays 100 calls/s; the emulator allows 50, or another client (a load generator in the bench, 40 calls/s of the same endpoint, never backing off) starts 10 s into the run. The pacer cuts its rate when rejections persist and climbs back as calls pass. Steady state as above, over 50 (or 60) consecutive accepted calls; after the change, from 10 s after the other client's first call.`,
+    ``,
+    table(SHARED_HEADER, shared),
     ``,
     `10,000 IDs at 200 ± 100 ms: the default (in flight sized from the round trips) takes ${fmt(shortRatio, 2)}× the wall time of --concurrency 100 (median of 3 alternated pairs: ${short.map((s) => fmt(s, 2)).join(', ')} s vs ${fixed.map((s) => fmt(s, 2)).join(', ')} s).`,
     ``,
@@ -401,8 +538,12 @@ async function main(): Promise<void> {
     ),
     ``,
   ].join('\n');
-  process.stdout.write(report);
-  writeFileSync(path.join(root, 'test/bench/RESULTS.md'), report);
+  // The pacer's tuning history is kept by hand in RESULTS.md, under its own heading: carried over.
+  const resultsFile = path.join(root, 'test/bench/RESULTS.md');
+  const kept = /\n(## How the pacer's constants were chosen\n[\s\S]*?)(?=\n## |$)/.exec(readFileSync(resultsFile, 'utf8'))?.[1];
+  const full = kept ? `${report}\n${kept.trimEnd()}\n` : report;
+  process.stdout.write(full);
+  writeFileSync(resultsFile, full);
   rmSync(work, { recursive: true, force: true });
 }
 

@@ -26,7 +26,7 @@ import { formatCsvLine, formatTable, formatTsvLine, type OutputFormat } from '..
 import { validatePushRequest } from '../push/condition.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { plural } from '../util/text.js';
-import { pushBody, type PushSendOptions } from './push.js';
+import type { pushBody as PushBody, PushSendOptions } from './push.js';
 import path from 'node:path';
 
 const DAY_MS = 86_400_000;
@@ -205,6 +205,12 @@ function addContentOptions(command: Command): Command {
     .option('--from <account>', 'the sender account (From_Account)');
 }
 
+/**
+ * How `push send` turns its content flags into a body (push.ts's pushBody), given by push.ts when
+ * it adds this command: importing it here would make the two modules import each other.
+ */
+export type BuildPushBody = typeof PushBody;
+
 const hasContent = (o: ContentFlags): boolean => [o.text, o.msgBody, o.offlineTitle, o.offlineDesc].some((v) => v !== undefined);
 
 /** The accounts of --to FILE|-: each once, in order. */
@@ -215,7 +221,7 @@ async function readTo(rt: Runtime, file: string): Promise<string[]> {
   return ids;
 }
 
-export async function scheduleCreateRun(rt: Runtime, options: ScheduleCreateOptions): Promise<void> {
+export async function scheduleCreateRun(rt: Runtime, options: ScheduleCreateOptions, pushBody: BuildPushBody): Promise<void> {
   await requireTimpush(rt);
   const zone = userZone(rt);
   const at = parseUserTime('--at', options.at, zone);
@@ -414,7 +420,7 @@ export interface ScheduleEditOptions extends ContentFlags {
   dryRun?: boolean;
 }
 
-export async function scheduleEditRun(rt: Runtime, idText: string, options: ScheduleEditOptions): Promise<void> {
+export async function scheduleEditRun(rt: Runtime, idText: string, options: ScheduleEditOptions, pushBody: BuildPushBody): Promise<void> {
   await requireTimpush(rt);
   const id = parseSchedTaskId(idText);
   const zone = userZone(rt);
@@ -507,8 +513,8 @@ Examples:
   $ im-attrs --api timpush push schedule cancel 1234567890
 `;
 
-/** `push schedule`: TIMPush scheduled pushes. */
-export function newPushScheduleCommand(rt: Runtime): Command {
+/** `push schedule`: TIMPush scheduled pushes; `pushBody` reads the content flags as `push send` does. */
+export function newPushScheduleCommand(rt: Runtime, pushBody: BuildPushBody): Command {
   const schedule = new Command('schedule')
     .summary('TIMPush: schedule a push for later; list, show, edit and cancel scheduled pushes')
     .description(
@@ -534,7 +540,7 @@ export function newPushScheduleCommand(rt: Runtime): Command {
     .option('-y, --yes', 'create without asking (needed when stdin is not a terminal)')
     .option('--dry-run', 'print the request body (or bodies) on stdout and send nothing')
     .addHelpText('after', SCHEDULE_HELP)
-    .action(async (options: ScheduleCreateOptions) => scheduleCreateRun(rt, options));
+    .action(async (options: ScheduleCreateOptions) => scheduleCreateRun(rt, options, pushBody));
 
   const list = new Command('list')
     .summary('list scheduled tasks (default: those due in the next 30 days)')
@@ -570,7 +576,7 @@ export function newPushScheduleCommand(rt: Runtime): Command {
   edit
     .option('-y, --yes', 'change without asking')
     .option('--dry-run', 'print the request body and send nothing')
-    .action(async (id: string, options: ScheduleEditOptions) => scheduleEditRun(rt, id, options));
+    .action(async (id: string, options: ScheduleEditOptions) => scheduleEditRun(rt, id, options, pushBody));
 
   const cancel = new Command('cancel')
     .summary('delete a pending task (guarded)')

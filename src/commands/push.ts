@@ -111,7 +111,7 @@ export function newPushCommand(rt: Runtime): Command {
     .addHelpText('after', '\nExamples:\n  $ im-attrs --api timpush push stats 6571b7c1_53724e00_1_2a\n  $ im-attrs --api timpush push stats --json\n');
   stats.action(async (taskIds: string[], options: { json?: boolean }) => pushStatsRun(rt, taskIds, options));
 
-  return push.addCommand(send).addCommand(revoke).addCommand(stats).addCommand(newPushEventsCommand(rt)).addCommand(newPushScheduleCommand(rt));
+  return push.addCommand(send).addCommand(revoke).addCommand(stats).addCommand(newPushEventsCommand(rt)).addCommand(newPushScheduleCommand(rt, pushBody));
 }
 
 /** `--lifetime 3600`, `90m`, `12h`, `7d` → seconds, at most 7 days (EN/37166 MsgLifeTime; 90026 beyond). */

@@ -27,6 +27,7 @@ import { ApiError, PartialFailureError, UsageError } from '../errors.js';
 import { addConditionOptions, attrUses, checkAttrNames, checkCondition, CONDITION_HELP, conditionFromFlags, showCondition, type ConditionFlags } from '../jobs/condition-input.js';
 import { withRun } from '../jobs/run.js';
 import { newPushEventsCommand } from './push-events.js';
+import { newPushReportCommand } from './push-report.js';
 import { newPushScheduleCommand } from './push-schedule.js';
 import { MAX_MSG_LIFETIME_SECONDS, MAX_MSG_RANDOM, validatePushRequest } from '../push/condition.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -111,7 +112,7 @@ export function newPushCommand(rt: Runtime): Command {
     .addHelpText('after', '\nExamples:\n  $ im-attrs --api timpush push stats 6571b7c1_53724e00_1_2a\n  $ im-attrs --api timpush push stats --json\n');
   stats.action(async (taskIds: string[], options: { json?: boolean }) => pushStatsRun(rt, taskIds, options));
 
-  return push.addCommand(send).addCommand(revoke).addCommand(stats).addCommand(newPushEventsCommand(rt)).addCommand(newPushScheduleCommand(rt, pushBody));
+  return push.addCommand(send).addCommand(revoke).addCommand(stats).addCommand(newPushEventsCommand(rt)).addCommand(newPushScheduleCommand(rt, pushBody)).addCommand(newPushReportCommand(rt));
 }
 
 /** `--lifetime 3600`, `90m`, `12h`, `7d` → seconds, at most 7 days (EN/37166 MsgLifeTime; 90026 beyond). */

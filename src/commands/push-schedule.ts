@@ -74,7 +74,8 @@ function wallTime(ms: number, zone: string): Wall {
 }
 
 const wallUtc = (w: Wall): number => Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-const sameWall = (a: Wall, b: Wall): boolean => wallUtc(a) === wallUtc(b);
+const sameWall = (a: Wall, b: Wall): boolean =>
+  a.year === b.year && a.month === b.month && a.day === b.day && a.hour === b.hour && a.minute === b.minute && a.second === b.second;
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 /** Unix ms → "YYYY-MM-DD HH:MM:SS", UTC: the API's SchedAt, BeginTime and EndTime (EN/78839). */

@@ -105,6 +105,23 @@ describe('im-attrs push report (TIMPush statistics, loss and trace)', () => {
     assert.match(text.stdout, new RegExp(`^Push report: 3 tasks \\(${tasks.join(', ')}\\)\\n\\nFunnel\\n  total +60  █{40}  100\\.0%\\n`));
   });
 
+  it('shows a progress line on a terminal while it traces (one call per task and user)', async () => {
+    clock.ms = NOW;
+    const task = (await post(app.emulator, 'timpush/push', { MsgRandom: 8, OfflinePushInfo: { Title: 'x' } })).body.TaskId as string;
+    app.emulator.resetLog();
+    // Unpaced (IMADMIN_RATE=0): the two trace calls need not wait a second for each other here.
+    const result = await report([task, '--user', 'user000001', '--user', 'user000002'], { stderrIsTTY: true, env: { ...env(), IMADMIN_RATE: '0' } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, `\rtrace 1/2 (1 call/s): user000001 in ${task}\x1b[K\rtrace 2/2 (1 call/s): user000002 in ${task}\x1b[K\r\x1b[K`);
+    assert.deepEqual(
+      requestLog(app.emulator).filter(([command]) => command === 'timpush/all_member_push_trace'),
+      [
+        ['timpush/all_member_push_trace', { TaskID: task, UserID: 'user000001' }],
+        ['timpush/all_member_push_trace', { TaskID: task, UserID: 'user000002' }],
+      ],
+    );
+  });
+
   it('names a TaskId without statistics and exits 5, reporting the others', async () => {
     clock.ms = NOW;
     const task = (await post(app.emulator, 'timpush/push', { MsgRandom: 9, OfflinePushInfo: { Title: 'x' } })).body.TaskId as string;

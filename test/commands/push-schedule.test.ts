@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { requestLog, runCli, seededIds, useEmulator, useTempDir } from '../helpers/cli.js';
 import { post, TestClock } from '../helpers/emulator-api.js';
+import { parseUserTime } from '../../src/commands/push-schedule.js';
+import { UsageError } from '../../src/errors.js';
 
 /** 2026-12-24 07:00:00 UTC = 08:00 in Paris: the tests' "now". */
 const NOW = Date.UTC(2026, 11, 24, 7, 0, 0);
@@ -208,6 +210,24 @@ describe('im-attrs push schedule (TIMPush scheduled pushes)', () => {
       if (stderr) assert.equal(result.stderr, stderr);
       else assert.match(result.stderr, /im-attrs: this needs confirmation, and stdin is not a terminal: nothing was sent\n/);
       assert.equal(app.emulator.requests.length, 0);
+    });
+  }
+});
+
+describe('parseUserTime: a time in the user\'s terms → Unix ms', () => {
+  const cases: Array<[string, string, number | string]> = [
+    ['2026-12-24T09:00', 'Europe/Paris', Date.UTC(2026, 11, 24, 8, 0, 0)],
+    ['2026-07-01 09:00:15', 'Europe/Paris', Date.UTC(2026, 6, 1, 7, 0, 15)],
+    ['2026-12-24T08:00Z', 'Asia/Tokyo', Date.UTC(2026, 11, 24, 8, 0, 0)],
+    ['2026-12-24T09:00-0500', 'Europe/Paris', Date.UTC(2026, 11, 24, 14, 0, 0)],
+    ['2026-03-29T02:30', 'Europe/Paris', '--at "2026-03-29T02:30" does not exist in Europe/Paris (the clocks skip it)'],
+    ['2026-02-30T09:00', 'Europe/Paris', '--at "2026-02-30T09:00" is not a valid date and time'],
+    ['tomorrow', 'Europe/Paris', '--at "tomorrow" is not a date and time'],
+  ];
+  for (const [text, zone, expected] of cases) {
+    it(`${text} in ${zone}`, () => {
+      if (typeof expected === 'number') assert.equal(parseUserTime('--at', text, zone), expected);
+      else assert.throws(() => parseUserTime('--at', text, zone), (e: unknown) => e instanceof UsageError && e.message === expected);
     });
   }
 });

@@ -61,3 +61,23 @@ export type PushEdition = (typeof PUSH_EDITIONS)[number];
  * assumes the lowest unless the `pushEdition` setting says more.
  */
 export const LIST_PUSH_CALLS_PER_SECOND: Readonly<Record<PushEdition, number>> = { free: 10, standard: 30, advanced: 40 };
+/** The five `*_sched_task` endpoints: "5 requests per second" (DELIVERY.md §2; EN/78839-78843). */
+export const SCHED_CALLS_PER_SECOND = 5;
+
+/** A User-type scheduled task: `To_Account` "Array size range: [1, 500]" (EN/78839, DELIVERY.md §2). */
+export const MAX_SCHED_USER_ACCOUNTS = 500;
+
+/**
+ * list_sched_task: BeginTime..EndTime may not exceed "the system's maximum number of days", which
+ * no page gives (UNCONFIRMED, DELIVERY.md §2); the emulator allows 90, and so do we.
+ */
+export const SCHED_LIST_MAX_SPAN_DAYS = 90;
+
+/** list_sched_task `Want`: the doc sample's 20 (CN/269/130281); its maximum is UNCONFIRMED. */
+export const SCHED_LIST_PAGE_SIZE = 20;
+
+/** all_member_push_loss: "supports up to 7 days" (EN/71895); all_member_push_trace: "within 7 days" (EN/71893). */
+export const LOSS_MAX_SPAN_DAYS = 7;
+
+/** The 90107 refusal of modify/delete_sched_task: "Only tasks with \"pending\" status can be …" (C2, EN/78840, EN/78841). */
+export const SCHED_NOT_PENDING_CODE = 90107;

@@ -12,12 +12,13 @@
  */
 import { ConfigError } from '../errors.js';
 import { attrOperations, type AttrOperations } from './attrs.js';
+import { deliveryOperations, type DeliveryOperations } from './delivery.js';
 import { API_FAMILIES, type ApiFamily } from './operation.js';
 import { pushOperations, type PushOperations } from './push.js';
 import { tagOperations, type TagOperations } from './tags.js';
 
 /** Every operation a family may offer, by name. */
-export type FamilyOperations = AttrOperations & TagOperations & PushOperations;
+export type FamilyOperations = AttrOperations & TagOperations & PushOperations & DeliveryOperations;
 export type OperationName = keyof FamilyOperations;
 
 /** URL prefix of each family (PUSH-FAMILY.md sections 1 and 3). */
@@ -82,6 +83,16 @@ export const FAMILIES: Readonly<Record<ApiFamily, Partial<FamilyOperations>>> = 
       revoke: `${timpush}/revoke`,
       statistics: `${timpush}/all_member_push_statistics`,
       listPush: `${timpush}/batch`,
+    }),
+    // DELIVERY.md §2 and §3: scheduled pushes and per-task diagnostics, TIMPush only.
+    ...deliveryOperations('timpush', {
+      add: `${timpush}/add_sched_task`,
+      get: `${timpush}/get_sched_task`,
+      list: `${timpush}/list_sched_task`,
+      modify: `${timpush}/modify_sched_task`,
+      delete: `${timpush}/delete_sched_task`,
+      loss: `${timpush}/all_member_push_loss`,
+      trace: `${timpush}/all_member_push_trace`,
     }),
   },
 };

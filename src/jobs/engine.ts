@@ -376,7 +376,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
           stats.inFlight--;
         }
         if (outcome) {
-          if (sentAt !== undefined) options.pacer.observe(now() - sentAt);
+          if (sentAt !== undefined) options.pacer.observe(now() - sentAt, sent.grantedAt);
           if (options.autoConcurrency) inflight.resize(options.pacer.concurrency(concurrency));
           failedInARow = 0;
           const failures = outcome.failures.map((f) => ({ item: items[f.index]!, reason: f.reason, code: f.code }));

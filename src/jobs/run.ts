@@ -175,6 +175,23 @@ export class Run {
     return pacer;
   }
 
+  /**
+   * What the run learned of a shared budget: for each endpoint whose pacer had to go below its
+   * rate because the server kept refusing (another client shares the app's limit), a line for
+   * the summary.
+   */
+  sharedBudgetNotes(): string[] {
+    const notes: string[] = [];
+    for (const [endpoint, pacer] of this.#pacers) {
+      const allowed = pacer.allowedRate();
+      if (allowed === undefined) continue;
+      notes.push(
+        `the server allowed about ${Math.round(allowed)} calls/s to ${endpoint.slice(endpoint.lastIndexOf('/') + 1)} (asked: ${pacer.rate}): another client may share this app's limit; set --rate (or the rate setting) to leave it room`,
+      );
+    }
+    return notes;
+  }
+
   /** The retry policy of the flags (or the defaults, for commands without engine flags). */
   get retry(): RetryOptions {
     return {

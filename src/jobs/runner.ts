@@ -279,6 +279,7 @@ async function drive<I, R, P>(
     spinner?.stop();
     run.spinner = undefined;
     printFailures(rt, report);
+    for (const note of run.sharedBudgetNotes()) rt.info(note);
     return { ...outcome, reasons: report.reasons };
   } finally {
     idle?.stop();

@@ -13,11 +13,11 @@ import { Command, Option } from 'commander';
 import { readAll } from '../util/fs.js';
 import { MAX_ATTR_BYTES, MAX_ATTR_SLOTS } from '../api/facts.js';
 import { ApiError, UsageError } from '../errors.js';
-import { formatTable, formatTsvLine } from '../output/index.js';
+import { writeRows, type Projection } from '../output/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { withRun, type Run } from '../jobs/run.js';
 
-export const NAMES_FORMATS = ['table', 'tsv', 'json'] as const;
+export const NAMES_FORMATS = ['table', 'tsv', 'csv', 'json', 'ndjson'] as const;
 export type NamesFormat = (typeof NAMES_FORMATS)[number];
 
 export interface NamesOptions {
@@ -60,7 +60,7 @@ export function newNamesCommand(rt: Runtime): Command {
       "List the app's attribute names: slot (0-9) and name. Users' attributes are addressed by these names, " +
         'so they must be defined (`im-attrs names set`) before anything can be set.',
     )
-    .addOption(new Option('-o, --output <format>', 'table, tsv or json (default: table on a terminal, tsv otherwise)').choices(NAMES_FORMATS))
+    .addOption(new Option('-o, --output <format>', 'table, tsv, csv, json or ndjson (default: table on a terminal, tsv otherwise)').choices(NAMES_FORMATS))
     .option('--json', 'short for --output json: the AttrNames object, as `names set --from` reads it');
   command.addHelpText('after', LIST_EXAMPLES);
   command.action(async (options: NamesOptions) => {
@@ -128,11 +128,13 @@ export async function namesRun(rt: Runtime, options: NamesOptions): Promise<void
     const names = Object.fromEntries(rows);
     const value = types ? { AttrNames: names, AttrTypes: Object.fromEntries(rows.map(([slot]) => [slot, types[slot] ?? 0])) } : names;
     out.write(`${JSON.stringify(value, null, 2)}\n`);
-  } else if (format === 'tsv') {
-    out.write(formatTsvLine(types ? ['slot', 'name', 'type'] : ['slot', 'name']));
-    for (const row of rows) out.write(formatTsvLine(types ? [...row, typeOf(row[0])] : row));
   } else {
-    out.write(formatTable(types ? ['slot', 'name', 'type'] : ['slot', 'name'], types ? rows.map((row) => [...row, typeOf(row[0])]) : rows, { width: rt.deps.io.stdoutIsTTY ? rt.deps.io.columns : undefined }));
+    const projection: Projection<[string, string]> = {
+      header: types ? ['slot', 'name', 'type'] : ['slot', 'name'],
+      cells: (row) => (types ? [...row, typeOf(row[0])] : row),
+      json: ([slot, name]) => (types ? { slot, name, type: typeOf(slot) } : { slot, name }),
+    };
+    writeRows(out, format, projection, rows, { width: rt.deps.io.stdoutIsTTY ? rt.deps.io.columns : undefined });
   }
   if (rows.length === 0) rt.info('the app has no attribute names yet; define them with `im-attrs names set 0=sex 1=city`');
 }

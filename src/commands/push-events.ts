@@ -18,7 +18,7 @@ import { FileSink, SinkWriteError, StreamSink, type EventSink } from '../events/
 import { MAX_EVENTS_PER_REQUEST, platformName, PUSH_STAGES } from '../events/events.js';
 import { EventSummary, totalsByKey, type SummaryKey, type SummaryRow } from '../events/summary.js';
 import { addOutputOptions, resolveOutputFormat, tableLayout } from '../jobs/read-options.js';
-import { formatCsvLine, formatTable, formatTsvLine, truncate, type OutputFormat, type TableLayout } from '../output/index.js';
+import { truncate, writeRows, type OutputFormat, type TableLayout } from '../output/index.js';
 import { fsReason } from '../util/fs.js';
 import { HEALTH_PATH, MAX_BODY_BYTES, REFUSAL_WORDS, startEventsListener, type EventsListener, type RefusalReason } from '../events/server.js';
 import { checkRequestTime, DEFAULT_MAX_SKEW_SECONDS, MIN_TOKEN_LENGTH, PUSH_CALLBACK_COMMAND, signMatches } from '../events/sign.js';
@@ -391,39 +391,23 @@ export async function eventsSummaryRun(rt: Runtime, files: readonly string[], op
   rt.debug(`summary: the dedupe table holds ${thousands(summary.dedupeBytes)} bytes`);
 }
 
-/**
- * Prints rows in the chosen format: a header and text cells for table, tsv and csv, objects for
- * json and ndjson. One small function the shared writer can replace later.
- */
-export function writeRows(out: NodeJS.WritableStream, format: OutputFormat, header: readonly string[], rows: readonly (readonly string[])[], objects: readonly object[], layout: TableLayout): void {
-  switch (format) {
-    case 'table':
-      out.write(formatTable(header, rows, layout));
-      return;
-    case 'tsv':
-    case 'csv': {
-      const line = format === 'tsv' ? formatTsvLine : formatCsvLine;
-      out.write([header, ...rows].map((r) => line(r)).join(''));
-      return;
-    }
-    case 'json':
-      out.write(objects.length === 0 ? '[]\n' : `[\n${objects.map((o) => `  ${JSON.stringify(o)}`).join(',\n')}\n]\n`);
-      return;
-    case 'ndjson':
-      out.write(objects.map((o) => `${JSON.stringify(o)}\n`).join(''));
-      return;
-  }
-}
-
 /** The summary's table (or tsv, csv, json, ndjson), and the bar chart after a table on a terminal. */
 function writeSummary(rt: Runtime, format: OutputFormat, by: SummaryKey, rows: readonly SummaryRow[], layout: TableLayout): void {
   const { io } = rt.deps;
   const keyName = by === 'task' ? 'TaskId' : 'DataId';
   const table = format === 'table';
   const count = (n: number): string => (table ? thousands(n) : String(n));
-  const cells = rows.map((r) => [table && r.key === '' ? '(none)' : r.key, platformName(r.platform), count(r.sent), count(r.reached), count(r.clicked)]);
-  const objects = rows.map((r) => ({ [keyName]: r.key, PushPlatform: r.platform, Platform: platformName(r.platform), Sent: r.sent, Reached: r.reached, Clicked: r.clicked }));
-  writeRows(io.stdout, format, [keyName, 'Platform', 'Sent', 'Reached', 'Clicked'], cells, objects, layout);
+  writeRows(
+    io.stdout,
+    format,
+    {
+      header: [keyName, 'Platform', 'Sent', 'Reached', 'Clicked'],
+      cells: (r: SummaryRow) => [table && r.key === '' ? '(none)' : r.key, platformName(r.platform), count(r.sent), count(r.reached), count(r.clicked)],
+      json: (r: SummaryRow) => ({ [keyName]: r.key, PushPlatform: r.platform, Platform: platformName(r.platform), Sent: r.sent, Reached: r.reached, Clicked: r.clicked }),
+    },
+    rows,
+    layout,
+  );
   if (table && io.stdoutIsTTY && rows.length > 0) io.stdout.write(`\n${barChart(totalsByKey(rows), io.columns)}`);
 }
 

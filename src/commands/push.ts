@@ -34,8 +34,9 @@ import { NULL_FIELDS_NOTE, validatePushRequest } from '../push/condition.js';
 import { newPushReportCommand } from './push-report.js';
 import { newPushScheduleCommand } from './push-schedule.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { formatTsvLine } from '../output/index.js';
-import { collect, plural } from '../util/text.js';
+import { writeRows, type Projection } from '../output/index.js';
+import { addOutputOptions, resolveOutputFormat, tableLayout, type ReadOptions } from '../jobs/read-options.js';
+import { collect, plural, thousands } from '../util/text.js';
 
 export interface PushSendOptions extends ConditionFlags, ListPushFlags, PushContentFlags {
   yes?: boolean;
@@ -116,13 +117,15 @@ export function newPushCommand(rt: Runtime): Command {
     .summary('TIMPush: total, sent, delivered and clicked per push')
     .description(
       `TIMPush only (--api timpush): the funnel of pushes (all_member_push_statistics, ${MAX_STATS_TASKS} TaskIds per call, 1 call/s): ` +
-        'total, sent, delivered, clicked. Without TaskIds: every push of the last 30 days. Prints tsv (task, total, sent, ' +
-        'delivered, clicked); --json prints the API\'s Results entries. A TaskId without statistics is a failure (exit 5).',
+        'total, sent, delivered, clicked. Without TaskIds: every push of the last 30 days. Prints the columns task, total, sent, ' +
+        'delivered, clicked in every format (json and ndjson: the API\'s Results entries, PlatformStatistics included). ' +
+        'A TaskId without statistics is a failure (exit 5). For loss reasons and traces: im-attrs push report.',
     )
-    .argument('[taskIds...]', 'TaskIds `push send` printed')
-    .option('--json', "print the API's Results entries as a JSON array")
+    .argument('[taskIds...]', 'TaskIds `push send` printed');
+  addOutputOptions(stats);
+  stats
     .addHelpText('after', '\nExamples:\n  $ im-attrs --api timpush push stats 6571b7c1_53724e00_1_2a\n  $ im-attrs --api timpush push stats --json\n');
-  stats.action(async (taskIds: string[], options: { json?: boolean }) => pushStatsRun(rt, taskIds, options));
+  stats.action(async (taskIds: string[], options: ReadOptions) => pushStatsRun(rt, taskIds, options));
 
   return push.addCommand(send).addCommand(revoke).addCommand(stats).addCommand(newPushEventsCommand(rt)).addCommand(newPushScheduleCommand(rt)).addCommand(newPushReportCommand(rt));
 }
@@ -199,7 +202,19 @@ export async function pushRevokeRun(rt: Runtime, taskId: string, options: { offl
   });
 }
 
-export async function pushStatsRun(rt: Runtime, taskIds: string[], options: { json?: boolean }): Promise<void> {
+/** A task's funnel as every format prints it; json and ndjson are the API's Results entries. */
+const STATS_PROJECTION: Projection<PushStats> = {
+  header: ['task', 'total', 'sent', 'delivered', 'clicked'],
+  cells: (r) => [r.TaskID, String(r.TotalCount), String(r.SentCount), String(r.DeliveredCount), String(r.ClickCount)],
+  json: (r) => r.raw,
+  table: {
+    header: ['task', 'total', 'sent', 'delivered', 'clicked'],
+    cells: (r) => [r.TaskID, thousands(r.TotalCount), thousands(r.SentCount), thousands(r.DeliveredCount), thousands(r.ClickCount)],
+  },
+};
+
+export async function pushStatsRun(rt: Runtime, taskIds: string[], options: ReadOptions): Promise<void> {
+  const format = await resolveOutputFormat(rt, options);
   const op = (await rt.operation('pushStatistics'))!;
   const ids = [...new Set(taskIds)];
   const rows: PushStats[] = [];
@@ -217,12 +232,7 @@ export async function pushStatsRun(rt: Runtime, taskIds: string[], options: { js
       }
     }
   });
-  const out = rt.deps.io.stdout;
-  if (options.json) out.write(`${JSON.stringify(rows.map((r) => r.raw))}\n`);
-  else {
-    out.write(formatTsvLine(['task', 'total', 'sent', 'delivered', 'clicked']));
-    for (const r of rows) out.write(formatTsvLine([r.TaskID, String(r.TotalCount), String(r.SentCount), String(r.DeliveredCount), String(r.ClickCount)]));
-  }
+  writeRows(rt.deps.io.stdout, format, STATS_PROJECTION, rows, tableLayout(rt, options));
   if (missing.length > 0) {
     throw new PartialFailureError(`${plural(missing.length, 'TaskId')} without statistics; the others were printed`, missing.length, {
       hint: 'statistics cover TIMPush condition pushes of the last 30 days (im_push TaskIds are not accepted)',

@@ -16,7 +16,7 @@ import { addEngineOptions } from '../jobs/runner.js';
 import { withRun, type EngineFlags, type WriteFlags } from '../jobs/run.js';
 import { applyTagEntries } from '../jobs/tag-writes.js';
 import type { Entry } from '../model.js';
-import { formatTable, formatTsvLine } from '../output/index.js';
+import { writeRows } from '../output/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { plural, thousands } from '../util/text.js';
 
@@ -31,7 +31,7 @@ export function newHistoryCommand(rt: Runtime): Command {
         'Journals live under $XDG_STATE_HOME/im-attrs/journal (default ~/.local/state/im-attrs/journal), mode 600, ' +
         'and are kept for `journalDays` days (default 30).',
     )
-    .addOption(new Option('-o, --output <format>', 'table or tsv (default: table on a terminal, tsv otherwise)').choices(['table', 'tsv']))
+    .addOption(new Option('-o, --output <format>', 'table, tsv or csv (default: table on a terminal, tsv otherwise)').choices(['table', 'tsv', 'csv']))
     .option('--json', 'one JSON object per journal: its header and counts')
     .addHelpText('after', '\nExamples:\n  $ im-attrs history\n  $ im-attrs undo last --dry-run\n')
     .action(async (options: { output?: string; json?: boolean }) => historyRun(rt, options));
@@ -76,10 +76,9 @@ async function historyRun(rt: Runtime, options: { output?: string; json?: boolea
     rows.push([header.id, header.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), header.verb, `${header.sdkAppId}${header.profile ? ` (${header.profile})` : ''}`, thousands(record.before.size), state]);
   }
   if (options.json) return;
+  const format = (options.output ?? (rt.deps.io.stdoutIsTTY ? 'table' : 'tsv')) as 'table' | 'tsv' | 'csv';
   const header = ['id', 'time', 'verb', 'app', 'accounts', 'outcome'];
-  const table = (options.output ?? (rt.deps.io.stdoutIsTTY ? 'table' : 'tsv')) === 'table';
-  if (table) out.write(formatTable(header, rows, { width: rt.deps.io.stdoutIsTTY ? rt.deps.io.columns : undefined }));
-  else for (const row of [header, ...rows]) out.write(formatTsvLine(row));
+  writeRows(out, format, { header, cells: (row: string[]) => row, json: (row: string[]) => Object.fromEntries(header.map((h, i) => [h, row[i]])) }, rows, { width: rt.deps.io.stdoutIsTTY ? rt.deps.io.columns : undefined });
   if (rows.length === 0) rt.info(`no journal yet (${journalDir(rt)})`);
 }
 

@@ -279,7 +279,8 @@ async function drive<I, R, P>(
     spinner?.stop();
     run.spinner = undefined;
     printFailures(rt, report);
-    for (const note of run.sharedBudgetNotes()) rt.info(note);
+    // What the server allowed, once some calls passed (a server that refuses everything allowed nothing to measure).
+    if (outcome.stats.itemsDone > 0) for (const note of run.sharedBudgetNotes()) rt.info(note);
     return { ...outcome, reasons: report.reasons };
   } finally {
     idle?.stop();

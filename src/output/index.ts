@@ -17,6 +17,7 @@ export { escapeTsvField, formatTsvLine } from './tsv.js';
 export { displayCell, displayWidth, formatTable, truncate, FIRST_PAGE } from './table.js';
 export type { TableLayout } from './table.js';
 export { recordJson } from './ndjson.js';
+export { writeRows, type Projection } from './rows.js';
 
 /**
  * A writer for `format`. tsv and csv write their header now, so they need `options.columns`;

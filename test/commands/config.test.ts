@@ -341,6 +341,7 @@ describe('im-attrs config', () => {
           'rate           (not set)        -',
           'pushEdition    (not set)        -',
           `callbackToken  <set, 22 chars>  ${file}`,
+          'journalDays    (not set)        -',
           '',
         ].join('\n'),
       );

@@ -137,7 +137,7 @@ interface RunFigures {
 }
 
 /** Runs the CLI with `input` on stdin, counts output lines, reads its peak RSS and CPU time. */
-async function runCli(url: string, input: string, args: string[], stderrFile?: string): Promise<RunFigures> {
+async function runCli(url: string, input: string, args: string[], stderrFile?: string, extraEnv: Record<string, string> = {}): Promise<RunFigures> {
   const rssFile = path.join(work, `rss-${Date.now()}-${Math.random()}`);
   const stderr = stderrFile === undefined ? 'inherit' : openSync(stderrFile, 'w');
   const started = process.hrtime.bigint();
@@ -150,7 +150,10 @@ async function runCli(url: string, input: string, args: string[], stderrFile?: s
       IMADMIN_IDENTIFIER: 'administrator',
       IMADMIN_SECRET_KEY: secretKey,
       IMADMIN_CONFIG: undefined,
+      // The write journals of the bench's runs stay in its work folder.
+      XDG_STATE_HOME: path.join(work, 'state'),
       BENCH_RSS_FILE: rssFile,
+      ...extraEnv,
     },
   });
   createReadStream(input).pipe(child.stdin!);
@@ -436,6 +439,53 @@ async function main(): Promise<void> {
   const records = await writeLines(path.join(work, 'records.ndjson'), 100_000, (i) => `{"To_Account":"user${String(i).padStart(6, '0')}","Attrs":{"city":"Paris"}}\n`);
   await pacedCase('set 100,000 records, 60 ± 30 ms', ['--latency', '60', '--jitter', '30'], records, ['set', '--file', '-', '--quiet'], 'im_set_attr');
 
+  // 3a. --backup (the journal's before-state read, written out) against the same set without it:
+  // 20,000 records at 60 ± 30 ms, three alternated pairs.
+  log('set 20,000 records with and without --backup, alternated …');
+  const records20k = await writeLines(path.join(work, 'records20k.ndjson'), 20_000, (i) => `{"To_Account":"user${String(i).padStart(6, '0')}","Attrs":{"city":"Lyon"}}\n`);
+  const plainSet: number[] = [];
+  const backupSet: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    for (const [list, extra] of [
+      [plainSet, []],
+      [backupSet, ['--backup', path.join(work, `backup-${i}.ndjson`)]],
+    ] as const) {
+      const emu = await startEmulator(['--seed-users', '20000', '--rate-limit', String(LIMIT), '--latency', '60', '--jitter', '30']);
+      const run = await runCli(emu.url, records20k, ['set', '--file', '-', '--quiet', '--yes', ...extra]);
+      if (run.code !== 0) notes.push(`set 20,000 ${extra.length ? 'with' : 'without'} --backup: exit ${run.code}`);
+      list.push(run.seconds);
+      await stopEmulator(emu);
+    }
+  }
+  const backupRatio = median(backupSet.map((s, i) => s / plainSet[i]!));
+
+  // 3b'. A list push of 100,000 accounts at the standard edition's 30 calls/s (500 a call).
+  log('push send --to 100,000 accounts at 30 calls/s …');
+  const push: string[][] = [];
+  {
+    const emu = await startEmulator(['--seed-users', '100000', '--push-edition', 'standard', '--latency', '60', '--jitter', '30']);
+    const run = await runCli(
+      emu.url,
+      await idsFile(100_000),
+      ['push', 'send', '--to', '-', '--text', 'bench', '--yes', '--quiet', '--manifest', path.join(work, 'push.manifest.ndjson')],
+      undefined,
+      { IMADMIN_API: 'timpush', IMADMIN_PUSH_EDITION: 'standard' },
+    );
+    const steady = steadyRate(await emulatorLog(emu), 'timpush/batch', 30);
+    await stopEmulator(emu);
+    if (run.code !== 0) notes.push(`push send --to 100,000: exit ${run.code}`);
+    push.push(['push send --to 100,000 accounts, standard edition (30 calls/s), 60 ± 30 ms', `${fmt(run.seconds, 1)} s`, `${fmt(steady.rate * 500)} accounts/s`, `${fmt((100 * steady.rate) / 30, 1)} %`, fmt(steady.rejected), `${fmt(run.peakRssMb)} MB`]);
+  }
+
+  // 3b''. The push-result callback listener at Tencent's default callback rate (events-bench.ts).
+  log('push events listen at 1,000 requests/s of 100 events …');
+  const eventsReport = await new Promise<string>((resolve) => {
+    const child = spawn(process.execPath, [path.join(root, 'dist/test/bench/events-bench.js'), '--seconds', quick ? '5' : '10'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.once('exit', () => resolve(text.trim()));
+  });
+
   // 3b. Tags and the audience preview, on the same engine (issues 12 and 13).
   const ids60k = await idsFile(60_000);
   await pacedCase('tags get 60,000 IDs, 60 ± 30 ms', ['--latency', '60', '--jitter', '30'], ids60k, ['tags', 'get', '--output', 'ndjson', '--quiet'], 'im_get_tag');
@@ -518,6 +568,18 @@ async function main(): Promise<void> {
     `The client's ceiling stays 100 calls/s; the emulator allows 50, or another client (a load generator in the bench, 40 calls/s of the same endpoint, never backing off) starts 10 s into the run. The pacer cuts its rate when rejections persist and climbs back as calls pass. Steady state as above, over 50 (or 60) consecutive accepted calls; after the change, from 10 s after the other client's first call.`,
     ``,
     table(SHARED_HEADER, shared),
+    ``,
+    `## Writes: the journal and --backup, a list push, the callback listener`,
+    ``,
+    `set 20,000 records at 60 ± 30 ms with --backup takes ${fmt(backupRatio, 2)}× the time of the same set without it (median of 3 alternated pairs: ${backupSet.map((s) => fmt(s, 2)).join(', ')} s vs ${plainSet.map((s) => fmt(s, 2)).join(', ')} s). Both read each call's before-state for the journal (on get_attr's own 100 calls/s) just before the call leaves; --backup only writes it out too.`,
+    ``,
+    table(['run', 'wall', 'steady state', '% of 30 calls/s', 'rejected for rate', 'peak RSS'], push),
+    ``,
+    'The callback listener (`push events listen`, its own process, writing and syncing a real file), loaded at 1,000 requests/s of 100 events by `test/bench/events-bench.ts`:',
+    ``,
+    '```',
+    eventsReport,
+    '```',
     ``,
     `10,000 IDs at 200 ± 100 ms: the default (in flight sized from the round trips) takes ${fmt(shortRatio, 2)}× the wall time of --concurrency 100 (median of 3 alternated pairs: ${short.map((s) => fmt(s, 2)).join(', ')} s vs ${fixed.map((s) => fmt(s, 2)).join(', ')} s).`,
     ``,

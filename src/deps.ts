@@ -47,6 +47,19 @@ export function systemDeps(): Deps {
   };
 }
 
+/** Resolves on the first SIGINT or SIGTERM (a server we ship runs until then). */
+export function untilStopped(signals: SignalSource): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      signals.off('SIGINT', stop);
+      signals.off('SIGTERM', stop);
+      resolve();
+    };
+    signals.on('SIGINT', stop);
+    signals.on('SIGTERM', stop);
+  });
+}
+
 /** A signal source tests can fire by hand: `signals.emit('SIGINT')`. */
 export function createTestSignals(): SignalSource & { emit(signal: 'SIGINT' | 'SIGTERM'): void } {
   const emitter = new EventEmitter();

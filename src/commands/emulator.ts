@@ -3,6 +3,7 @@
  * Prints its base URL on stdout (one line, for scripts) and serves until SIGINT/SIGTERM.
  */
 import path from 'node:path';
+import { untilStopped } from '../deps.js';
 import { Command, Option } from 'commander';
 import { readSecretInput } from '../config/secret-input.js';
 import { DEFAULT_CALLBACK_RETRIES } from '../emulator/callbacks.js';
@@ -232,15 +233,7 @@ export async function emulatorRun(rt: Runtime, options: EmulatorCommandOptions):
     `emulator: SDKAppID ${sdkappid}, administrator "${identifier}", ${emulator.state.users.size} users, ` +
       `UserSig ${secretKey ? 'verified with the secret key' : 'checked for presence only'}; Ctrl-C stops it`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      deps.signals.off('SIGINT', stop);
-      deps.signals.off('SIGTERM', stop);
-      resolve();
-    };
-    deps.signals.on('SIGINT', stop);
-    deps.signals.on('SIGTERM', stop);
-  });
+  await untilStopped(deps.signals);
   await emulator.close();
   rt.info('emulator: stopped');
 }

@@ -10,6 +10,7 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
+import { untilStopped } from '../deps.js';
 import { Command, Option } from 'commander';
 import { readSecretInput } from '../config/secret-input.js';
 import { describeSource, isLoopbackHost, parseSdkAppId, requireSetting, type Settings } from '../config/resolve.js';
@@ -269,15 +270,7 @@ export async function eventsListenRun(rt: Runtime, options: EventsListenOptions,
   // The URL is what the user came for with --port 0: printed even with --quiet.
   rt.stderr(`events: listening on ${listener.url} for SdkAppid ${sdkAppId}, token from ${token.from}; events to ${sink.label}; Ctrl-C stops`);
   hooks.onListening?.(listener);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      deps.signals.off('SIGINT', stop);
-      deps.signals.off('SIGTERM', stop);
-      resolve();
-    };
-    deps.signals.on('SIGINT', stop);
-    deps.signals.on('SIGTERM', stop);
-  });
+  await untilStopped(deps.signals);
   rt.info('events: stopping: answering the requests under way');
   await listener.close();
   if (unreported > 0) rt.stderr(`${rt.chalk.red('events:')} ${plural(unreported, 'more failed write')} (see above)`);

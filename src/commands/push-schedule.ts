@@ -180,14 +180,7 @@ function shower(rt: Runtime, asking: boolean): (line: string) => void {
 // ---------------------------------------------------------------------------------------------
 // create
 
-interface ContentFlags {
-  text?: string;
-  msgBody?: string;
-  lifetime?: string;
-  offlineTitle?: string;
-  offlineDesc?: string;
-  from?: string;
-}
+type ContentFlags = PushContentFlags;
 
 export interface ScheduleCreateOptions extends ConditionFlags, ContentFlags {
   at: string;

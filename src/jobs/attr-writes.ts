@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { namesInSlotOrder } from '../api/attrs.js';
-import { ApiError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { Entry } from '../model.js';
 import {
   appNames,
@@ -24,7 +24,8 @@ import type { Runtime } from '../runtime/runtime.js';
 import { inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural, thousands } from '../util/text.js';
 import { addEngineOptions, checkSaveFailed, runJob } from './runner.js';
-import { BEFORE_STATE, type BeforeState } from './journal.js';
+import { readBefore } from './before-state.js';
+import type { BeforeState } from './journal.js';
 import { withRun, type EngineFlags, type Run, type WriteFlags } from './run.js';
 
 /**
@@ -197,21 +198,11 @@ export function confirmBigWrite<T>(run: Run, question: (count: string) => string
  */
 function attrBeforeState(run: Run, backup: SafeFile | undefined, count: { accounts: number; unset: number }): (entries: Entry[]) => Promise<Record<string, BeforeState>> {
   return async (entries) => {
-    const getAttrs = await run.rt.operation('getAttrs');
-    const accounts = entries.map((e) => e.account);
-    const outcome = await run.callBatch(getAttrs, accounts, undefined, BEFORE_STATE);
-    const failures = outcome.failures.filter((f) => f.code !== 70107 && !f.reason.startsWith('not in the response'));
-    if (failures.length > 0) {
-      const f = failures[0]!;
-      throw new ApiError(`the values of ${plural(failures.length, 'account')} could not be read before writing (${f.reason}: ${accounts[f.index]!}); that call was not sent`, {
-        hint: 'the accounts before them were written and journaled (im-attrs history; undo with im-attrs undo last)',
-      });
-    }
-    const byAccount = new Map(outcome.results.map((r) => [r.To_Account, r.Attrs]));
+    const read = await readBefore(run, await run.rt.operation('getAttrs'), entries.map((e) => e.account), 'values');
     const before: Record<string, BeforeState> = {};
     let text = '';
     for (const entry of entries) {
-      const had = byAccount.get(entry.account) ?? {};
+      const had = read.get(entry.account)?.Attrs ?? {};
       const attrs: Record<string, string> = {};
       const unset: string[] = [];
       for (const name of entry.attrs.keys()) {

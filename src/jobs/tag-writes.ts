@@ -19,7 +19,8 @@ import { checkTags, TagRecordReader, type TagMode } from '../input/tag-records.j
 import { plural, thousands } from '../util/text.js';
 import { CONFIRM_ABOVE_ACCOUNTS, confirmBigWrite, recordInputSpecs, scanRecords } from './attr-writes.js';
 import { addEngineOptions, runJob } from './runner.js';
-import { BEFORE_STATE, type BeforeState } from './journal.js';
+import { readBefore } from './before-state.js';
+import type { BeforeState } from './journal.js';
 import { withRun, type EngineFlags, type Run, type WriteFlags } from './run.js';
 
 /** --format, --strict, --dry-run, then the engine's flags with --save-failed writing tag records. */
@@ -110,16 +111,8 @@ export async function applyTagEntries(run: Run, job: TagWriteJob): Promise<void>
 export function tagBeforeState<I>(run: Run, accountOf: (item: I) => string): (items: I[]) => Promise<Record<string, BeforeState>> {
   return async (items) => {
     const accounts = [...new Set(items.map(accountOf))];
-    const outcome = await run.callBatch(await run.rt.operation('getTags'), accounts, undefined, BEFORE_STATE);
-    const failures = outcome.failures.filter((f) => f.code !== 70107 && !f.reason.startsWith('not in the response'));
-    if (failures.length > 0) {
-      const f = failures[0]!;
-      throw new ApiError(`the tags of ${plural(failures.length, 'account')} could not be read before writing (${f.reason}: ${accounts[f.index]!}); that call was not sent`, {
-        hint: 'the accounts before them were written and journaled (im-attrs history; undo with im-attrs undo last)',
-      });
-    }
-    const byAccount = new Map(outcome.results.map((r) => [r.To_Account, r.Tags]));
-    return Object.fromEntries(accounts.map((a) => [a, { Tags: byAccount.get(a) ?? [] }]));
+    const read = await readBefore(run, await run.rt.operation('getTags'), accounts, 'tags');
+    return Object.fromEntries(accounts.map((a) => [a, { Tags: read.get(a)?.Tags ?? [] }]));
   };
 }
 

@@ -53,7 +53,7 @@ const USERSIG_ALPHABET = /^[A-Za-z0-9*_-]*$/;
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** A TLSSigAPIv2 secret key as the console shows it: 64 hex digits. Used only to give a hint. */
-const SECRET_KEY_SHAPE = /^[0-9a-f]{64}$/i;
+export const SECRET_KEY_SHAPE = /^[0-9a-f]{64}$/i;
 
 /** Said with every decode error: where a real UserSig comes from. */
 const DECODE_HINT =

@@ -34,7 +34,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { didYouMean } from '../util/suggest.js';
 import { evaluateTrust, trustFile } from '../config/trust.js';
 import { newTrustCommands } from './config-trust.js';
-import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration } from '../usersig.js';
+import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration, SECRET_KEY_SHAPE } from '../usersig.js';
 
 /** How `config init` authenticates: the three answers to "how should im-attrs authenticate?". */
 export const AUTH_CHOICES = ['secret-key-env', 'secret-key', 'usersig'] as const;
@@ -56,7 +56,6 @@ const SHORT_VALIDITY_SECONDS = 7 * 86_400;
 const MAX_ATTEMPTS = 3;
 
 /** A secret key as the Chat console shows it: 64 hex digits. Only used to warn about a typo. */
-const SECRET_KEY_SHAPE = /^[0-9a-f]{64}$/i;
 
 /** Environment variable names a `${NAME}` reference can use (as resolve.ts expands them). */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

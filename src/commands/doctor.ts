@@ -32,7 +32,7 @@ import { ApiError, ExitCode, ImAttrsError, NetworkError } from '../errors.js';
 import { OUTPUT_FORMATS } from '../output/types.js';
 import { PLAIN_COLORS, type Colors, type Runtime } from '../runtime/runtime.js';
 import { evaluateTrust } from '../config/trust.js';
-import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration, generate, parseDuration, verify } from '../usersig.js';
+import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration, generate, parseDuration, verify, SECRET_KEY_SHAPE } from '../usersig.js';
 import { VERSION } from '../version.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
@@ -325,7 +325,7 @@ function checkCredentials(rt: Runtime, settings: Settings, sdkAppId: number, ide
     }
   }
   if (!userSig) {
-    const shape = /^[0-9a-f]{64}$/i.test(secretKey!)
+    const shape = SECRET_KEY_SHAPE.test(secretKey!)
       ? ''
       : '; it is not 64 hex digits, the shape of a console secret key: the API call below tells whether it is right';
     return {

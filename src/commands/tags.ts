@@ -20,7 +20,7 @@ import type { RecordFormat } from '../input/records.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { TagMode } from '../input/tag-records.js';
 import { collect, thousands } from '../util/text.js';
-import { CONFIRM_ABOVE_ACCOUNTS, confirmBigWrite } from '../jobs/attr-writes.js';
+import { CONFIRM_ABOVE_ACCOUNTS, confirmBigWrite, toAsync } from '../jobs/attr-writes.js';
 import { addAccountFileOptions, addOutputOptions, resolveOutputFormat, tableLayout, type ReadOptions } from '../jobs/read-options.js';
 
 export interface TagsGetOptions extends EngineFlags, ReadOptions {
@@ -174,9 +174,6 @@ function newTagsWriteCommand(rt: Runtime, mode: TagMode): Command {
   return command;
 }
 
-async function* toAsync<T>(items: Iterable<T>): AsyncGenerator<T> {
-  yield* items;
-}
 
 export async function tagsWriteRun(rt: Runtime, mode: TagMode, account: string | undefined, rest: readonly string[], options: TagsWriteOptions): Promise<void> {
   if (options.tags !== undefined) {

@@ -134,7 +134,8 @@ export interface ResolveContext {
   warn: (message: string) => void;
 }
 
-const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** A `${NAME}` reference to an environment variable in a config value. */
+export const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** The only variables a project config file (README "Security model") may refer to. */
 const PROJECT_ENV_PREFIX = 'IMADMIN_';

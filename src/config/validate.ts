@@ -15,7 +15,7 @@ import { isLoopbackHost } from '../util/net.js';
 import { maskUrlPassword } from '../redact.js';
 import { REGION_IDS } from './regions.js';
 import type { LoadedConfigFile } from './load.js';
-import { describeSource, parseEndpoint, parseRegion, type Settings } from './resolve.js';
+import { describeSource, parseEndpoint, parseRegion, type Settings, ENV_REFERENCE } from './resolve.js';
 
 /** Where API requests go. */
 export interface ApiTarget {
@@ -123,7 +123,6 @@ export function checkUserSig(
 }
 
 /** `${NAME}` references in a config value. */
-const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
  * Whether a config file holds a secret key, UserSig or callback token in clear, at the top level or in any

@@ -4,6 +4,18 @@
  * tencentcloud.com/document/product/1047/n). The endpoint table (endpoints.ts) says which
  * endpoint enforces which; the handlers only read them from here.
  */
+// The documented limits are the client's too (api/facts.ts): one source, so the two never drift.
+import {
+  LIST_PUSH_CALLS_PER_SECOND,
+  MAX_ACCOUNTS_PER_CALL,
+  MAX_APP_TAGS as FACT_APP_TAGS,
+  MAX_ATTR_BYTES as FACT_ATTR_BYTES,
+  MAX_ATTR_SLOTS as FACT_ATTR_SLOTS,
+  MAX_DATA_ID_BYTES as FACT_DATA_ID_BYTES,
+  MAX_LIST_PUSH_ACCOUNTS,
+  MAX_TAGS_PER_ADD_CALL,
+  MAX_TAGS_PER_USER as FACT_TAGS_PER_USER,
+} from '../api/facts.js';
 
 /** "Maximum call frequency 100 times/second" on every attribute, tag and account page (API.md §2). */
 export const REST_CALLS_PER_SECOND = 100;
@@ -18,23 +30,23 @@ export const REVOKE_SPACING_MS = 1000;
 export type PushEdition = 'free' | 'standard' | 'advanced';
 export const PUSH_EDITIONS: readonly PushEdition[] = ['free', 'standard', 'advanced'];
 /** "The default free edition supports 10 times/s, standard version 30 times/s, and advanced edition 40 times/s" (trtc.io/document/67553). */
-export const BATCH_CALLS_PER_SECOND: Readonly<Record<PushEdition, number>> = { free: 10, standard: 30, advanced: 40 };
+export const BATCH_CALLS_PER_SECOND: Readonly<Record<PushEdition, number>> = LIST_PUSH_CALLS_PER_SECOND;
 export const DEFAULT_PUSH_EDITION: PushEdition = 'free';
 
 /** "Up to 100 users … at a time" on every tag/attr/account_check page (trtc.io/document/37172, 37174, 67821; CN/269/38417). */
-export const MAX_ACCOUNTS = 100;
+export const MAX_ACCOUNTS = MAX_ACCOUNTS_PER_CALL;
 /** A value or name is at most 50 bytes (API.md §2; trtc.io/document/60565). */
-export const MAX_ATTR_BYTES = 50;
+export const MAX_ATTR_BYTES = FACT_ATTR_BYTES;
 /** Slots "0".."9": at most 10 attributes per app (API.md §2). */
-export const MAX_ATTR_SLOTS = 10;
+export const MAX_ATTR_SLOTS = FACT_ATTR_SLOTS;
 /** "A maximum of 10 tags can be added for a user in one request" (CN/1212/45941; EN/37173). */
-export const MAX_TAGS_PER_ADD = 10;
+export const MAX_TAGS_PER_ADD = MAX_TAGS_PER_ADD_CALL;
 /** TIMPush add_tag with Replace:1: up to 100 tags (trtc.io/document/67821). */
 export const MAX_TAGS_PER_REPLACE = 100;
 /** "Up to 100 tags per user" (CN/1212/45941; trtc.io/document/67821). */
-export const MAX_TAGS_PER_USER = 100;
+export const MAX_TAGS_PER_USER = FACT_TAGS_PER_USER;
 /** "The deduplicated total for all users' tags" may not exceed 1,000 (EN/60568, TIMPush only). */
-export const MAX_APP_TAGS = 1000;
+export const MAX_APP_TAGS = FACT_APP_TAGS;
 
 /** "By default, it can be called 100 times every day" (EN/37166; TIMPush Standard, CN/269/100634). */
 export const DEFAULT_PUSH_QUOTA = 100;
@@ -45,9 +57,9 @@ export const REVOKE_WINDOW_MS = 24 * 3600 * 1000;
 /** TIMPush push body at most 10 KB, else 90056 (EN/74196). */
 export const MAX_TIMPUSH_BODY_BYTES = 10 * 1024;
 /** timpush/batch and a User sched task: "1–500 accounts" per call (trtc.io/document/67553; DELIVERY.md §2). */
-export const MAX_BATCH_ACCOUNTS = 500;
+export const MAX_BATCH_ACCOUNTS = MAX_LIST_PUSH_ACCOUNTS;
 /** DataId: "limited to a maximum of 64 bytes", else 90057 (EN/67553). */
-export const MAX_DATA_ID_BYTES = 64;
+export const MAX_DATA_ID_BYTES = FACT_DATA_ID_BYTES;
 /** UTC+8: the push quota day (Tencent's console time; UNCONFIRMED). */
 export const QUOTA_DAY_OFFSET_MS = 8 * 3600 * 1000;
 

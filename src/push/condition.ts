@@ -19,6 +19,7 @@
  * structs without `omitempty` send `"TagsAnd": null`, Java and C# clients `"DataId": null`; no
  * page says null is refused, and refusing it broke seven third-party clients.
  */
+import { MAX_TAG_BYTES } from '../api/facts.js';
 
 export type PushFamily = 'all_member_push' | 'timpush';
 
@@ -53,8 +54,8 @@ export const NULL_FIELDS_NOTE = 'A JSON null in the request (a Condition field, 
 
 /** "can contain up to ten tags" (EN/37166, TagsOr / TagsAnd). */
 export const MAX_CONDITION_TAGS = 10;
-/** "A tag is a string of up to 50 bytes" (EN/37166). */
-export const MAX_TAG_BYTES = 50;
+/** A tag in a condition: 1-50 bytes (EN/37166; 90020 beyond), as everywhere (api/facts.ts). */
+export { MAX_TAG_BYTES };
 /** "The maximum duration is 604,800 seconds (7 days)" (EN/37166, MsgLifeTime). */
 export const MAX_MSG_LIFETIME_SECONDS = 604_800;
 /** MsgRandom is an unsigned 32-bit integer like the query's `random` (API.md §1). */

@@ -162,7 +162,7 @@ describe('engine', () => {
   });
 
   it('slows down on a rate-limit answer and still returns everything', async () => {
-    await withEmulator({ seedUsers: 400, faultSeed: 3, faults: [{ kind: 'code:60007', fraction: 0.2 }] }, async (emulator) => {
+    await withEmulator({ seedUsers: 400, faultSeed: 3, faults: [{ kind: 'code:60007', fraction: 0.05 }] }, async (emulator) => {
       const result = await runCli(['get', '-o', 'ndjson', '--batch-size', '10', '--rate', '1000', '--retries', '20', ...FAST], {
         env: emulatorEnv(emulator),
         stdin: seededIds(1, 400).join('\n'),

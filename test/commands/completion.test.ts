@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { allCommands, commandSpec, SHELLS, type Shell } from '../../src/commands/completion.js';
-import { programTree } from '../docs/gen-readme.js';
+import { programTree } from '../docs/gen-docs.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/im-attrs.js', import.meta.url));

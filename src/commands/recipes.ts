@@ -77,7 +77,7 @@ export const RECIPES: readonly Recipe[] = [
     intro:
       'Give each app a profile in the config file (`im-attrs config init --profile test`, then `--profile prod`), ' +
       'pick one per command with `--profile`, or make one the default:',
-    lines: ['im-attrs config profiles', 'im-attrs config use test', 'im-attrs get user000001 --profile prod'],
+    lines: ['im-attrs config use', 'im-attrs config use test', 'im-attrs config current', 'im-attrs get user000001 --profile prod'],
     note: 'An `IMADMIN_*` variable overrides the profile (with a warning): leave them unset when you use profiles.',
   },
   {

@@ -81,7 +81,7 @@ describe('im-attrs completion', () => {
 
     const cases: Array<{ line: string[]; expected: string[] }> = [
       { line: ['im-attrs', 'co'], expected: ['config', 'completion'] },
-      { line: ['im-attrs', 'config', ''], expected: ['init', 'show', 'path', 'profiles', 'use', 'trust', 'untrust', 'help'] },
+      { line: ['im-attrs', 'config', ''], expected: ['init', 'show', 'current', 'path', 'profiles', 'use', 'trust', 'untrust', 'help'] },
       { line: ['im-attrs', '--region', 'sgp', 'config', 'sh'], expected: ['show'] },
       { line: ['im-attrs', 'get', '--region', ''], expected: ['cn', 'sgp', 'kr', 'jpn', 'ger', 'usa', 'idn', 'ind', 'ksa'] },
       { line: ['im-attrs', 'get', '--output', 'n'], expected: ['ndjson'] },

@@ -102,8 +102,15 @@ export function fitWidths(natural: readonly number[], total: number | undefined)
   let available = total - GAP.length * Math.max(0, natural.length - 1);
   if (natural.reduce((a, b) => a + b, 0) <= available) return [...natural];
   const widths = new Array<number>(natural.length).fill(0);
-  const order = natural.map((w, i) => [w, i] as const).sort((a, b) => a[0] - b[0]);
-  let left = natural.length;
+  // The first column (the account) stays whole while every other column keeps one character:
+  // a row whose ID is cut names no one. The others share what is left.
+  widths[0] = Math.max(1, Math.min(natural[0]!, available - (natural.length - 1)));
+  available -= widths[0];
+  const order = natural
+    .map((w, i) => [w, i] as const)
+    .slice(1)
+    .sort((a, b) => a[0] - b[0]);
+  let left = natural.length - 1;
   for (const [w, i] of order) {
     const share = Math.max(1, Math.floor(available / left));
     widths[i] = Math.min(w, share);

@@ -136,7 +136,7 @@ describe('im-attrs completion', () => {
       if (!hasShell('fish')) return t.skip('fish is not installed');
       execFileSync('fish', ['-n', path.join(work.dir, 'im-attrs.fish')]);
       assert.deepEqual(fish('im-attrs config '), ['current', 'help', 'init', 'path', 'profiles', 'show', 'trust', 'untrust', 'use']);
-      assert.deepEqual(fish('im-attrs get --region '), ['cn', 'ger', 'idn', 'ind', 'jpn', 'kr', 'sgp', 'usa']);
+      assert.deepEqual(fish('im-attrs get --region '), ['cn', 'ger', 'idn', 'ind', 'jpn', 'kr', 'ksa', 'sgp', 'usa']);
       assert.deepEqual(fish('im-attrs --profile '), ['prod', 'staging']);
     });
   });

@@ -2,7 +2,7 @@
  * Commander wiring: global options, the commands, output through deps.io, and exitOverride so
  * that commander never calls process.exit (main.ts owns exit codes).
  */
-import { Command, Option } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { REGION_IDS } from './config/regions.js';
 import { helpTopicsList } from './commands/topic-list.js';
 import { EXIT_CODES_HELP } from './errors.js';
@@ -57,6 +57,98 @@ export { EXIT_CODES_HELP } from './errors.js';
 
 /** Help width when the stream is not a terminal (docs, pipes, tests), as gh wraps piped help. */
 export const HELP_WIDTH = 80;
+
+/**
+ * The global options each command's help shows (the ones used most); the others are listed once,
+ * by `im-attrs help options`, as kubectl keeps its global flags in `kubectl options`.
+ */
+export const FEATURED_GLOBAL_OPTIONS: readonly string[] = ['--profile', '--api', '--quiet', '--verbose', '--debug'];
+
+/** The line under the featured global options that points to the rest. */
+export const GLOBAL_OPTIONS_POINTER = '`im-attrs help options` lists the other global options';
+
+/** The widest an option or command term may make its column: a longer term gets a line of its own. */
+function termCap(width: number): number {
+  return Math.max(16, Math.floor(width * 0.4));
+}
+
+/**
+ * Wraps the lines of help output wider than `width` at a space, keeping the line's indent: the
+ * parts commander lays out already fit, this catches descriptions and examples given as text. An
+ * example (`  $ im-attrs …`) is broken outside quotes and continued with a backslash, so that it
+ * still pastes into a shell; a word longer than the width stays whole.
+ */
+export function wrapHelpText(text: string, width: number): string {
+  return text
+    .split('\n')
+    .map((line) => wrapLine(line, width))
+    .join('\n');
+}
+
+function wrapLine(line: string, width: number): string {
+  if (line.length <= width) return line;
+  const indent = /^ */.exec(line)![0];
+  const example = /^ *\$ /.test(line);
+  // A row of a table ("  130  interrupted …") continues under its text column.
+  const column = /^( *\S+(?: \S+)*? {2,})\S/.exec(line)?.[1]?.length;
+  const hanging = column !== undefined && column < width / 2 ? ' '.repeat(column) : undefined;
+  const more = example ? `${indent}    ` : hanging ?? (/^ *[-*] /.test(line) ? `${indent}  ` : indent);
+  const room = example ? width - 2 : width;
+  // Spaces outside quotes (for examples), after the indent.
+  let quote = '';
+  let best = -1;
+  for (let i = indent.length + 1; i < line.length && i <= room; i++) {
+    const c = line[i]!;
+    if (example && (c === "'" || c === '"')) quote = quote === '' ? c : quote === c ? '' : quote;
+    else if (c === ' ' && quote === '' && line[i - 1] !== ' ') best = i;
+  }
+  if (best <= indent.length + (example ? 2 : 0)) {
+    // One word wider than the room left after the indent: move it left, as far as it needs.
+    const word = line.trimStart();
+    return word.length >= width ? word : `${' '.repeat(width - word.length)}${word}`;
+  }
+  const head = line.slice(0, best);
+  const rest = `${more}${line.slice(best + 1).trimStart()}`;
+  return `${head}${example ? ' \\' : ''}\n${wrapLine(rest, width)}`;
+}
+
+/**
+ * The help layout of every command: terms in a column at most 40 % of the width (a longer term
+ * gets a line of its own, its description under it), descriptions wrapped at any width, and the
+ * featured global options with a pointer to `help options` instead of all of them.
+ */
+function helpLayout(isRoot: boolean): Partial<Help> {
+  return {
+    minWidthToWrap: 12,
+    padWidth(this: Help, cmd: Command, helper: Help): number {
+      return Math.min(Help.prototype.padWidth.call(this, cmd, helper), termCap(this.helpWidth ?? HELP_WIDTH));
+    },
+    formatItem(this: Help, term: string, termWidth: number, description: string, helper: Help): string {
+      if (!description || helper.displayWidth(term) <= termWidth) return Help.prototype.formatItem.call(this, term, termWidth, description, helper);
+      const indent = ' '.repeat(2 + termWidth + 2);
+      const wrapped = helper.boxWrap(description, (this.helpWidth ?? HELP_WIDTH) - indent.length);
+      return `  ${term}\n${wrapped.replace(/^/gm, indent)}`;
+    },
+    formatHelp(this: Help, cmd: Command, helper: Help): string {
+      if (!isRoot) return Help.prototype.formatHelp.call(this, cmd, helper);
+      // The root's own options are the global ones: its help shows the featured ones too. Only in
+      // the help: commander's did-you-mean for an unknown option still sees them all.
+      const featured = Object.create(helper) as Help;
+      featured.visibleOptions = (c) =>
+        Help.prototype.visibleOptions.call(helper, c).filter((o) => o.long === '--help' || o.long === '--version' || FEATURED_GLOBAL_OPTIONS.includes(o.long ?? ''));
+      return Help.prototype.formatHelp.call(this, cmd, featured);
+    },
+    visibleGlobalOptions(this: Help, cmd: Command): ReturnType<Help['visibleGlobalOptions']> {
+      return Help.prototype.visibleGlobalOptions.call(this, cmd).filter((o) => FEATURED_GLOBAL_OPTIONS.includes(o.long ?? ''));
+    },
+    formatItemList(this: Help, heading: string, items: string[], helper: Help): string[] {
+      const list = Help.prototype.formatItemList.call(this, heading, items, helper);
+      const pointsOn = isRoot ? heading === 'Options:' : heading === 'Global Options:';
+      if (!pointsOn || list.length === 0) return list;
+      return [...list.slice(0, -1), `  ${GLOBAL_OPTIONS_POINTER}`, ''];
+    },
+  };
+}
 
 /**
  * Which commands a command line needs: the one it names (or that `help` names), none for a bare
@@ -118,13 +210,16 @@ export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promi
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
-      writeOut: (text) => void io.stdout.write(text),
+      // Help, topics and --version: wrapped at the help width (descriptions and examples given as text too).
+      writeOut: (text) => void io.stdout.write(wrapHelpText(text, io.stdoutIsTTY ? (io.columns ?? HELP_WIDTH) : HELP_WIDTH)),
       // A fixed width off a terminal keeps --help (and the README generated from it) stable.
       getOutHelpWidth: () => (io.stdoutIsTTY ? (io.columns ?? 80) : HELP_WIDTH),
       getErrHelpWidth: () => (io.stderrIsTTY ? (io.columns ?? 80) : HELP_WIDTH),
       writeErr: (text) => void io.stderr.write(rt.secrets.redact(text)),
-      outputError: (text, write) => write(`im-attrs: ${text.replace(/^error: /, '')}`),
+      // commander's "(Did you mean get?)" on a line of its own reads as ours: ` (did you mean "get"?)`.
+      outputError: (text, write) => write(`im-attrs: ${text.replace(/^error: /, '').replace(/\n\(Did you mean (.+?)\?\)/, ' (did you mean "$1"?)')}`),
     })
+    .configureHelp(helpLayout(true))
     .addHelpText('after', EXIT_CODES_HELP);
 
   // Only the root's options: a command's own flags stay in that command (its action's options).
@@ -141,7 +236,7 @@ export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promi
     const terms = new Map(COMMAND_SUMMARIES.map(([name, term]) => [name, term]));
     for (const [name, , summary] of COMMAND_SUMMARIES) program.addCommand(new Command(name).summary(summary));
     const base = program.createHelp();
-    program.configureHelp({ subcommandTerm: (command) => terms.get(command.name()) ?? base.subcommandTerm(command) });
+    program.configureHelp({ ...program.configureHelp(), subcommandTerm: (command) => terms.get(command.name()) ?? base.subcommandTerm(command) });
   }
   for (const [name, load] of COMMANDS) {
     if (wanted === 'all' || (wanted !== 'summaries' && wanted.includes(name))) program.addCommand(await load(rt));
@@ -151,11 +246,12 @@ export async function buildProgram(rt: Runtime, argv?: readonly string[]): Promi
   if (wanted === 'all') (await import('./commands/help-topics.js')).addHelpTopics(program);
   else if (wanted === 'summaries') program.addHelpText('after', helpTopicsList());
   // Subcommands (and theirs) never call process.exit and print through deps.io.
-  // Their help lists the root's options under "Global Options:", as gh's "INHERITED FLAGS".
+  // Their help lists the featured root options under "Global Options:", as gh's "INHERITED FLAGS",
+  // and points to `im-attrs help options` for the rest.
   const configure = (commands: readonly Command[]): void => {
     for (const command of commands) {
       command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true).helpOption('-h, --help', 'show help');
-      command.configureHelp({ ...command.configureHelp(), showGlobalOptions: true });
+      command.configureHelp({ ...helpLayout(false), ...command.configureHelp(), showGlobalOptions: true });
       configure(command.commands);
     }
   };

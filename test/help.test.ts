@@ -25,7 +25,9 @@ describe('help like gh', () => {
     const result = await runCli(['remove', '--help']);
     assert.equal(result.code, 0);
     const globals = result.stdout.slice(result.stdout.indexOf('\nGlobal Options:\n'));
-    for (const flag of ['--profile <name>', '-q, --quiet', '--debug', '--region <region>']) assert.ok(globals.includes(`  ${flag} `), flag);
+    for (const flag of ['--profile <name>', '-q, --quiet', '--debug']) assert.ok(globals.includes(`  ${flag} `), flag);
+    assert.ok(!globals.includes('--region'), 'the other global options are in `im-attrs help options`');
+    assert.ok(globals.includes('  `im-attrs help options` lists the other global options\n'));
   });
 
   it('wraps at 80 columns when piped and at the terminal width on a terminal', async () => {

@@ -192,19 +192,37 @@ export function newConfigCommand(rt: Runtime): Command {
   });
 
   const use = new Command('use')
-    .summary('make a profile the default (sets defaultProfile in the config file)')
+    .summary('make a profile the default (sets defaultProfile in the config file); alone, list the profiles')
     .description(
       'Make PROFILE the default profile of the config file im-attrs uses: sets its "defaultProfile" key, so ' +
         'commands use that profile unless --profile or IMADMIN_PROFILE says otherwise. JSON files only; a ' +
-        'project file you trusted stays trusted.',
+        'project file you trusted stays trusted. Without PROFILE, list the profiles (as `config profiles`).',
     )
-    .argument('<profile>', 'a profile of the config file (im-attrs config profiles)');
-  use.addHelpText('after', '\nExamples:\n  $ im-attrs config use prod\n  $ im-attrs config profiles\n');
-  use.action(async (profile: string) => {
+    .argument('[profile]', 'a profile of the config file (im-attrs config profiles)');
+  use.addHelpText('after', '\nExamples:\n  $ im-attrs config use\n  $ im-attrs config use prod\n');
+  use.action(async (profile: string | undefined) => {
+    if (profile === undefined) {
+      await configProfilesRun(rt, {});
+      rt.info('make one the default: im-attrs config use <profile>');
+      return;
+    }
     await configUseRun(rt, profile);
   });
 
-  for (const sub of [init, show, pathCommand, profiles, use, ...newTrustCommands(rt)]) config.addCommand(sub);
+  const current = new Command('current')
+    .summary('print the profile in use and where that comes from, and the app and endpoint it targets')
+    .description(
+      'Print which profile commands use now and why (--profile, IMADMIN_PROFILE, or the file\'s ' +
+        'defaultProfile), the config file, the app (SDKAppID and administrator), the endpoint and the API ' +
+        'family: what a command would talk to. `config show` lists every setting.',
+    )
+    .option('--json', 'print JSON for scripts');
+  current.addHelpText('after', '\nExamples:\n  $ im-attrs config current\n  $ im-attrs config current --profile prod\n');
+  current.action(async (options: { json?: boolean }) => {
+    await configCurrentRun(rt, options);
+  });
+
+  for (const sub of [init, show, current, pathCommand, profiles, use, ...newTrustCommands(rt)]) config.addCommand(sub);
   return config;
 }
 
@@ -824,6 +842,42 @@ export async function configShowRun(rt: Runtime, options: ConfigShowOptions): Pr
   out.write(`${lines.join('\n')}\n`);
   if (verdict.ok) rt.info(`${rt.chalk.green('✓')} ${verdict.message}`);
   else {
+    rt.stderr(`${rt.chalk.red('✗')} not usable (commands would exit ${verdict.exitCode}): ${verdict.message}`);
+    if (verdict.hint) rt.stderr(`${rt.chalk.dim('hint:')} ${verdict.hint}`);
+  }
+}
+
+/** `config current`: the profile in use and why, and what a command would talk to. */
+export async function configCurrentRun(rt: Runtime, options: { json?: boolean }): Promise<void> {
+  const settings = await rt.settings();
+  const shown = showSettings(settings);
+  const verdict = await configVerdict(rt);
+  const profile = settings.profile;
+  const target = verdict.ok ? (await rt.apiConfig()).target : null;
+  const doc = {
+    profile: profile ? { name: profile.value, from: describeSource(profile.source) } : null,
+    file: settings.file?.filepath ?? null,
+    sdkAppId: shown.sdkAppId.value,
+    identifier: shown.identifier.value,
+    endpoint: target ?? shown.endpoint.value,
+    region: shown.region.value,
+    api: shown.api.value ?? 'all_member_push',
+    usable: verdict.ok,
+  };
+  const out = rt.deps.io.stdout;
+  if (options.json) {
+    out.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    `profile   ${profile ? `${profile.value} (from ${describeSource(profile.source)})` : '(none: no profile is selected)'}`,
+    `file      ${doc.file ?? '(none found)'}`,
+    `app       ${doc.sdkAppId ? `SDKAppID ${doc.sdkAppId}` : 'SDKAppID (not set)'}, identifier ${doc.identifier ? `"${doc.identifier}"` : '(not set)'}`,
+    `endpoint  ${doc.endpoint ?? (doc.region ? `region ${doc.region}` : '(not set)')}`,
+    `api       ${doc.api}`,
+  ];
+  out.write(`${lines.join('\n')}\n`);
+  if (!verdict.ok) {
     rt.stderr(`${rt.chalk.red('✗')} not usable (commands would exit ${verdict.exitCode}): ${verdict.message}`);
     if (verdict.hint) rt.stderr(`${rt.chalk.dim('hint:')} ${verdict.hint}`);
   }

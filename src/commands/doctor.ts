@@ -34,6 +34,7 @@ import { PLAIN_COLORS, type Colors, type Runtime } from '../runtime/runtime.js';
 import { evaluateTrust } from '../config/trust.js';
 import { DEFAULT_ADMIN_TTL_SECONDS, formatDuration, generate, parseDuration, verify, SECRET_KEY_SHAPE } from '../usersig.js';
 import { VERSION } from '../version.js';
+import { wrapHanging } from '../util/text.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -123,8 +124,16 @@ class Report {
 
   private print(r: CheckResult): void {
     const paint = { pass: this.color.green, warn: this.color.yellow, fail: this.color.red, skip: this.color.dim }[r.status];
-    const lines = [`${paint(SYMBOLS[r.status])} ${r.title.padEnd(TITLE_WIDTH)}${r.message}`];
-    if (r.fix && (r.status === 'fail' || r.status === 'warn')) lines.push(`  ${' '.repeat(TITLE_WIDTH)}${this.color.dim('fix:')} ${r.fix}`);
+    // Wrapped at the terminal's width (80 off a terminal), under the message column; colour after wrapping.
+    const { io } = this.rt.deps;
+    const width = io.stdoutIsTTY ? (io.columns ?? 80) : 80;
+    const indent = 2 + TITLE_WIDTH;
+    const head = wrapHanging(`${SYMBOLS[r.status]} ${r.title.padEnd(TITLE_WIDTH)}${r.message}`, width, indent);
+    const lines = [`${paint(SYMBOLS[r.status])}${head.slice(SYMBOLS[r.status].length)}`];
+    if (r.fix && (r.status === 'fail' || r.status === 'warn')) {
+      const fix = wrapHanging(`${' '.repeat(indent)}fix: ${r.fix}`, width, indent + 5);
+      lines.push(`${' '.repeat(indent)}${this.color.dim('fix:')}${fix.slice(indent + 4)}`);
+    }
     this.rt.deps.io.stdout.write(`${this.rt.secrets.redact(lines.join('\n'))}\n`);
   }
 }
@@ -169,15 +178,14 @@ export async function doctorRun(rt: Runtime, options: DoctorOptions): Promise<vo
   add(checkPermissions(rt, settings));
 
   // 3. Region or endpoint, SDKAppID, identifier, output and timeout.
-  const target = settings ? checkSettings(settings, add) : skipped(add, 'settings', 'settings', 'needs a readable config file');
-  const sdkAppId = target ? parseSdkAppId(requireSetting(settings!, 'sdkAppId', 'sdkAppId')) : undefined;
-  const identifier = target ? requireSetting(settings!, 'identifier', 'identifier').value.trim() : undefined;
+  const checked: CheckedSettings = settings ? checkSettings(settings, add) : (skipped(add, 'settings', 'settings', 'needs a readable config file') ?? {});
+  const { target, sdkAppId, identifier } = checked;
 
   // 4. Credentials: the secret key signs, the UserSig decodes, matches and has time left.
   const credentials =
     settings && sdkAppId !== undefined && identifier !== undefined
       ? add(checkCredentials(rt, settings, sdkAppId, identifier))
-      : add({ id: 'credentials', title: 'credentials', status: 'skip', message: 'skipped: needs valid settings' });
+      : add({ id: 'credentials', title: 'credentials', status: 'skip', message: 'skipped: needs a valid SDKAppID and identifier' });
 
   // 5. DNS and TLS to the region's domain and its backup, and the server's clock.
   let timeoutMs = DEFAULT_TIMEOUT_MS;
@@ -209,7 +217,7 @@ export async function doctorRun(rt: Runtime, options: DoctorOptions): Promise<vo
 
   // 6. One authenticated call.
   if (options.offline) add({ id: 'api', title: 'API', status: 'skip', message: 'skipped: --offline' });
-  else if (!target || credentials.status === 'fail' || credentials.status === 'skip') {
+  else if (!target || report.results.some((r) => r.id === 'settings' && r.status === 'fail') || credentials.status === 'fail' || credentials.status === 'skip') {
     add({ id: 'api', title: 'API', status: 'skip', message: 'skipped: fix the settings and credentials first' });
   } else if (!reachable) {
     add({ id: 'api', title: 'API', status: 'skip', message: `skipped: ${target.backup ? `neither ${target.primary.host} nor its backup can be reached` : `${target.primary.host} cannot be reached`}` });
@@ -234,7 +242,7 @@ export async function doctorRun(rt: Runtime, options: DoctorOptions): Promise<vo
   if (failed.length > 0) {
     const ran = results.length - skippedCount;
     throw new ImAttrsError('doctor', failed[0]!.exitCode ?? ExitCode.api, `${failed.length} of ${ran} checks failed: ${failed.map((r) => r.title).join(', ')}`, {
-      hint: 'fix the first ✗ line and run `im-attrs doctor` again: later checks often fail because of earlier ones',
+      hint: 'fix each ✗ line as its fix: says and run `im-attrs doctor` again; a check that needs a failed one was skipped',
     });
   }
 }
@@ -271,26 +279,44 @@ function checkPermissions(rt: Runtime, settings: Settings | undefined): CheckRes
   return { ...base, status: 'pass', message: `mode ${octal}${secret ? ': the secrets in it are readable only by you' : ''}` };
 }
 
-/** Validates region/endpoint, SDKAppID, identifier, output and timeout; returns the target when usable. */
-function checkSettings(settings: Settings, add: (r: CheckResult) => CheckResult): Target | undefined {
+/** What the settings check could validate: each part on its own, so later checks run on what is good. */
+interface CheckedSettings {
+  target?: Target | undefined;
+  sdkAppId?: number | undefined;
+  identifier?: string | undefined;
+}
+
+/**
+ * Validates region/endpoint, SDKAppID, identifier, output and timeout, each on its own: every
+ * problem is reported with its fix (not only the first), and what is valid is returned for the
+ * checks that need it.
+ */
+function checkSettings(settings: Settings, add: (r: CheckResult) => CheckResult): CheckedSettings {
   const base = { id: 'settings', title: 'settings' } as const;
   const v = settings.values;
-  try {
-    const target: Target = resolveTarget(settings);
-    const sdkAppId = parseSdkAppId(requireSetting(settings, 'sdkAppId', 'sdkAppId (the SDKAppID of your Chat app)'));
-    const identifier = requireSetting(settings, 'identifier', 'identifier (an app administrator account)').value.trim();
-    if (v.timeout) parseSeconds(v.timeout, 'timeout');
-    if (v.output && !(OUTPUT_FORMATS as readonly string[]).includes(v.output.value)) {
-      throw new ImAttrsError('config', ExitCode.config, `output "${v.output.value}" (from ${describeSource(v.output.source)}) is not a format`, {
-        hint: `use one of ${OUTPUT_FORMATS.join(', ')}`,
-      });
+  const problems: unknown[] = [];
+  const attempt = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (error) {
+      problems.push(error);
+      return undefined;
     }
-    add({ ...base, status: 'pass', message: `${target.describe}, SDKAppID ${sdkAppId}, identifier "${identifier}"` });
-    return target;
-  } catch (error) {
-    add({ ...base, status: 'fail', message: errorMessage(error), fix: errorHint(error), exitCode: ExitCode.config });
-    return undefined;
+  };
+  const target = attempt(() => resolveTarget(settings));
+  const sdkAppId = attempt(() => parseSdkAppId(requireSetting(settings, 'sdkAppId', 'sdkAppId (the SDKAppID of your Chat app)')));
+  const identifier = attempt(() => requireSetting(settings, 'identifier', 'identifier (an app administrator account)').value.trim());
+  if (v.timeout) attempt(() => parseSeconds(v.timeout!, 'timeout'));
+  if (v.output && !(OUTPUT_FORMATS as readonly string[]).includes(v.output.value)) {
+    problems.push(
+      new ImAttrsError('config', ExitCode.config, `output "${v.output.value}" (from ${describeSource(v.output.source)}) is not a format`, {
+        hint: `use one of ${OUTPUT_FORMATS.join(', ')}`,
+      }),
+    );
   }
+  if (problems.length === 0) add({ ...base, status: 'pass', message: `${target!.describe}, SDKAppID ${sdkAppId!}, identifier "${identifier!}"` });
+  for (const error of problems) add({ ...base, status: 'fail', message: errorMessage(error), fix: errorHint(error), exitCode: ExitCode.config });
+  return { target, sdkAppId, identifier };
 }
 
 function checkCredentials(rt: Runtime, settings: Settings, sdkAppId: number, identifier: string): CheckResult {

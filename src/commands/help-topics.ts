@@ -1,5 +1,6 @@
 /**
- * Help topics: `im-attrs help environment` and `im-attrs help exit-codes`.
+ * Help topics: `im-attrs help options`, `configuration`, `environment`, `security`, `formats`,
+ * `exit-codes` and `recipes`.
  *
  * Like gh's help topics, each is a hidden command whose help is the topic text, so commander's own
  * `help <command>` finds it, `im-attrs environment --help` works too, and the topic stays out of
@@ -14,6 +15,7 @@ import { OUTPUT_FORMATS } from '../output/types.js';
 import { EXIT_CODES_HELP } from '../errors.js';
 import { formatDuration, DEFAULT_ADMIN_TTL_SECONDS } from '../usersig.js';
 
+import { recipesHelp } from './recipes.js';
 import { HELP_TOPICS, helpTopicsList, TOPIC_SUMMARIES, type HelpTopic } from './topic-list.js';
 
 /** What each setting's variable does; a Record so that a new setting key must be described here. */
@@ -107,9 +109,134 @@ export function exitCodesHelp(): string {
   return `${EXIT_CODES_HELP.trim()}\n\nErrors go to stderr as "im-attrs: …", most followed by a "hint:" line saying what to do next.\n`;
 }
 
-const TOPIC_TEXTS: Readonly<Record<HelpTopic, () => string>> = {
+/** The text of `im-attrs help options`: every option of the root, which every command takes. */
+export function optionsHelp(program: Command): string {
+  const help = program.createHelp();
+  help.prepareContext({ helpWidth: TEXT_WIDTH });
+  const options = program.options.filter((o) => !o.hidden);
+  const termWidth = Math.max(...options.map((o) => help.optionTerm(o).length));
+  const rows = options.map((o) => help.formatItem(help.optionTerm(o), termWidth, help.optionDescription(o), help));
+  return [
+    'Global options: every command takes them, before or after its name (im-attrs',
+    '--profile prod get alice, im-attrs get alice --profile prod). A command\'s help',
+    'shows the few used most; here are all of them.',
+    '',
+    ...rows,
+    '',
+    'A flag wins over its IMADMIN_* variable, which wins over the config file: see',
+    '`im-attrs help configuration` and `im-attrs help environment`.',
+    '',
+  ].join('\n');
+}
+
+/** The text of `im-attrs help configuration`. */
+export function configurationHelp(): string {
+  const settings = SETTING_KEYS.map((key) => row(key, `${FLAG_NAMES[key] ? `${FLAG_NAMES[key]}, ` : ''}${ENV_VARS[key]}`));
+  return [
+    'Configuration: where each setting comes from.',
+    '',
+    'Each setting is resolved, and remembers its source, in this order:',
+    '  flags > IMADMIN_* variables > the selected profile > top-level keys of the',
+    '  config file > defaults',
+    '`im-attrs config show` prints every value with its source; `im-attrs config',
+    'current` the profile in use, why, and the app and endpoint it targets.',
+    '',
+    'The config file (JSON or YAML) is the nearest of .imadminrc, .imadminrc.json,',
+    '.imadminrc.yaml, .imadminrc.yml, package.json (key "imadmin") from the current',
+    'directory up to your home directory, else ~/.config/imadmin/config.json (or',
+    'config, config.yaml; $XDG_CONFIG_HOME/imadmin/). --config PATH or IMADMIN_CONFIG',
+    'names one. Files are not merged. `im-attrs config init` writes one; `config',
+    'path` prints the one in use.',
+    '',
+    'Settings (key in the file: flag, variable):',
+    ...settings,
+    '',
+    'Profiles: named sets of these keys under "profiles"; "defaultProfile" names the',
+    'one used without --profile (`im-attrs config use NAME` sets it; `config use`',
+    'alone lists them, as `config profiles` does):',
+    '  {"defaultProfile": "test",',
+    '   "profiles": {"test": {"region": "sgp", "sdkAppId": 1400000001, ...},',
+    '                "prod": {"region": "sgp", "sdkAppId": 1400000002, ...}}}',
+    '',
+    'Secrets: keep secretKey out of the file with "${IMADMIN_PROD_KEY}" (read when',
+    'used); a file holding one must not be readable by others (chmod 600). A file',
+    'found in a project directory needs `im-attrs config trust` before it may route',
+    'your credentials: see `im-attrs help security`.',
+    '',
+  ].join('\n');
+}
+
+/** The text of `im-attrs help security`. */
+export function securityHelp(): string {
+  return [
+    'Security: what im-attrs trusts, and what travels where.',
+    '',
+    'A file you did not write or trust never gets a request signed with your',
+    'credentials sent somewhere you did not choose, and never runs code.',
+    '',
+    'Files:',
+    row('own', '~/.imadminrc*, ~/.config/imadmin/config*: trusted'),
+    row('explicit', '--config PATH, IMADMIN_CONFIG: trusted (you named it)'),
+    row(
+      'project',
+      'any other .imadminrc found from the current directory up: it may hold settings, but when it sets endpoint, ' +
+        'region, sdkAppId or identifier while the credentials come from elsewhere, every command that sends a ' +
+        'request refuses (exit 3) until `im-attrs config trust` (which keeps its SHA-256: a change refuses it ' +
+        'again). It may refer only to ${IMADMIN_*} variables.',
+    ),
+    row('JavaScript', 'configs are code: loaded only from ~/.config/imadmin/ or --config, never from a project'),
+    row('others\' files', 'a config file owned by another user is refused, as git refuses an unsafe directory'),
+    '',
+    'Travel: the UserSig (signed from secretKey, or given) goes only in the query',
+    'string of HTTPS requests to the region\'s domains or your endpoint (plain http://',
+    'only to loopback), never through a redirect, never to a proxy in clear. The',
+    'secret key never leaves the process.',
+    '',
+    'Redaction: every line on stderr (errors, warnings, --verbose, --debug) and all',
+    'server text has the UserSig and secret key removed, also cut, split, encoded or',
+    'in another letter case. Give a UserSig with --usersig-file or IMADMIN_USERSIG,',
+    'not --usersig: every user of the machine can read a command line (ps).',
+    '',
+    'Files im-attrs writes (--save-failed, --failures, --backup) are never an input,',
+    'are written beside and renamed into place, and a crash leaves the old file.',
+    '',
+  ].join('\n');
+}
+
+/** The text of `im-attrs help formats`. */
+export function formatsHelp(): string {
+  return [
+    'Formats: what commands read and print.',
+    '',
+    'Accounts (get, remove --attrs, audience, tags get, --file, stdin):',
+    row('an ID list', 'one account ID per line; blanks skipped, IDs trimmed, duplicates dropped'),
+    row('records', 'csv, tsv, ndjson or json: the account column (To_Account or account, else --id-column)'),
+    '',
+    'Records (set, remove without --attrs, --save-failed of a write):',
+    row('csv, tsv', 'header account,<name>,<name>…; an empty cell leaves that attribute as it is'),
+    row('ndjson', '{"To_Account":"u1","Attrs":{"city":"Paris"}} per line (what get -o ndjson prints)'),
+    row('json', 'an array of those (read whole)'),
+    'The format is detected from the content unless --format says.',
+    '',
+    `Output (-o, --output; the output setting): ${OUTPUT_FORMATS.join(', ')}.`,
+    row('table', 'aligned columns for people (the default on a terminal; --wide: cells not cut)'),
+    row('tsv', 'tab-separated with a header (the default off a terminal)'),
+    row('csv', 'RFC 4180, for spreadsheets'),
+    row('json', 'one array, for jq and scripts'),
+    row('ndjson', 'one JSON object per line, streamed: the format to pipe and re-read'),
+    'Data goes to stdout; progress, summaries, warnings and errors to stderr.',
+    '',
+  ].join('\n');
+}
+
+const TOPIC_TEXTS: Readonly<Record<HelpTopic, (program: Command) => string>> = {
+  options: optionsHelp,
+  configuration: configurationHelp,
   environment: environmentHelp,
+  security: securityHelp,
+  formats: formatsHelp,
   'exit-codes': exitCodesHelp,
+  recipes: recipesHelp,
 };
 
 /**
@@ -119,7 +246,7 @@ const TOPIC_TEXTS: Readonly<Record<HelpTopic, () => string>> = {
 export function addHelpTopics(program: Command): Command {
   if (program.commands.some((c) => c.name() === HELP_TOPICS[0])) return program;
   for (const topic of HELP_TOPICS) {
-    const text = TOPIC_TEXTS[topic];
+    const text = (): string => TOPIC_TEXTS[topic](program);
     const command = new Command(topic)
       .summary(TOPIC_SUMMARIES[topic])
       .description(TOPIC_SUMMARIES[topic])

@@ -5,12 +5,17 @@
  */
 
 /** Names of the topics, for `help <topic>` completion and the README generator. */
-export const HELP_TOPICS = ['environment', 'exit-codes'] as const;
+export const HELP_TOPICS = ['options', 'configuration', 'environment', 'security', 'formats', 'exit-codes', 'recipes'] as const;
 export type HelpTopic = (typeof HELP_TOPICS)[number];
 
 export const TOPIC_SUMMARIES: Readonly<Record<HelpTopic, string>> = {
+  options: 'the global options every command takes',
+  configuration: 'the config file, profiles, and where each setting comes from',
   environment: 'environment variables im-attrs reads',
+  security: 'what im-attrs trusts, what travels where, what is redacted',
+  formats: 'input and output formats: account lists, records, table, tsv, csv, json, ndjson',
   'exit-codes': 'what each exit status means',
+  recipes: 'everyday tasks, a few commands each',
 };
 
 /** The "Help topics:" block of the root help. */

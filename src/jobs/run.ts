@@ -128,6 +128,32 @@ export class Run {
     return this.#client;
   }
 
+  #signals = 0;
+
+  /**
+   * Runs `use` with SIGINT/SIGTERM the run's: the first stops it (no new request of any kind),
+   * the second aborts the requests in flight, any later one changes nothing, so the run still
+   * writes its accounting (--save-failed, --failures, the journal) and ends with exit 130.
+   */
+  async underSignals<T>(use: () => Promise<T>): Promise<T> {
+    const { signals } = this.rt.deps;
+    const onSignal = (): void => {
+      this.#signals++;
+      if (this.#signals === 1) {
+        this.stop.stop('interrupt');
+        this.rt.stderr('stopping: no new requests; waiting for those in flight (press Ctrl-C again to abort them)');
+      } else this.stop.abort();
+    };
+    signals.on('SIGINT', onSignal);
+    signals.on('SIGTERM', onSignal);
+    try {
+      return await use();
+    } finally {
+      signals.off('SIGINT', onSignal);
+      signals.off('SIGTERM', onSignal);
+    }
+  }
+
   /** The run's write journal (journal.ts): one per run, whatever passes it makes. */
   journal(verb: string): Promise<Journal> {
     this.#journal ??= Journal.create(this.rt, verb);

@@ -112,8 +112,10 @@ export async function runJob<I, R, P>(run: Run, job: Job<I, R, P>): Promise<Engi
   const settings = await run.settingsFor(job.operation);
   if (job.noSave) settings.saveFailed = undefined;
   const items = job.operation.split ? splitItems(job.items, job.operation.split) : job.items;
-  if (job.operation.writes) return runWrite(run, settings, { ...job, items });
-  return runRead(run, settings, { ...job, items });
+  // Signals are the run's from here until its accounting is written (saved files, journal): a
+  // signal after the abort changes nothing, and the process is not killed half-way through.
+  if (job.operation.writes) return run.underSignals(() => runWrite(run, settings, { ...job, items }));
+  return run.underSignals(() => runRead(run, settings, { ...job, items }));
 }
 
 /** Items with per-item caps split into parts, in order. */
@@ -190,16 +192,6 @@ async function drive<I, R, P>(
   deps.preferSmallHeap?.();
   const stop = run.stop;
   const [client, pacer] = await Promise.all([run.client(), run.pacer(op)]);
-  let signalCount = 0;
-  const onSignal = (): void => {
-    signalCount++;
-    if (signalCount === 1) {
-      stop.stop('interrupt');
-      rt.stderr(`stopping: no new requests; waiting for those in flight (press Ctrl-C again to abort them)`);
-    } else {
-      stop.abort();
-    }
-  };
   let stats: EngineStats | undefined;
   // Whatever stops the run (Ctrl-C, an auth error, a closed stdout), an input that then stays
   // idle is closed, so that the run ends with what it read.
@@ -207,8 +199,6 @@ async function drive<I, R, P>(
   stop.onStop(() => {
     idle ??= closeInputWhenIdle(rt, stop, () => (stats ? { waiting: stats.waitingForInput, read: stats.itemsRead } : undefined));
   });
-  deps.signals.on('SIGINT', onSignal);
-  deps.signals.on('SIGTERM', onSignal);
   const report = hooks.failures;
   let spinner: Spinner | undefined;
   const out = deps.io.stdout as NodeJS.WritableStream & { writableNeedDrain?: boolean };
@@ -285,8 +275,6 @@ async function drive<I, R, P>(
   } finally {
     idle?.stop();
     spinner?.stop();
-    deps.signals.off('SIGINT', onSignal);
-    deps.signals.off('SIGTERM', onSignal);
   }
 }
 

@@ -92,6 +92,12 @@ export function truncate(text: string, width: number): string {
 }
 
 /**
+ * The widest first column kept whole on a narrow terminal: 32 bytes, Tencent's recommended
+ * maximum length of an account ID (the wider ones it warns about are rare).
+ */
+const MAX_PINNED_WIDTH = 32;
+
+/**
  * Column widths that fit `total` terminal columns (gaps included): columns narrower than their
  * fair share keep their natural width, the rest share what is left equally (never under one
  * column, so a terminal too narrow for one character per column still gets every column).
@@ -102,8 +108,19 @@ export function fitWidths(natural: readonly number[], total: number | undefined)
   let available = total - GAP.length * Math.max(0, natural.length - 1);
   if (natural.reduce((a, b) => a + b, 0) <= available) return [...natural];
   const widths = new Array<number>(natural.length).fill(0);
-  const order = natural.map((w, i) => [w, i] as const).sort((a, b) => a[0] - b[0]);
-  let left = natural.length;
+  // The first column (the account) stays whole while every other column keeps one character:
+  // a row whose ID is cut names no one. The others share what is left. A first column wider than
+  // an account ID can be (a push TaskId) shares like the others.
+  const pinned = natural[0]! <= MAX_PINNED_WIDTH;
+  if (pinned) {
+    widths[0] = Math.max(1, Math.min(natural[0]!, available - (natural.length - 1)));
+    available -= widths[0];
+  }
+  const order = natural
+    .map((w, i) => [w, i] as const)
+    .slice(pinned ? 1 : 0)
+    .sort((a, b) => a[0] - b[0]);
+  let left = order.length;
   for (const [w, i] of order) {
     const share = Math.max(1, Math.floor(available / left));
     widths[i] = Math.min(w, share);

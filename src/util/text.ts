@@ -19,3 +19,28 @@ export function thousands(n: number): string {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/**
+ * `text` wrapped at spaces to `width` columns, every line after the first indented by `indent`
+ * spaces (a hanging indent, as `doctor` lays out its checks). A word longer than a line stays
+ * whole on a line of its own. Lines the text already breaks are kept.
+ */
+export function wrapHanging(text: string, width: number, indent: number): string {
+  const pad = ' '.repeat(indent);
+  const out: string[] = [];
+  for (const [n, paragraph] of text.split('\n').entries()) {
+    let line = n === 0 ? '' : pad;
+    let bare = true;
+    for (const word of paragraph.split(' ')) {
+      if (!bare && line.length + 1 + word.length > width) {
+        out.push(line);
+        line = pad + word;
+      } else {
+        line = bare ? line + word : `${line} ${word}`;
+      }
+      bare = false;
+    }
+    out.push(line);
+  }
+  return out.join('\n');
+}

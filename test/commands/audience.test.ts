@@ -107,10 +107,65 @@ describe('im-attrs audience: output, counts and failures', () => {
     const result = await runCli(['audience', ...ids, '--tags-or', 'vip', '--by', 'city'], { env: app.env });
     assert.equal(result.code, 0, result.stderr);
     // vip: every 5th seeded user (not every 11th, who has no tags): 5, 10, 15, 20, 25, 30, 35, 40.
-    assert.equal(result.stdout, 'city\taccounts\nSão Paulo\t2\nBerlin\t1\nSeoul\t1\nShenzhen\t1\nSingapore\t1\nTokyo\t1\n\t1\n');
+    assert.equal(result.stdout, 'city\taccounts\tpercent\nSão Paulo\t2\t25.0\nBerlin\t1\t12.5\nSeoul\t1\t12.5\nShenzhen\t1\t12.5\nSingapore\t1\t12.5\nTokyo\t1\t12.5\n\t1\t12.5\n');
     assert.equal(
       result.stderr,
       '8 of 42 accounts match the condition {"TagsOr":["vip"]}\n  TagsOr vip: 8\n  city: São Paulo 2, Berlin 1, Seoul 1, Shenzhen 1, Singapore 1, Tokyo 1, (none) 1\n',
+    );
+  });
+
+  it('--by on a terminal: a table with counts, shares, a bar per value and the total', async () => {
+    const result = await runCli(['audience', ...ids, '--tags-or', 'vip', '--by', 'city', '-q'], { env: app.env, stdoutIsTTY: true, columns: 80 });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(
+      result.stdout,
+      [
+        'city       accounts   share',
+        '─────────  ────────  ──────  ────────────────────────',
+        'São Paulo         2   25.0%  ████████████████████████',
+        'Berlin            1   12.5%  ████████████',
+        'Seoul             1   12.5%  ████████████',
+        'Shenzhen          1   12.5%  ████████████',
+        'Singapore         1   12.5%  ████████████',
+        'Tokyo             1   12.5%  ████████████',
+        '(none)            1   12.5%  ████████████',
+        'total             8  100.0%',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('--by city,level: a cross-tab with totals in a table, a row per pair in the other formats', async () => {
+    const table = await runCli(['audience', ...ids, '--tags-or', 'vip', '--by', 'city,level', '-o', 'table'], { env: app.env });
+    assert.equal(table.code, 0, table.stderr);
+    const lines = table.stdout.split('\n');
+    assert.equal(lines[0]!.replace(/ +/g, ' '), 'city \\ level (none) bronze total');
+    assert.equal(lines.at(-2)!.replace(/ +/g, ' '), 'total 6 2 8');
+    const json = await runCli(['audience', ...ids, '--tags-or', 'vip', '--by', 'city,level', '--json'], { env: app.env });
+    const rows = JSON.parse(json.stdout) as Array<{ city: string | null; level: string | null; accounts: number; percent: number }>;
+    assert.equal(rows.reduce((n, r) => n + r.accounts, 0), 8);
+    assert.deepEqual(Object.keys(rows[0]!), ['city', 'level', 'accounts', 'percent']);
+    const bad = await runCli(['audience', ...ids, '--by', 'city,level,sex'], { env: app.env });
+    assert.equal(bad.code, 2);
+  });
+
+  it('--count honours -o: a number, or {"matched","evaluated","failed"} in json', async () => {
+    const plain = await runCli(['audience', ...ids, '--attrs-and', 'city=Seoul', '--count'], { env: app.env });
+    assert.equal(plain.stdout, '6\n');
+    const json = await runCli(['audience', ...ids, '--attrs-and', 'city=Seoul', '--count', '-o', 'json'], { env: app.env });
+    assert.deepEqual(JSON.parse(json.stdout), { matched: 6, evaluated: 42, failed: 0 });
+    const ndjson = await runCli(['audience', ...ids, '--attrs-and', 'city=Seoul', '--count', '-o', 'ndjson'], { env: app.env });
+    assert.equal(ndjson.stdout, '{"matched":6,"evaluated":42,"failed":0}\n');
+  });
+
+  it('names the values that differ only in letter case when nothing matches', async () => {
+    const result = await runCli(['audience', ...ids, '--attrs-and', 'city=seoul', '--count'], { env: app.env });
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, '0\n');
+    assert.equal(
+      result.stderr,
+      '0 of 42 accounts match the condition {"AttrsAnd":{"city":"seoul"}}\n  AttrsAnd city=seoul: 0\n' +
+        'no account has city=seoul; 6 have city=Seoul (values are compared exactly, letter case included)\n',
     );
   });
 

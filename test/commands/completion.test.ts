@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { allCommands, commandSpec, SHELLS, type Shell } from '../../src/commands/completion.js';
-import { programTree } from '../docs/gen-readme.js';
+import { programTree } from '../docs/gen-docs.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/im-attrs.js', import.meta.url));
@@ -88,7 +88,7 @@ describe('im-attrs completion', () => {
 
     const cases: Array<{ line: string[]; expected: string[] }> = [
       { line: ['im-attrs', 'co'], expected: ['config', 'completion'] },
-      { line: ['im-attrs', 'config', ''], expected: ['init', 'show', 'path', 'profiles', 'use', 'trust', 'untrust', 'help'] },
+      { line: ['im-attrs', 'config', ''], expected: ['init', 'show', 'current', 'path', 'profiles', 'use', 'trust', 'untrust', 'help'] },
       { line: ['im-attrs', '--region', 'sgp', 'config', 'sh'], expected: ['show'] },
       { line: ['im-attrs', 'get', '--region', ''], expected: ['cn', 'sgp', 'kr', 'jpn', 'ger', 'usa', 'idn', 'ind', 'ksa'] },
       { line: ['im-attrs', 'get', '--output', 'n'], expected: ['ndjson'] },
@@ -144,7 +144,7 @@ describe('im-attrs completion', () => {
       const whyNot = missingShell('fish');
       if (whyNot) return t.skip(whyNot);
       execFileSync('fish', ['-n', path.join(work.dir, 'im-attrs.fish')]);
-      assert.deepEqual(fish('im-attrs config '), ['help', 'init', 'path', 'profiles', 'show', 'trust', 'untrust', 'use']);
+      assert.deepEqual(fish('im-attrs config '), ['current', 'help', 'init', 'path', 'profiles', 'show', 'trust', 'untrust', 'use']);
       assert.deepEqual(fish('im-attrs get --region '), ['cn', 'ger', 'idn', 'ind', 'jpn', 'kr', 'ksa', 'sgp', 'usa']);
       assert.deepEqual(fish('im-attrs --profile '), ['prod', 'staging']);
     });

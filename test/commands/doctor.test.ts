@@ -13,6 +13,20 @@ import { emulatorEnv, runCli, startTestEmulator, tempDir, TEST_ADMIN, TEST_SDKAP
 const WRONG_KEY = 'f'.repeat(64);
 
 /** The lines every run against a healthy emulator starts with (no config file, env settings). */
+/**
+ * `im-attrs doctor` through runCli, with its output unwrapped: doctor wraps each check at 80
+ * columns off a terminal (tested below); these tests compare each check as one line.
+ */
+async function runDoctor(...args: Parameters<typeof runCli>): ReturnType<typeof runCli> {
+  const result = await runCli(...args);
+  return { ...result, stdout: unwrapChecks(result.stdout) };
+}
+
+/** Joins the continuation lines of doctor's checks (indented past "fix:") to the line they continue. */
+export function unwrapChecks(text: string): string {
+  return text.replace(/\n {16}(?!fix: )(?! )/g, ' ').replace(/\n {21}(?! )/g, ' ');
+}
+
 function emulatorPreamble(url: string): string[] {
   return [
     '✓ config file   none found: the settings come from flags and the environment',
@@ -33,7 +47,7 @@ describe('im-attrs doctor', () => {
   beforeEach(() => emulator.resetLog());
 
   it('passes against a healthy emulator with one get_attr_name per family, and says DNS and TLS were skipped', async () => {
-    const result = await runCli(['doctor'], { env: emulatorEnv(emulator) });
+    const result = await runDoctor(['doctor'], { env: emulatorEnv(emulator) });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(
       result.stdout,
@@ -58,7 +72,7 @@ describe('im-attrs doctor', () => {
 
   const NOT_ENABLED = { ActionStatus: 'FAIL', ErrorCode: 90045, ErrorInfo: 'push to all users is not enabled' };
   it('tells which family the app has: timpush answers 90045, all_member_push answers, so api: all_member_push is right', async () => {
-    const result = await runCli(['doctor'], { env: emulatorEnv(emulator), proxy: (command) => (command === 'get_attr_name' ? NOT_ENABLED : undefined) });
+    const result = await runDoctor(['doctor'], { env: emulatorEnv(emulator), proxy: (command) => (command === 'get_attr_name' ? NOT_ENABLED : undefined) });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(
       result.stdout.split('\n').at(-4),
@@ -67,7 +81,7 @@ describe('im-attrs doctor', () => {
   });
 
   it('says to set api: timpush when all_member_push answers 90045 and timpush answers, exit 3', async () => {
-    const result = await runCli(['doctor'], { env: emulatorEnv(emulator), proxy: (command) => (command === 'im_get_attr_name' ? NOT_ENABLED : undefined) });
+    const result = await runDoctor(['doctor'], { env: emulatorEnv(emulator), proxy: (command) => (command === 'im_get_attr_name' ? NOT_ENABLED : undefined) });
     assert.equal(result.code, 3);
     assert.deepEqual(result.stdout.split('\n').slice(-5), [
       '✗ API           im_get_attr_name: error 90045: push to all users is not enabled',
@@ -76,11 +90,11 @@ describe('im-attrs doctor', () => {
       '                fix: set `api: timpush` in the config (or IMADMIN_API=timpush, or --api timpush)',
       '',
     ]);
-    assert.equal(result.stderr, 'im-attrs: 2 of 5 checks failed: API, API family\nhint: fix the first ✗ line and run `im-attrs doctor` again: later checks often fail because of earlier ones\n');
+    assert.equal(result.stderr, 'im-attrs: 2 of 5 checks failed: API, API family\nhint: fix each ✗ line as its fix: says and run `im-attrs doctor` again; a check that needs a failed one was skipped\n');
   });
 
   it('fails the API check against an emulator with another key, with the fix, exit 4', async () => {
-    const result = await runCli(['doctor'], { env: emulatorEnv(emulator, { IMADMIN_SECRET_KEY: WRONG_KEY }) });
+    const result = await runDoctor(['doctor'], { env: emulatorEnv(emulator, { IMADMIN_SECRET_KEY: WRONG_KEY }) });
     assert.equal(result.code, 4);
     assert.equal(
       result.stdout,
@@ -94,7 +108,7 @@ describe('im-attrs doctor', () => {
     assert.equal(
       result.stderr,
       'im-attrs: 1 of 4 checks failed: API\n' +
-        'hint: fix the first ✗ line and run `im-attrs doctor` again: later checks often fail because of earlier ones\n',
+        'hint: fix each ✗ line as its fix: says and run `im-attrs doctor` again; a check that needs a failed one was skipped\n',
     );
     assert.ok(!result.stdout.includes(WRONG_KEY) && !result.stderr.includes(WRONG_KEY));
   });
@@ -103,7 +117,7 @@ describe('im-attrs doctor', () => {
     const closed = await startTestEmulator();
     const url = closed.url;
     await closed.close();
-    const result = await runCli(['doctor'], { env: emulatorEnv(emulator, { IMADMIN_ENDPOINT: url }) });
+    const result = await runDoctor(['doctor'], { env: emulatorEnv(emulator, { IMADMIN_ENDPOINT: url }) });
     assert.equal(result.code, 1);
     assert.equal(
       result.stdout,
@@ -144,7 +158,7 @@ describe('im-attrs doctor', () => {
       it(`reads ${c.name}`, async () => {
         const faulty = await startTestEmulator({ faults: [{ kind: `code:${c.code}`, fraction: 1 }] });
         try {
-          const result = await runCli(['doctor'], { env: emulatorEnv(faulty) });
+          const result = await runDoctor(['doctor'], { env: emulatorEnv(faulty) });
           assert.equal(result.code, c.exit, result.stderr);
           const lines = result.stdout.split('\n');
           assert.equal(lines[6], c.code === 70020 ? `${c.line}${faulty.url}` : c.line);
@@ -156,7 +170,7 @@ describe('im-attrs doctor', () => {
     }
 
     it('reads 60010 as an identifier that is not an administrator, exit 4', async () => {
-      const result = await runCli(['doctor'], { env: emulatorEnv(emulator, { IMADMIN_IDENTIFIER: 'alice' }) });
+      const result = await runDoctor(['doctor'], { env: emulatorEnv(emulator, { IMADMIN_IDENTIFIER: 'alice' }) });
       assert.equal(result.code, 4);
       assert.match(result.stdout, /\n✗ API {11}im_get_attr_name: error 60010: alice is not an app administrator; "alice" is not an app administrator\n {16}fix: set `identifier` to an administrator account/);
     });
@@ -172,7 +186,7 @@ describe('im-attrs doctor', () => {
     it('fails a config file that holds the secret key and is readable by others, with chmod as the fix', async () => {
       const file = path.join(home.dir, '.imadminrc');
       writeFileSync(file, JSON.stringify({ endpoint: emulator.url, sdkAppId: TEST_SDKAPPID, identifier: TEST_ADMIN, secretKey: TEST_SECRET_KEY }), { mode: 0o644 });
-      const result = await runCli(['doctor', '--offline'], { homeDir: home.dir });
+      const result = await runDoctor(['doctor', '--offline'], { homeDir: home.dir });
       assert.equal(result.code, 3);
       assert.equal(
         result.stdout.split('\n').slice(0, 3).join('\n'),
@@ -188,7 +202,7 @@ describe('im-attrs doctor', () => {
     it('passes a file that only refers to the secret key, whatever its mode', async () => {
       const file = path.join(home.dir, '.imadminrc');
       writeFileSync(file, JSON.stringify({ endpoint: emulator.url, sdkAppId: TEST_SDKAPPID, identifier: TEST_ADMIN, secretKey: '${APP_KEY}' }), { mode: 0o644 });
-      const result = await runCli(['doctor'], { homeDir: home.dir, env: { APP_KEY: TEST_SECRET_KEY } });
+      const result = await runDoctor(['doctor'], { homeDir: home.dir, env: { APP_KEY: TEST_SECRET_KEY } });
       assert.equal(result.code, 0, result.stdout);
       assert.equal(result.stdout.split('\n')[1], '✓ permissions   mode 644; the file holds no secret (only ${…} references, if any)');
     });
@@ -196,7 +210,7 @@ describe('im-attrs doctor', () => {
     it('fails an expired UserSig without a secret key and skips the API call, exit 4', async () => {
       const now = Date.UTC(2026, 5, 1);
       const sig = generate({ sdkAppId: TEST_SDKAPPID, identifier: TEST_ADMIN, secretKey: TEST_SECRET_KEY, expireSeconds: 3600, now: now / 1000 - 7200 });
-      const result = await runCli(['doctor'], {
+      const result = await runDoctor(['doctor'], {
         now: () => now,
         env: { IMADMIN_ENDPOINT: emulator.url, IMADMIN_SDKAPPID: String(TEST_SDKAPPID), IMADMIN_IDENTIFIER: TEST_ADMIN, IMADMIN_USERSIG: sig },
       });
@@ -211,7 +225,7 @@ describe('im-attrs doctor', () => {
     it('reports a good UserSig with its time left', async () => {
       const now = Date.UTC(2026, 5, 1);
       const sig = generate({ sdkAppId: TEST_SDKAPPID, identifier: TEST_ADMIN, secretKey: TEST_SECRET_KEY, expireSeconds: 10 * 86_400, now: now / 1000 });
-      const result = await runCli(['doctor', '--offline'], {
+      const result = await runDoctor(['doctor', '--offline'], {
         now: () => now,
         env: { IMADMIN_ENDPOINT: emulator.url, IMADMIN_SDKAPPID: String(TEST_SDKAPPID), IMADMIN_IDENTIFIER: TEST_ADMIN, IMADMIN_USERSIG: sig },
       });
@@ -222,8 +236,8 @@ describe('im-attrs doctor', () => {
       );
     });
 
-    it('names the missing setting and skips everything that needs it, exit 3', async () => {
-      const result = await runCli(['doctor'], { homeDir: home.dir, env: { IMADMIN_SDKAPPID: String(TEST_SDKAPPID) } });
+    it('names every missing setting, each with its fix, and skips everything that needs them, exit 3', async () => {
+      const result = await runDoctor(['doctor'], { homeDir: home.dir, env: { IMADMIN_SDKAPPID: String(TEST_SDKAPPID) } });
       assert.equal(result.code, 3);
       assert.equal(
         result.stdout,
@@ -232,7 +246,9 @@ describe('im-attrs doctor', () => {
           '- permissions   skipped: no config file',
           '✗ settings      no region or endpoint is configured',
           '                fix: set `region` (cn, sgp, kr, jpn, ger, usa, idn, ind, ksa) with --region, IMADMIN_REGION or .imadminrc, or `endpoint` for a proxy or the emulator',
-          '- credentials   skipped: needs valid settings',
+          '✗ settings      identifier (an app administrator account) is not configured',
+          '                fix: set it with the --identifier flag, the IMADMIN_IDENTIFIER variable, "identifier" in .imadminrc (see .imadminrc.example)',
+          '- credentials   skipped: needs a valid SDKAppID and identifier',
           '- network       skipped: needs a valid region or endpoint',
           '- clock         skipped: needs a valid region or endpoint',
           '- API           skipped: fix the settings and credentials first',
@@ -242,7 +258,7 @@ describe('im-attrs doctor', () => {
     });
 
     it('--json prints the checks for scripts and still exits non-zero on a failure', async () => {
-      const result = await runCli(['doctor', '--json'], { env: emulatorEnv(emulator, { IMADMIN_SECRET_KEY: WRONG_KEY }) });
+      const result = await runDoctor(['doctor', '--json'], { env: emulatorEnv(emulator, { IMADMIN_SECRET_KEY: WRONG_KEY }) });
       assert.equal(result.code, 4);
       const doc = JSON.parse(result.stdout) as { ok: boolean; checks: Array<{ id: string; status: string }> };
       assert.equal(doc.ok, false);
@@ -294,7 +310,7 @@ describe('im-attrs doctor', () => {
 
     it('checks DNS and the certificate (trusted with --ca), warns about a clock 10 minutes ahead, then calls the API', async (t) => {
       if (!server) return t.skip('openssl is not installed: cannot make a test certificate');
-      const result = await runCli(['doctor', '--ca', certFile], { env: env(), now: () => Date.now() + 600_000 });
+      const result = await runDoctor(['doctor', '--ca', certFile], { env: env(), now: () => Date.now() + 600_000 });
       assert.equal(result.code, 0, result.stdout + result.stderr);
       const lines = result.stdout.split('\n');
       assert.equal(lines[4], '✓ DNS           localhost resolves to 127.0.0.1');
@@ -307,7 +323,7 @@ describe('im-attrs doctor', () => {
 
     it('fails TLS for an untrusted certificate, pointing at --ca, and skips the API call, exit 3', async (t) => {
       if (!server) return t.skip('openssl is not installed: cannot make a test certificate');
-      const result = await runCli(['doctor'], { env: env() });
+      const result = await runDoctor(['doctor'], { env: env() });
       assert.equal(result.code, 3);
       const lines = result.stdout.split('\n');
       assert.equal(lines[5], `✗ TLS           localhost:${new URL(endpoint).port}: DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate`);
@@ -315,5 +331,17 @@ describe('im-attrs doctor', () => {
       assert.equal(lines[7], '- clock         skipped: no answer from localhost');
       assert.equal(lines[8], '- API           skipped: localhost cannot be reached');
     });
+  });
+});
+
+describe('doctor on a narrow screen', () => {
+  it('wraps each check under its message column: 80 columns piped, the width of the terminal on one', async () => {
+    for (const [options, width] of [[{}, 80], [{ stdoutIsTTY: true, columns: 60 }, 60]] as const) {
+      const result = await runCli(['doctor'], { ...options, env: { IMADMIN_SDKAPPID: 'abc', IMADMIN_ENDPOINT: 'http://127.0.0.1:9', IMADMIN_IDENTIFIER: 'administrator', IMADMIN_SECRET_KEY: TEST_SECRET_KEY } });
+      assert.equal(result.code, 3);
+      const long = result.stdout.split('\n').filter((line) => line.length > width);
+      assert.deepEqual(long, []);
+      assert.match(unwrapChecks(result.stdout), /^✗ settings {6}sdkAppId "abc" \(from env IMADMIN_SDKAPPID\) is not a number\n {16}fix: /m);
+    }
   });
 });

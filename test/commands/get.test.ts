@@ -331,7 +331,7 @@ describe('im-attrs get: the table on a terminal', () => {
     const lines = result.stdout.split('\n').slice(0, -1);
     assert.equal(lines.length, 152);
     for (const line of lines) assert.ok(line.length <= 80, `${line.length} > 80: ${line}`);
-    assert.equal(lines[2], 'user…  0000…  1111…  2222…  3333…  4444…  55555…  66666…  77777…  88888…  99999…');
+    assert.equal(lines[2], 'user000000  0000…  1111…  2222…  3333…  4444…  5555…  6666…  7777…  8888…  9999…');
     const wide = await runCli(['get', 'user000000', '--wide'], { env: app.env, stdoutIsTTY: true, columns: 80 });
     assert.equal(wide.stdout.split('\n')[2], ['user000000', ...Object.values(TEN).map((_, i) => String(i).repeat(50))].join('  '));
   });

@@ -8,7 +8,7 @@ import { runCli, TEST_ADMIN, TEST_SDKAPPID } from '../helpers/cli.js';
 import { json, LEAK_SECRET_KEY, startScripted, type ScriptedServer } from './servers.js';
 
 const cases: Array<{ name: string; args: string[]; exit: number; stderr: string }> = [
-  { name: 'an unknown option gets commander\'s suggestion', args: ['--jsn'], exit: 2, stderr: "im-attrs: unknown option '--jsn'\n(Did you mean --json?)\n" },
+  { name: 'an unknown option gets commander\'s suggestion', args: ['--jsn'], exit: 2, stderr: 'im-attrs: unknown option \'--jsn\' (did you mean "--json"?)\n' },
   {
     name: '--batch-size 0',
     args: ['--batch-size', '0'],

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../src/errors.js';
+import { fitWidths } from '../../src/output/table.js';
 import { createTestIO } from '../../src/io.js';
 import {
   createWriter,
@@ -236,8 +237,8 @@ describe('table writer', () => {
     assert.equal(lines.length, 252, 'a header, a rule and one line per row');
     for (const line of lines) assert.ok(line.length <= 80, `${line.length} > 80: ${line}`);
     // 60 columns left after the gaps: five each, the remainder to the last columns.
-    assert.equal(lines[2], 'user…  0000…  1111…  2222…  3333…  4444…  55555…  66666…  77777…  88888…  99999…');
-    assert.equal(lines[0], 'acco…  attr…  attr…  attr…  attr…  attr…  attri…  attri…  attri…  attri…  attri…');
+    assert.equal(lines[2], 'user000000  0000…  1111…  2222…  3333…  4444…  5555…  6666…  7777…  8888…  9999…');
+    assert.equal(lines[0], 'account     attr…  attr…  attr…  attr…  attr…  attr…  attr…  attr…  attr…  attr…');
   });
 
   it('gives narrow columns their full width and shares the rest; --wide cuts nothing', () => {
@@ -250,8 +251,18 @@ describe('table writer', () => {
 
   it('counts East Asian wide characters as two columns', () => {
     const records: AttrRecord[] = [{ To_Account: 'a', Attrs: { city: '深圳市南山区' } }];
-    assert.deepEqual(run('table', records, { columns: ['city'], width: 12 }).out.split('\n'), ['acco…  city', '─────  ─────', 'a      深圳…', '']);
+    assert.deepEqual(run('table', records, { columns: ['city'], width: 12 }).out.split('\n'), ['account  ci…', '───────  ───', 'a        深…', '']);
     assert.equal(displayWidth('深圳'), 4);
     assert.equal(truncate('深圳市', 5), '深圳…');
+  });
+});
+
+describe('a table on a narrow terminal', () => {
+  it('keeps the account column whole and cuts the others first (fitWidths)', () => {
+    // 40 columns: the 10-character IDs stay whole, three attribute columns share the rest.
+    assert.deepEqual(fitWidths([10, 8, 12, 6], 40), [10, 8, 10, 6]);
+    assert.deepEqual(fitWidths([10, 20, 20, 20], 40), [10, 8, 8, 8]);
+    // Narrower than the ID plus a character per other column: the ID gives way, never to nothing.
+    assert.deepEqual(fitWidths([30, 5, 5], 20), [14, 1, 1]);
   });
 });

@@ -1,0 +1,264 @@
+/**
+ * Generates the docs that come from the help text (gh's cmd/gen-docs habit: help text is the
+ * source of the docs), run in-process for the root, every command and subcommand, and every help
+ * topic:
+ *
+ *   docs/reference/<page>.md   one page per command and topic (im-attrs_push_send.md, …) and an
+ *                              index, docs/reference/README.md
+ *   docs/im-attrs.1            the man page (roff), installed with the package (`man im-attrs`)
+ *   README.md                  the Recipes section between <!-- recipes --> and <!-- /recipes -->,
+ *                              from src/commands/recipes.ts (also `im-attrs help recipes`)
+ *
+ * Run after `npm run build` (and after merging a branch that changes any help):
+ *   node dist/test/docs/gen-docs.js           rewrite every generated file, remove stale pages
+ *   node dist/test/docs/gen-docs.js --check   change nothing; exit 1 when a file is stale
+ *
+ * test/docs/docs.test.ts uses the same functions, so the test and the generator agree.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { RECIPES } from '../../src/commands/recipes.js';
+import { HELP_TOPICS, TOPIC_SUMMARIES } from '../../src/commands/topic-list.js';
+import { createTestSignals } from '../../src/deps.js';
+import { createTestIO } from '../../src/io.js';
+import { buildProgram } from '../../src/program.js';
+import { Runtime } from '../../src/runtime/runtime.js';
+import { VERSION } from '../../src/version.js';
+import { runCli } from '../helpers/cli.js';
+
+/** The repository root (this file runs from dist/test/docs/). */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const README_PATH = path.join(ROOT, 'README.md');
+export const REFERENCE_DIR = path.join(ROOT, 'docs', 'reference');
+export const MAN_PATH = path.join(ROOT, 'docs', 'im-attrs.1');
+
+/** The key of the root's page; a command's is its words (`push send`), a topic's `help options`. */
+export const ROOT_KEY = 'im-attrs';
+
+/** One help page: its key and the argv that prints it. */
+export interface HelpPage {
+  key: string;
+  argv: string[];
+}
+
+const RECIPES_BLOCK = /<!-- recipes[^>]*-->\n[\s\S]*?<!-- \/recipes -->/;
+
+/** The program's command tree, built the way main.ts builds it (no command runs). */
+const TREE: Command = await buildProgram(
+  new Runtime({ io: createTestIO(), env: {}, cwd: '/', homeDir: '/', now: () => 0, signals: createTestSignals() }),
+);
+
+/** The whole command tree (every command loaded). */
+export function programTree(): Command {
+  return TREE;
+}
+
+/** The visible commands under `command`, without commander's implicit `help` command. */
+export function visibleSubcommands(command: Command): Command[] {
+  return command
+    .createHelp()
+    .visibleCommands(command)
+    .filter((c) => c.parent === command);
+}
+
+/** Every page the reference documents: the root, each command and subcommand, each help topic. */
+export function helpPages(program: Command = programTree()): HelpPage[] {
+  const pages: HelpPage[] = [{ key: ROOT_KEY, argv: ['--help'] }];
+  const walk = (command: Command, path: string[]): void => {
+    for (const child of visibleSubcommands(command)) {
+      const childPath = [...path, child.name()];
+      pages.push({ key: childPath.join(' '), argv: [...childPath, '--help'] });
+      walk(child, childPath);
+    }
+  };
+  walk(program, []);
+  for (const topic of HELP_TOPICS) {
+    // Topics are hidden commands; document the ones this build has.
+    if (program.commands.some((c) => c.name() === topic)) pages.push({ key: `help ${topic}`, argv: ['help', topic] });
+  }
+  return pages;
+}
+
+/** The help text of a page, as a user sees it off a terminal (fixed width). */
+export async function helpText(page: HelpPage): Promise<string> {
+  const result = await runCli(page.argv);
+  if (result.code !== 0) throw new Error(`im-attrs ${page.argv.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Runs every page's --help: key → text, in reference order. */
+export async function allHelpTexts(program?: Command): Promise<Map<string, string>> {
+  const texts = new Map<string, string>();
+  for (const page of helpPages(program)) texts.set(page.key, await helpText(page));
+  return texts;
+}
+
+/** A page's file name: `im-attrs_push_send.md`, `im-attrs_help_options.md`. */
+export function pageFile(key: string): string {
+  return `${title(key).replace(/ /g, '_')}.md`;
+}
+
+function title(key: string): string {
+  return key === ROOT_KEY ? ROOT_KEY : `im-attrs ${key}`;
+}
+
+function isTopic(key: string): boolean {
+  return key.startsWith('help ') && (HELP_TOPICS as readonly string[]).includes(key.slice(5));
+}
+
+const doNotEdit = (source: string): string =>
+  `<!-- generated by test/docs/gen-docs.ts from \`${source}\`: do not edit; run npm run build && node dist/test/docs/gen-docs.js -->`;
+
+/** A command's or topic's markdown page. */
+export function renderPage(key: string, text: string, keys: readonly string[]): string {
+  const words = key === ROOT_KEY ? [] : key.split(' ');
+  const parent = isTopic(key) || words.length <= 1 ? ROOT_KEY : words.slice(0, -1).join(' ');
+  const children = isTopic(key)
+    ? []
+    : keys.filter((k) => k !== ROOT_KEY && !isTopic(k) && k.split(' ').length === words.length + 1 && k.startsWith(words.length ? `${key} ` : ''));
+  const links = [
+    ...(key === ROOT_KEY ? [] : [`Up: [${title(parent)}](${pageFile(parent)})`]),
+    ...(children.length ? [`Commands: ${children.map((k) => `[${k.split(' ').pop()!}](${pageFile(k)})`).join(', ')}`] : []),
+    'All pages: [the reference](README.md)',
+  ];
+  const source = isTopic(key) ? title(key) : `${title(key)} --help`;
+  return `# ${title(key)}\n\n${doNotEdit(source)}\n\n\`\`\`text\n${text.replace(/\n+$/, '')}\n\`\`\`\n\n${links.join(' · ')}\n`;
+}
+
+/** docs/reference/README.md: every page, with its summary. */
+export function renderIndex(texts: ReadonlyMap<string, string>, program: Command = programTree()): string {
+  const summary = (key: string): string => {
+    if (key === ROOT_KEY) return 'global options, commands, exit codes';
+    if (isTopic(key)) return TOPIC_SUMMARIES[key.slice(5) as (typeof HELP_TOPICS)[number]];
+    let command: Command | undefined = program;
+    for (const word of key.split(' ')) command = command?.commands.find((c) => c.name() === word);
+    return command?.summary() || (command?.description().split('\n')[0] ?? '');
+  };
+  const line = (key: string): string => `- [${title(key)}](${pageFile(key)}): ${summary(key)}`;
+  const keys = [...texts.keys()];
+  return [
+    '# im-attrs reference',
+    '',
+    doNotEdit('im-attrs … --help'),
+    '',
+    'Every command and help topic, exactly as `--help` prints it. The same text is the man page,',
+    '[im-attrs.1](../im-attrs.1): `man im-attrs` after a global install, `man ./docs/im-attrs.1` in a clone.',
+    '',
+    '## Commands',
+    '',
+    ...keys.filter((k) => !isTopic(k)).map(line),
+    '',
+    '## Help topics',
+    '',
+    ...keys.filter(isTopic).map(line),
+    '',
+  ].join('\n');
+}
+
+/** Text as a roff no-fill block: backslashes escaped, a line starting with . or ' kept literal. */
+function roffLiteral(text: string): string {
+  return text
+    .replace(/\n+$/, '')
+    .split('\n')
+    .map((l) => l.replace(/\\/g, '\\e').replace(/^([.'])/, '\\&$1'))
+    .join('\n');
+}
+
+/** docs/im-attrs.1: the root help, every command's and every topic's, in one man page. */
+export function renderMan(texts: ReadonlyMap<string, string>): string {
+  const section = (key: string): string => `.SS "${title(key)}"\n.nf\n${roffLiteral(texts.get(key)!)}\n.fi`;
+  const keys = [...texts.keys()];
+  return [
+    '.\\" generated by test/docs/gen-docs.ts from im-attrs --help: do not edit',
+    `.TH IM-ATTRS 1 "" "im-attrs ${VERSION}" "User Commands"`,
+    '.SH NAME',
+    'im-attrs \\- read and write Tencent Cloud Chat (IM) push attributes and tags, preview and send pushes',
+    '.SH SYNOPSIS',
+    '.B im-attrs',
+    '[\\fIoptions\\fR] \\fIcommand\\fR [\\fIarguments\\fR]',
+    '.br',
+    '.B im-attrs help',
+    '[\\fIcommand\\fR | \\fItopic\\fR]',
+    '.SH DESCRIPTION',
+    '.nf',
+    roffLiteral(texts.get(ROOT_KEY)!),
+    '.fi',
+    '.SH COMMANDS',
+    ...keys.filter((k) => k !== ROOT_KEY && !isTopic(k)).map(section),
+    '.SH "HELP TOPICS"',
+    ...keys.filter(isTopic).map(section),
+    '.SH "SEE ALSO"',
+    'README.md and docs/reference/ in the package;',
+    '.B im-attrs help',
+    '.IR topic .',
+    '',
+  ].join('\n');
+}
+
+/** A GitHub heading anchor: "Read a push's statistics (TIMPush)" → "read-a-pushs-statistics-timpush". */
+export function anchor(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+/** The README's Recipes block, from src/commands/recipes.ts. */
+export function renderRecipes(): string {
+  const index = RECIPES.map((r) => `- [${r.title}](#${anchor(r.title)})`);
+  const sections = RECIPES.map((r) =>
+    [`### ${r.title}`, '', ...(r.intro ? [r.intro, ''] : []), '<!-- recipe -->', '```sh', ...r.lines, '```', ...(r.note ? ['', r.note] : [])].join('\n'),
+  );
+  return ['<!-- recipes: generated from src/commands/recipes.ts by test/docs/gen-docs.ts; edit them there -->', ...index, '', sections.join('\n\n'), '<!-- /recipes -->'].join('\n');
+}
+
+/** Every generated file: absolute path → content. */
+export async function generatedFiles(texts?: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+  const all = texts ?? (await allHelpTexts());
+  const keys = [...all.keys()];
+  const files = new Map<string, string>();
+  for (const [key, text] of all) files.set(path.join(REFERENCE_DIR, pageFile(key)), renderPage(key, text, keys));
+  files.set(path.join(REFERENCE_DIR, 'README.md'), renderIndex(all));
+  files.set(MAN_PATH, renderMan(all));
+  const readme = existsSync(README_PATH) ? readFileSync(README_PATH, 'utf8') : '';
+  if (!RECIPES_BLOCK.test(readme)) throw new Error('README.md has no <!-- recipes --> … <!-- /recipes --> block');
+  files.set(README_PATH, readme.replace(RECIPES_BLOCK, () => renderRecipes()));
+  return files;
+}
+
+/** Generated files that differ from the disk (or are missing), and reference pages no command or topic has. */
+export function drift(files: ReadonlyMap<string, string>): { stale: string[]; extra: string[] } {
+  const stale = [...files].filter(([file, content]) => !existsSync(file) || readFileSync(file, 'utf8') !== content).map(([file]) => path.relative(ROOT, file));
+  const extra = existsSync(REFERENCE_DIR)
+    ? readdirSync(REFERENCE_DIR)
+        .map((f) => path.join(REFERENCE_DIR, f))
+        .filter((f) => !files.has(f))
+        .map((f) => path.relative(ROOT, f))
+    : [];
+  return { stale, extra };
+}
+
+async function cli(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  const files = await generatedFiles();
+  const { stale, extra } = drift(files);
+  if (args.includes('--check')) {
+    for (const f of stale) err.write(`gen-docs: ${f} differs from the help text\n`);
+    for (const f of extra) err.write(`gen-docs: ${f} documents a command or topic that does not exist\n`);
+    const ok = stale.length === 0 && extra.length === 0;
+    out.write(ok ? 'the docs are up to date\n' : 'the docs are out of date: run npm run build && node dist/test/docs/gen-docs.js\n');
+    return ok ? 0 : 1;
+  }
+  mkdirSync(REFERENCE_DIR, { recursive: true });
+  for (const file of stale) writeFileSync(path.join(ROOT, file), files.get(path.join(ROOT, file))!);
+  for (const file of extra) rmSync(path.join(ROOT, file));
+  out.write(`docs: ${stale.length} file(s) written, ${extra.length} removed\n`);
+  return 0;
+}
+
+// Run only as a script: `node --test dist/test/` loads every file under test/ (NODE_TEST_CONTEXT
+// is set then), and a test run must never rewrite the docs.
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.env.NODE_TEST_CONTEXT === undefined) {
+  process.exitCode = await cli(process.argv.slice(2), process.stdout, process.stderr);
+}

@@ -17,6 +17,12 @@ try {
 }
 const { main, systemDeps } = entry;
 
+// A UserSig given as --usersig is readable by every user in /proc/PID/cmdline (ps) for as long as
+// the run lasts (a long write lasts minutes): retitle the process at once. On Linux libuv writes
+// the title over the whole argument area, so the UserSig is there for the first milliseconds only.
+// The warning about --usersig still stands: it is in the shell's history, and briefly in ps.
+if (process.argv.some((arg) => arg === '--usersig' || arg.startsWith('--usersig='))) process.title = 'im-attrs';
+
 // A write error on stdout outside a batch run (which watches stdout itself, saves what was not
 // printed and reports it): `… | head` is the reader's choice, stop quietly like any Unix filter
 // killed by SIGPIPE; anything else (a full disk) is said plainly, without a stack trace.

@@ -76,6 +76,14 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
       total,
       // Runs once --save-failed is open: if it fails, every account is saved as not done.
       before: async (out) => {
+        // json's document starts now, so that it is valid JSON ([] at least) whatever happens next.
+        const unknown = new Set<string>();
+        const onUnknownColumn = (name: string): void => {
+          if (unknown.has(name)) return;
+          unknown.add(name);
+          if (!explicitColumns) rt.warn(`attribute "${name}" is not one of the app's attribute names; left out of the ${format} output`);
+        };
+        if (format === 'json') writer = createWriter(format, { out, fields, ...tableLayout(rt, options), onUnknownColumn });
         let columns = explicitColumns;
         if (columns !== undefined || (format !== 'json' && format !== 'ndjson')) {
           // tsv and csv print their header first, so the columns must be known before any result:
@@ -91,18 +99,7 @@ export async function getRun(rt: Runtime, args: string[], options: GetOptions): 
           }
           columns ??= appNames;
         }
-        const unknown = new Set<string>();
-        writer = createWriter(format, {
-          out,
-          columns,
-          fields,
-          ...tableLayout(rt, options),
-          onUnknownColumn: (name) => {
-            if (unknown.has(name)) return;
-            unknown.add(name);
-            if (!explicitColumns) rt.warn(`attribute "${name}" is not one of the app's attribute names; left out of the ${format} output`);
-          },
-        });
+        writer ??= createWriter(format, { out, columns, fields, ...tableLayout(rt, options), onUnknownColumn });
       },
       onResults: (records) => {
         const picked = explicitColumns ? records.map((record) => pick(record, explicitColumns)) : records;

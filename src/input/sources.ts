@@ -52,7 +52,7 @@ export async function accountIds(rt: Runtime, sources: readonly AccountSource[],
 }
 
 /** `im-attrs get < /tmp`: reading a directory gives no lines and no error; say what is wrong instead. */
-export function checkStdinIsNotDirectory(stdin: unknown): void {
+export function checkStdinIsNotDirectory(stdin: unknown, what: 'account IDs' | 'records' = 'account IDs'): void {
   const fd = (stdin as { fd?: unknown }).fd;
   if (typeof fd !== 'number') return;
   let directory = false;
@@ -62,8 +62,8 @@ export function checkStdinIsNotDirectory(stdin: unknown): void {
     return;
   }
   if (directory) {
-    throw new UsageError('cannot read account IDs from <stdin>: it is a directory', {
-      hint: 'redirect a file of account IDs, one per line: im-attrs get < ids.txt',
+    throw new UsageError(`cannot read ${what} from <stdin>: it is a directory`, {
+      hint: what === 'records' ? 'redirect a file of records: im-attrs set < records.ndjson' : 'redirect a file of account IDs, one per line: im-attrs get < ids.txt',
     });
   }
 }

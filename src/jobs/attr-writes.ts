@@ -21,6 +21,7 @@ import {
   type ScanReport,
 } from '../input/records.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { checkStdinIsNotDirectory } from '../input/sources.js';
 import { inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural, thousands } from '../util/text.js';
 import { addEngineOptions, checkSaveFailed, runJob } from './runner.js';
@@ -90,6 +91,8 @@ export function recordInputSpecs(rt: Runtime, stdinArg: boolean, files: readonly
   // A piped stdin is read when nothing else is named (never a terminal: it would wait for typing).
   if (specs.length === 0 && !rt.deps.io.stdinIsTTY) specs.push(stdin);
   if (specs.length === 0) throw new UsageError(none.message, { hint: none.hint });
+  // `im-attrs set < /tmp` reads nothing from a directory without an error: say what is wrong.
+  if (specs.includes(stdin)) checkStdinIsNotDirectory(rt.deps.io.stdin, 'records');
   return specs;
 }
 

@@ -137,19 +137,16 @@ export class SafeFile {
   }
 
   /**
-   * Flushes the temporary file to disk and renames it over the target when anything was written;
-   * otherwise removes it and leaves the target alone. Returns whether the target was replaced.
-   * Throws a UsageError (exit 2) when the file could not be written whole.
+   * Flushes the temporary file to disk and renames it over the target, empty when nothing was
+   * written: the file always describes this run (a stale one from an earlier run, re-run by a
+   * script, would re-apply old records). Returns whether anything was written. Throws a UsageError
+   * (exit 2) when the file could not be written whole.
    */
   async commit(lines?: Iterable<string>): Promise<boolean> {
     if (this.#closed) return false;
     try {
       if (lines) for (const line of lines) await this.write(line);
       if (this.#error) throw this.failure();
-      if (this.written === 0) {
-        await this.discard();
-        return false;
-      }
       try {
         await this.#handle!.sync();
         await this.#handle!.close();
@@ -160,7 +157,7 @@ export class SafeFile {
         throw this.failure();
       }
       this.#closed = true;
-      return true;
+      return this.written > 0;
     } catch (error) {
       await this.discard();
       throw error;

@@ -276,7 +276,7 @@ export function parseColumnFlags(flags: ColumnFlags): ColumnOptions {
 /** Adds --map and --columns (records); --id-column is added by the command (id-files.ts addIdColumnOption or its own). */
 export function addColumnOptions(command: Command): Command {
   return command
-    .option('--map <column=attribute>', 'records: read a csv/tsv column (or ndjson Attrs key) as this attribute, e.g. --map crm_city=city (repeatable)', collect)
+    .option('--map <col=attr>', 'records: read a csv/tsv column (or ndjson Attrs key) as this attribute, e.g. --map crm_city=city (repeatable)', collect)
     .option('--columns <names>', 'records: read only these columns (comma-separated, column or attribute names); the others, e.g. email, are left out');
 }
 

@@ -17,6 +17,8 @@ export const ExitCode = {
   auth: 4,
   /** Partial failure: some accounts failed, the rest were printed. */
   partial: 5,
+  /** `plan --detailed-exitcode`: the plan has changes to apply (terraform's -detailed-exitcode 2; 2 is usage here). */
+  changes: 6,
   /** Interrupted by SIGINT/SIGTERM. */
   interrupted: 130,
 } as const;
@@ -29,6 +31,7 @@ export const EXIT_CODE_MEANINGS: ReadonlyArray<readonly [code: number, meaning: 
   [ExitCode.config, 'configuration error (region, SDKAppID, identifier, credentials, config file)'],
   [ExitCode.auth, 'authentication error (UserSig expired or mismatched, identifier not an admin, wrong key)'],
   [ExitCode.partial, 'partial failure: some accounts failed (named on stderr, --save-failed), the rest were printed'],
+  [ExitCode.changes, 'plan --detailed-exitcode: changes pending (0: the server already matches)'],
   [ExitCode.interrupted, 'interrupted (Ctrl-C / SIGTERM); output is complete up to that point'],
 ];
 
@@ -124,6 +127,13 @@ export class PartialFailureError extends ImAttrsError {
 export class MaybeSentError extends ImAttrsError {
   constructor(message: string, options: ImAttrsErrorOptions = {}) {
     super('maybe-sent', ExitCode.api, message, options);
+  }
+}
+
+/** `plan --detailed-exitcode` found changes to apply: not a failure, a status for scripts. Exit 6. */
+export class ChangesPendingError extends ImAttrsError {
+  constructor(message: string, options: ImAttrsErrorOptions = {}) {
+    super('changes', ExitCode.changes, message, options);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import type { RecordFormat } from '../input/records.js';
+import { addColumnOptions, parseColumnFlags, type ColumnFlags, type RecordFormat } from '../input/records.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { addRecordOptions, applyEntries, applyRecordFiles, checkArgumentAttrs, fetchAppNames, NO_RECORDS, recordInputSpecs, toAsync } from '../jobs/attr-writes.js';
 import { withRun, type EngineFlags } from '../jobs/run.js';
@@ -15,12 +15,11 @@ import { addIdColumnOption, countAccounts } from '../input/id-files.js';
 import type { Entry } from '../model.js';
 import { collect } from '../util/text.js';
 
-export interface SetOptions extends EngineFlags {
+export interface SetOptions extends EngineFlags, ColumnFlags {
   file?: string[];
   format?: RecordFormat;
   strict?: boolean;
   dryRun?: boolean;
-  idColumn?: string;
   backup?: string;
   yes?: boolean;
 }
@@ -29,6 +28,7 @@ const EXAMPLES = `
 Examples:
   $ im-attrs set alice city=Paris sex=F
   $ im-attrs set --file crm-export.csv --dry-run
+  $ im-attrs set --file crm.csv --id-column user_id --columns city,level --map crm_tier=level
   $ im-attrs set --file ids.txt level=gold city=
   $ im-attrs get --file ids.txt --output ndjson > backup.ndjson && im-attrs set --file backup.ndjson --profile prod
   $ im-attrs set --file big.tsv --save-failed failed.ndjson || im-attrs set --file failed.ndjson
@@ -46,7 +46,8 @@ export function newSetCommand(rt: Runtime): Command {
         'The format is detected from the content unless --format says.\n\n' +
         'With name=value arguments after --file (`set --file ids.txt level=gold city=`), the files hold ' +
         'accounts instead (as for `get`: one ID per line, or the account column of CSV/TSV/ndjson/json, ' +
-        '--id-column) and every one gets the same attributes.\n\n' +
+        '--id-column) and every one gets the same attributes. With records, --id-column names their account column ' +
+        '(a CRM export: `user_id,email,city,level`), --columns picks the columns to read and --map renames one to an attribute.\n\n' +
         'Before anything is sent, every record is checked: attribute names must be the app\'s (fetched ' +
         'once), values strings of at most 50 bytes, accounts non-empty (and trimmed). A bad record is reported with its ' +
         'line number and skipped (--strict: nothing is sent at all). A record with no attributes is ' +
@@ -60,6 +61,7 @@ export function newSetCommand(rt: Runtime): Command {
     .argument('[name=value...]', 'attributes of that account; "name=" sets an empty value')
     .option('-f, --file <path>', 'read records from a file; "-" is stdin (repeatable) (default: stdin when it is not a terminal)', collect);
   addIdColumnOption(command);
+  addColumnOptions(command);
   addRecordOptions(command, 'set');
   command.addHelpText('after', EXAMPLES);
   command.action(async (account: string | undefined, assignments: string[], options: SetOptions) => {
@@ -107,18 +109,16 @@ export async function setRun(rt: Runtime, account: string | undefined, assignmen
   if (assignments.length > 0) {
     throw new UsageError(`name=value pairs need an account first, not "-"`, { hint: 'im-attrs set alice city=Paris' });
   }
-  if (options.idColumn) {
-    throw new UsageError('--id-column is for account lists, with name=value arguments: im-attrs set --file users.csv --id-column user_id level=gold', {
-      hint: 'records name their account in To_Account (or the csv/tsv "account" column)',
-    });
-  }
-  await applyRecordFiles(rt, 'set', recordInputSpecs(rt, account === '-', options.file, NO_RECORDS.set), options);
+  // Records: --id-column names their account column, --map and --columns fit a CRM export's header.
+  const columns = parseColumnFlags(options);
+  await applyRecordFiles(rt, 'set', recordInputSpecs(rt, account === '-', options.file, NO_RECORDS.set), { ...options, columns });
 }
 
 
 /** `set --file ids.txt name=value…`: the same attributes for every account the files hold. */
 async function setManyRun(rt: Runtime, assignments: readonly string[], options: SetOptions): Promise<void> {
   if (options.format) throw new UsageError('--format is for records; with name=value arguments, --file holds account IDs');
+  if (options.map?.length || options.columns !== undefined) throw new UsageError('--map and --columns are for records; with name=value arguments, --file holds account IDs');
   const attrs = parseAssignments('<account>', assignments);
   const sources = accountSources(rt, [], options.file);
   const ids = await accountIds(rt, sources, options.idColumn);

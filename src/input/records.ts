@@ -28,10 +28,12 @@ import { kindOf } from '../api/envelope.js';
 import { MAX_ATTR_BYTES } from '../api/facts.js';
 import { UsageError } from '../errors.js';
 import type { Entry } from '../model.js';
-import { ACCOUNT_COLUMN } from '../model.js';
+import { ACCOUNT_COLUMN, splitTagsCell, TAGS_COLUMN } from '../model.js';
 import { parseCsv } from './csv.js';
 import { parseTsvLine } from './tsv.js';
 import { didYouMean } from '../util/suggest.js';
+import { collect } from '../util/text.js';
+import type { Command } from 'commander';
 
 /** Input formats of `set` and `remove`, as `get --output` writes them. */
 export const RECORD_FORMATS = ['ndjson', 'json', 'csv', 'tsv'] as const;
@@ -232,41 +234,176 @@ export function checkRecord(value: unknown, mode: RecordMode, names: AppNames): 
   return { entry: { account: (account as string).trim(), attrs } };
 }
 
-/** Why a header cannot be used; csv/tsv headers are checked once, for the whole input. */
-function checkHeader(fields: readonly string[], source: RecordSource, line: number, names: AppNames): string[] {
-  const problems: string[] = [];
-  const first = fields[0] ?? '';
-  if (first.trim().toLowerCase() !== ACCOUNT_COLUMN && first !== 'To_Account') {
-    problems.push(`the first column must be "${ACCOUNT_COLUMN}", not ${JSON.stringify(first)}`);
+/**
+ * How the columns of the files people have become attributes (`set`, `plan`, `apply`): the
+ * account column by name (`--id-column user_id`), columns renamed to attribute names (`--map
+ * crm_city=city`) and a pick of columns (`--columns city,level`; every other column is left out).
+ * Without any of them a csv/tsv header is `account,<name>,<name>…` as `get` prints it.
+ */
+export interface ColumnOptions {
+  /** The column (csv/tsv) or key (ndjson/json) holding the account; default `account`/`To_Account` first. */
+  idColumn?: string | undefined;
+  /** Column → attribute name. */
+  map?: ReadonlyMap<string, string> | undefined;
+  /** Only these columns (by column or attribute name); the others are ignored. */
+  columns?: readonly string[] | undefined;
+}
+
+/** The flags as commander gives them: `--id-column`, `--map a=b` (repeatable), `--columns a,b`. */
+export interface ColumnFlags {
+  idColumn?: string | undefined;
+  map?: string[] | undefined;
+  columns?: string | undefined;
+}
+
+/** Checks and parses the column flags; a UsageError names the one that does not fit. */
+export function parseColumnFlags(flags: ColumnFlags): ColumnOptions {
+  const map = new Map<string, string>();
+  for (const pair of flags.map ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || eq === pair.length - 1) throw new UsageError(`--map ${JSON.stringify(pair)} is not COLUMN=ATTRIBUTE`, { hint: 'e.g. --map crm_city=city' });
+    const column = pair.slice(0, eq).trim();
+    if (map.has(column)) throw new UsageError(`--map: the column ${JSON.stringify(column)} is mapped twice`);
+    map.set(column, pair.slice(eq + 1).trim());
   }
+  const columns = flags.columns === undefined ? undefined : [...new Set(flags.columns.split(',').map((c) => c.trim()).filter(Boolean))];
+  if (columns !== undefined && columns.length === 0) throw new UsageError('--columns names no column', { hint: 'e.g. --columns city,level' });
+  const idColumn = flags.idColumn?.trim();
+  if (idColumn === '') throw new UsageError('--id-column is empty', { hint: 'name the column that holds the account IDs, e.g. --id-column user_id' });
+  return { idColumn, map: map.size ? map : undefined, columns };
+}
+
+/** Adds --map and --columns (records); --id-column is added by the command (id-files.ts addIdColumnOption or its own). */
+export function addColumnOptions(command: Command): Command {
+  return command
+    .option('--map <col=attr>', 'records: read a csv/tsv column (or ndjson Attrs key) as this attribute, e.g. --map crm_city=city (repeatable)', collect)
+    .option('--columns <names>', 'records: read only these columns (comma-separated, column or attribute names); the others, e.g. email, are left out');
+}
+
+/** Whether any column option was given (the default header rules apply otherwise). */
+function hasColumnOptions(options: ColumnOptions | undefined): options is ColumnOptions {
+  return options !== undefined && (options.idColumn !== undefined || options.map !== undefined || options.columns !== undefined);
+}
+
+/** What each column of a csv/tsv header is: the account, an attribute, the tags, or left out. */
+export interface HeaderLayout {
+  account: number;
+  /** [column index, attribute name], in column order. */
+  attrs: Array<readonly [number, string]>;
+  /** Index of the tags column (desired state only), or -1. */
+  tags: number;
+  /** The attribute names of `attrs` (what a row of this header speaks for). */
+  managed: readonly string[];
+}
+
+/**
+ * Reads a csv/tsv header (checked once, for the whole input) into a layout; throws a UsageError
+ * naming the line and every column that does not fit. `tags`: whether a `tags` column is taken
+ * (the desired state of `plan`); `--columns` must then name it too, when given.
+ */
+export function headerLayout(fields: readonly string[], source: RecordSource, line: number, names: AppNames, options?: ColumnOptions, tags = false): HeaderLayout {
+  const problems: string[] = [];
+  const opts = hasColumnOptions(options) ? options : undefined;
+  const trimmed = fields.map((f) => f.trim());
+  let account: number;
+  if (opts?.idColumn !== undefined) {
+    account = trimmed.indexOf(opts.idColumn);
+    if (account < 0) problems.push(`no column ${JSON.stringify(opts.idColumn)} (--id-column) in the header (${trimmed.map((c) => JSON.stringify(c)).join(', ')})`);
+  } else {
+    const first = fields[0] ?? '';
+    account = first.trim().toLowerCase() === ACCOUNT_COLUMN || first === 'To_Account' ? 0 : -1;
+    if (account < 0) problems.push(`the first column must be "${ACCOUNT_COLUMN}", not ${JSON.stringify(first)}${opts ? ' (or name the account column with --id-column)' : ''}`);
+  }
+  const layout: HeaderLayout = { account, attrs: [], tags: -1, managed: [] };
   const seen = new Set<string>();
-  for (const name of fields.slice(1)) {
-    if (name === '') problems.push('a column has no name');
-    else if (seen.has(name)) problems.push(`the column ${JSON.stringify(name)} appears twice`);
-    else if (!names.set.has(name)) problems.push(unknownAttribute(name, names));
+  const unknown: string[] = [];
+  const wanted = new Set(opts?.columns ?? []);
+  const found = new Set<string>();
+  fields.forEach((field, index) => {
+    if (index === account || (account < 0 && index === 0 && !opts?.idColumn)) return;
+    const column = opts ? field.trim() : field;
+    const name = opts?.map?.get(column) ?? column;
+    if (opts?.columns) {
+      if (!wanted.has(column) && !wanted.has(name)) return;
+      found.add(column).add(name);
+    }
+    if (column === '') problems.push('a column has no name');
+    else if (seen.has(name)) problems.push(`the column ${JSON.stringify(name)} appears twice${name !== column ? ' (after --map)' : ''}`);
+    else if (tags && name === TAGS_COLUMN) layout.tags = index;
+    else if (!names.set.has(name)) {
+      const suggestion = didYouMean(name, names.list);
+      if (suggestion || !opts) problems.push(unknownAttribute(name, names));
+      else unknown.push(column);
+    } else layout.attrs.push([index, name]);
     seen.add(name);
+  });
+  layout.managed = layout.attrs.map(([, name]) => name);
+  for (const column of wanted) {
+    if (!found.has(column)) problems.push(`--columns: no column ${JSON.stringify(column)} in the header (${trimmed.map((c) => JSON.stringify(c)).join(', ')})`);
+  }
+  if (unknown.length > 0) {
+    const fit = layout.attrs.map(([index]) => trimmed[index]!).concat(layout.tags >= 0 ? [trimmed[layout.tags]!] : []);
+    const leaveOut = fit.length ? `: leave ${unknown.length === 1 ? 'it' : 'them'} out with --columns ${fit.join(',')}` : '';
+    const which = unknown.length === 1 ? `${JSON.stringify(unknown[0])} is not one of the app's attributes` : `${unknown.map((c) => JSON.stringify(c)).join(', ')} are not among the app's attributes`;
+    problems.push(`${which}${leaveOut}, or map ${unknown.length === 1 ? 'it' : 'each'} to one with --map ${unknown[0]}=NAME`);
   }
   if (problems.length > 0) {
     throw new UsageError(`line ${line} of ${source.label} (the ${source.format} header): ${problems.join('; ')}`, {
-      hint:
-        `the header is \`${ACCOUNT_COLUMN}\` and then attribute names (the app's: ${names.list.join(', ') || 'none'}); ` +
-        'define a missing one with `im-attrs names set SLOT=NAME`, or drop its column',
+      hint: opts
+        ? `the app's attributes are ${names.list.join(', ') || 'none'} (im-attrs names); pick columns with --columns, rename them with --map COLUMN=ATTRIBUTE`
+        : `the header is \`${ACCOUNT_COLUMN}\` and then attribute names (the app's: ${names.list.join(', ') || 'none'}); ` +
+          'define a missing one with `im-attrs names set SLOT=NAME`, or drop its column (or pick columns with --columns, the account column with --id-column)',
     });
   }
-  return [...fields];
+  return layout;
 }
 
-/** A csv/tsv row as a record: the account and the non-empty cells (an empty cell = leave unchanged). */
-function rowRecord(fields: readonly string[], header: readonly string[], line: number): RawRecord {
-  if (fields.length !== header.length) {
-    return { line, error: `${fields.length} ${fields.length === 1 ? 'field' : 'fields'}, but the header has ${header.length}` };
+/** Marks a record a csv/tsv header already shaped (the column options applied). */
+const SHAPED = Symbol('shaped');
+
+/** The attributes a csv/tsv row speaks for (its header's attribute columns), on the records it shapes. */
+export const MANAGED_ATTRS = Symbol('managed attributes');
+
+/** A csv/tsv row as a record under a layout: the account and the non-empty cells (an empty cell = no value given). */
+export function layoutRecord(fields: readonly string[], width: number, layout: HeaderLayout, line: number): RawRecord {
+  if (fields.length !== width) {
+    return { line, error: `${fields.length} ${fields.length === 1 ? 'field' : 'fields'}, but the header has ${width}` };
   }
   const attrs: Record<string, string> = {};
-  for (let i = 1; i < header.length; i++) {
-    const cell = fields[i]!;
-    if (cell !== '') Object.defineProperty(attrs, header[i]!, { value: cell, enumerable: true, writable: true, configurable: true });
+  for (const [index, name] of layout.attrs) {
+    const cell = fields[index]!;
+    if (cell !== '') Object.defineProperty(attrs, name, { value: cell, enumerable: true, writable: true, configurable: true });
   }
-  return { line, value: { To_Account: fields[0], Attrs: attrs } };
+  const value: Record<string, unknown> = { To_Account: fields[layout.account], Attrs: attrs };
+  if (layout.tags >= 0) value.Tags = splitTagsCell(fields[layout.tags]!);
+  // Already shaped by the header: the column options are not applied a second time.
+  Object.defineProperty(value, SHAPED, { value: true });
+  Object.defineProperty(value, MANAGED_ATTRS, { value: layout.managed });
+  return { line, value };
+}
+
+/**
+ * An ndjson/json record under the column options: the account from `--id-column`'s key, the
+ * attributes renamed (`--map`) and picked (`--columns`). Records without options pass unchanged.
+ */
+export function applyColumnOptions(value: unknown, options: ColumnOptions | undefined): unknown {
+  if (!hasColumnOptions(options) || typeof value !== 'object' || value === null || Array.isArray(value) || SHAPED in value) return value;
+  const record = { ...(value as Record<string, unknown>) };
+  if (options.idColumn !== undefined && options.idColumn !== 'To_Account') {
+    if (Object.hasOwn(record, options.idColumn)) record.To_Account = record[options.idColumn];
+    else delete record.To_Account;
+  }
+  const given = record.Attrs;
+  if ((options.map || options.columns) && typeof given === 'object' && given !== null && !Array.isArray(given)) {
+    const attrs: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(given)) {
+      const name = options.map?.get(key) ?? key;
+      if (options.columns && !options.columns.includes(key) && !options.columns.includes(name)) continue;
+      Object.defineProperty(attrs, name, { value: v, enumerable: true, writable: true, configurable: true });
+    }
+    record.Attrs = attrs;
+  }
+  return record;
 }
 
 /** Re-throws line reader errors with a hint about records instead of account IDs. */
@@ -389,9 +526,18 @@ export interface TableShape {
   row(fields: readonly string[], header: readonly string[], line: number): RawRecord;
 }
 
-/** Attribute records' table shape: `account,<name>,<name>…`. */
-function attrTable(names: AppNames): TableShape {
-  return { header: (fields, source, line) => checkHeader(fields, source, line, names), row: rowRecord };
+/** Attribute records' table shape: `account,<name>,<name>…`, or what the column options say. */
+export function attrTable(names: AppNames, options?: ColumnOptions, tags = false): TableShape {
+  // Each input has its own header; the layout of the header last read shapes the rows that follow it.
+  const layouts = new WeakMap<readonly string[], HeaderLayout>();
+  return {
+    header: (fields, source, line) => {
+      const header = [...fields];
+      layouts.set(header, headerLayout(fields, source, line, names, options, tags));
+      return header;
+    },
+    row: (fields, header, line) => layoutRecord(fields, header.length, layouts.get(header)!, line),
+  };
 }
 
 /** Every record of one input, in order, with its line; csv/tsv headers checked first. */
@@ -562,10 +708,10 @@ export class TwoPassReader<E extends { account: string }> {
 
 /** Attribute records for set and remove, checked against the app's names. */
 export class RecordReader extends TwoPassReader<Entry> {
-  constructor(sources: readonly RecordSource[], mode: RecordMode, names: AppNames) {
+  constructor(sources: readonly RecordSource[], mode: RecordMode, names: AppNames, columns?: ColumnOptions) {
     super(sources, {
-      table: attrTable(names),
-      check: (value) => checkRecord(value, mode, names),
+      table: attrTable(names, columns),
+      check: (value) => checkRecord(applyColumnOptions(value, columns), mode, names),
       hasSomething: (entry, before) => before === true || entry.attrs.size > 0,
       // Later values win, per attribute.
       merge: (before, entry) => ({ account: entry.account, attrs: new Map([...(before?.attrs ?? []), ...entry.attrs]) }),

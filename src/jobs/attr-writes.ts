@@ -15,6 +15,7 @@ import {
   unknownAttribute,
   valueProblem,
   type AppNames,
+  type ColumnOptions,
   type RecordFormat,
   type RecordInputSpec,
   type RecordMode,
@@ -24,7 +25,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { checkStdinIsNotDirectory } from '../input/sources.js';
 import { inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural, thousands } from '../util/text.js';
-import { addEngineOptions, checkSaveFailed, runJob } from './runner.js';
+import { addEngineOptions, checkSaveFailed, runJob, type Job } from './runner.js';
 import { readBefore } from './before-state.js';
 import type { BeforeState } from './journal.js';
 import { withRun, type EngineFlags, type Run, type WriteFlags } from './run.js';
@@ -159,6 +160,8 @@ export interface EntryJob {
   bad: number;
   /** --backup. */
   backup?: string | undefined;
+  /** How each call ended (the runner's Job.onCall): for a caller that gathers outcomes across passes (apply). */
+  onCall?: Job<Entry, never>['onCall'];
 }
 
 /**
@@ -256,6 +259,7 @@ export async function applyEntries(run: Run, job: EntryJob): Promise<void> {
       items,
       total: job.total,
       skipped: () => ({ bad: job.bad, empty }),
+      onCall: job.onCall,
       // Read just before each call leaves, on get_attr's own pacer: the journal's before-state and --backup.
       beforeState: attrBeforeState(run, backup, count),
     });
@@ -275,12 +279,12 @@ export async function applyRecordFiles(
   rt: Runtime,
   verb: RecordMode,
   specs: readonly RecordInputSpec[],
-  options: { format?: RecordFormat | undefined; strict?: boolean | undefined } & EngineFlags & WriteFlags & BackupFlag,
+  options: { format?: RecordFormat | undefined; strict?: boolean | undefined; columns?: ColumnOptions | undefined } & EngineFlags & WriteFlags & BackupFlag,
 ): Promise<void> {
   const inputs = await openRecordInputs(specs, options.format);
   try {
     await withRun(rt, options, async (run) => {
-      const reader = new RecordReader(inputs.sources, verb, await fetchAppNames(run));
+      const reader = new RecordReader(inputs.sources, verb, await fetchAppNames(run), options.columns);
       const report = await scanRecords(rt, reader, options.strict);
       await applyEntries(run, { verb, entries: reader.entries(), total: report.accounts - report.empty, bad: report.bad, backup: options.backup });
     });

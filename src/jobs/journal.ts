@@ -180,11 +180,33 @@ function pruneJournals(dir: string, days: number, now: number): void {
 export interface JournalRecord {
   header: JournalHeader;
   file: string;
-  /** Per account, its earliest recorded before-state (a later call's would already show this run's changes). */
+  /**
+   * Per account, its earliest recorded before-state, per attribute and for its tags: a later
+   * call's would already show this run's changes, but a run of several passes (apply: set,
+   * remove, tags) records different attributes of the same account in different calls.
+   */
   before: Map<string, BeforeState>;
   calls: number;
   counts: Record<string, number> | undefined;
   notes: Array<Record<string, unknown>>;
+}
+
+/** `earlier` and then `later` for one account: what `earlier` says of an attribute (value or unset) or of the tags wins. */
+export function mergeBefore(earlier: BeforeState | undefined, later: BeforeState): BeforeState {
+  if (!earlier) return later;
+  const attrs: Record<string, string> = { ...earlier.Attrs };
+  const unset = [...(earlier.Unset ?? [])];
+  const known = (name: string): boolean => Object.hasOwn(attrs, name) || unset.includes(name);
+  for (const [name, value] of Object.entries(later.Attrs ?? {})) {
+    if (!known(name)) Object.defineProperty(attrs, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+  for (const name of later.Unset ?? []) if (!known(name)) unset.push(name);
+  const merged: BeforeState = {};
+  if (earlier.Attrs !== undefined || later.Attrs !== undefined) merged.Attrs = attrs;
+  if (unset.length) merged.Unset = unset;
+  const tags = earlier.Tags ?? later.Tags;
+  if (tags !== undefined) merged.Tags = tags;
+  return merged;
 }
 
 /** Reads a journal file; a line cut short by a crash at the end is ignored. */
@@ -214,7 +236,7 @@ export function readJournal(file: string): JournalRecord {
     else if (value.end === true) counts = value.counts as Record<string, number>;
     else if (typeof value.call === 'number' && value.before && typeof value.before === 'object') {
       calls++;
-      for (const [account, state] of Object.entries(value.before as Record<string, BeforeState>)) if (!before.has(account)) before.set(account, state);
+      for (const [account, state] of Object.entries(value.before as Record<string, BeforeState>)) before.set(account, mergeBefore(before.get(account), state));
     } else if (value.call === undefined) notes.push(value);
   });
   if (!header || header.journal !== JOURNAL_VERSION) throw new UsageError(`${file} is not an im-attrs journal`);

@@ -18,7 +18,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { checkTags, TagRecordReader, type TagMode } from '../input/tag-records.js';
 import { plural, thousands } from '../util/text.js';
 import { CONFIRM_ABOVE_ACCOUNTS, confirmBigWrite, recordInputSpecs, scanRecords } from './attr-writes.js';
-import { addEngineOptions, runJob } from './runner.js';
+import { addEngineOptions, runJob, type Job } from './runner.js';
 import { readBefore } from './before-state.js';
 import type { BeforeState } from './journal.js';
 import { withRun, type EngineFlags, type Run, type WriteFlags } from './run.js';
@@ -57,6 +57,8 @@ export interface TagWriteJob {
   bad: number;
   /** Distinct tags the run would add (add, set), when known in advance: for the 1,000-tag warning. */
   distinctTags?: ReadonlySet<string> | undefined;
+  /** How each call ended (the runner's Job.onCall), in every pass: for a caller that gathers outcomes (apply). */
+  onCall?: Job<TagEntry, never>['onCall'];
 }
 
 /** Warns when a run would add more distinct tags than a TIMPush app may have (EN/60568). */
@@ -89,6 +91,7 @@ export async function applyTagEntries(run: Run, job: TagWriteJob): Promise<void>
       items: confirmBigWrite<TagEntry>(run, (count) => `${verb} ${count} accounts? This changes their push tags.`)(withTags(job.entries())),
       beforeState: tagBeforeState(run, (e: TagEntry) => e.account),
       skipped: () => ({ bad: job.bad, empty }),
+      onCall: job.onCall,
     });
     return;
   }
@@ -175,6 +178,7 @@ async function setInTwoPasses(
           for (const entry of entries) cleared.add(entry.account);
         },
         beforeState: tagBeforeState(run, (e: TagEntry) => e.account),
+        onCall: job.onCall,
         // Bad input is counted once, by the last pass.
         skipped: () => ({ bad: 0, empty: 0 }),
       });
@@ -206,6 +210,7 @@ async function setInTwoPasses(
     total: undefined,
     skipped: () => ({ bad: job.bad, empty: 0 }),
     failedBefore: () => failedClear,
+    onCall: job.onCall,
   });
   if (clearAll && !dryRun) rt.info(`tags set: ${plural(cleared.size, 'account')} had their tags replaced in two steps (not atomic on all_member_push)`);
 }

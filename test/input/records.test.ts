@@ -207,7 +207,7 @@ describe('RecordReader', () => {
       content: 'account,sex,citty\nu1,F,x\n',
       fileName: 'h.csv',
       message: 'line 1 of h.csv (the csv header): unknown attribute "citty" (did you mean "city"?)',
-      hint: "the header is `account` and then attribute names (the app's: sex, city, level); define a missing one with `im-attrs names set SLOT=NAME`, or drop its column",
+      hint: "the header is `account` and then attribute names (the app's: sex, city, level); define a missing one with `im-attrs names set SLOT=NAME`, or drop its column (or pick columns with --columns, the account column with --id-column)",
     },
     {
       name: 'a header without the account column, or with a column twice',

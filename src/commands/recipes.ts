@@ -29,15 +29,23 @@ export const RECIPES: readonly Recipe[] = [
   {
     title: 'Load a CRM export into attributes',
     intro:
-      '`set` reads CSV whose first column is `account` and whose other columns are attribute names ' +
-      '(`im-attrs names` lists them). From an export with `user_id,email,city,level,plan`, keep the ID and ' +
-      'the attribute columns, rename the ID column, check, then write, keeping the old values:',
+      'From an export with `user_id,email,city,level,plan`: name the account column, pick the attribute columns ' +
+      '(`--map crm_city=city` renames one), check, then write:',
     lines: [
-      "cut -d, -f1,3,4 crm-export.csv | sed '1s/^user_id,/account,/' > crm-attrs.csv",
-      'im-attrs set --file crm-attrs.csv --dry-run',
-      'im-attrs set --file crm-attrs.csv --backup crm-before.ndjson',
+      'im-attrs set --file crm-export.csv --id-column user_id --columns city,level --dry-run',
+      'im-attrs set --file crm-export.csv --id-column user_id --columns city,level --yes',
     ],
-    note: '`cut` splits at every comma: for a CSV with quoted commas, pick the columns with a CSV tool (mlr, csvkit).',
+    note: 'Every column that is not the account and not picked must be left out (`--columns`), or `set` names it and sends nothing.',
+  },
+  {
+    title: 'Keep attributes in sync with the CRM, changing only what differs',
+    intro: 'A plan shows exactly what would change; apply sends only that (and refuses accounts that moved since the plan):',
+    lines: [
+      'im-attrs plan --file crm-export.csv --id-column user_id --columns city,level --out plan.ndjson || true',
+      'im-attrs apply plan.ndjson --yes',
+      'im-attrs plan --file crm-export.csv --id-column user_id --columns city,level --detailed-exitcode',
+    ],
+    note: 'With `--detailed-exitcode`, plan exits 0 when nothing would change and 6 when changes are pending: a nightly job plans, a person approves, apply runs. `--prune` also removes values the CRM no longer has.',
   },
   {
     title: 'Preview who a push reaches',
@@ -102,6 +110,26 @@ export const RECIPES: readonly Recipe[] = [
     intro: '',
     lines: ['task=$(im-attrs --api timpush push send --tags-and vip --text "Hello" --yes)', 'im-attrs --api timpush push stats "$task"', 'im-attrs --api timpush push stats'],
     note: 'Without a TaskId, `push stats` lists every push of the last 30 days.',
+  },
+  {
+    title: 'Push to an exact list, and find out where it was lost (TIMPush)',
+    intro:
+      'The accounts a preview matched go straight to a list push (500 a call, at the TIMPush edition\'s rate); ' +
+      'each call is written to a manifest before it leaves, and the report reads the funnel and loss reasons of every call:',
+    lines: [
+      'im-attrs audience --file ids.txt --attrs-and city=Paris --output ndjson > paris.ndjson',
+      'im-attrs --api timpush push send --to paris.ndjson --text "Bonjour" --manifest paris.manifest.ndjson --yes',
+      'im-attrs --api timpush push report --manifest paris.manifest.ndjson',
+    ],
+    note:
+      'A call whose answer is lost is never sent again: it is "may have been sent" in the manifest and the report. ' +
+      'If the run stops, `--resume paris.manifest.ndjson` sends exactly the calls not yet sent.',
+  },
+  {
+    title: 'Schedule a push (TIMPush)',
+    intro: 'The time is yours (local, or with an offset); it is sent as UTC:',
+    lines: ['im-attrs --api timpush push schedule create --tags-or vip --text "Sale starts" --at 2030-12-24T09:00 --yes', 'im-attrs --api timpush push schedule list --from 2030-12-01T00:00 --until 2030-12-31T00:00'],
+    note: '`push schedule edit` and `cancel` work while the task is pending.',
   },
   {
     title: 'Check the setup',

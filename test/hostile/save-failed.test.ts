@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { rmSync } from 'node:fs';
@@ -101,13 +101,15 @@ describe('--save-failed never destroys anything', () => {
     });
   }
 
-  it('leaves an existing file as it was when nothing fails, and leaves no temporary file', async () => {
+  // The file describes this run: a stale one, re-run by a script, would re-apply old records.
+  it('empties an existing file when nothing fails (mode 600), and leaves no temporary file', async () => {
     const d = dir();
     const saved = path.join(d, 'failed.txt');
     writeFileSync(saved, 'from-an-earlier-run\n');
     const result = await runCli(['get', 'user000001', '--save-failed', saved, '-o', 'ndjson'], { cwd: d, env: fixture.env });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(readFileSync(saved, 'utf8'), 'from-an-earlier-run\n');
+    assert.equal(readFileSync(saved, 'utf8'), '');
+    assert.equal(statSync(saved).mode & 0o777, 0o600);
     assert.deepEqual(readdirSync(d), ['failed.txt']);
   });
 

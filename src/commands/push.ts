@@ -21,9 +21,12 @@ import { namesInSlotOrder } from '../api/attrs.js';
 import { MAX_STATS_TASKS, REVOKE_WINDOW_HOURS } from '../api/facts.js';
 import type { PushStats } from '../api/push.js';
 import { ApiError, PartialFailureError, UsageError } from '../errors.js';
-import { addConditionOptions, attrUses, checkAttrNames, checkCondition, CONDITION_HELP, conditionFromFlags, showCondition, type ConditionFlags } from '../jobs/condition-input.js';
-import { withRun } from '../jobs/run.js';
-import { addEngineOptions } from '../jobs/runner.js';
+import { addConditionOptions, attrUses, checkAttrNames, checkCondition, CONDITION_HELP, conditionFromFlags, conditionNeeds, showCondition, type ConditionFlags } from '../jobs/condition-input.js';
+import { targetingOperation } from '../api/composite.js';
+import { accountIds, accountSources } from '../input/sources.js';
+import { matches, type Condition } from '../push/condition.js';
+import { withRun, type Run } from '../jobs/run.js';
+import { addEngineOptions, runJob } from '../jobs/runner.js';
 import type { ListPushMessage } from '../api/push.js';
 import { pushListRun, type ListPushFlags } from './push-list.js';
 import { parseLifetime, pushBody, type PushContentFlags } from '../push/body.js';
@@ -39,6 +42,8 @@ import { addOutputOptions, resolveOutputFormat, tableLayout, type ReadOptions } 
 import { collect, plural, thousands } from '../util/text.js';
 
 export interface PushSendOptions extends ConditionFlags, ListPushFlags, PushContentFlags {
+  roster?: string[];
+  allowEmpty?: boolean;
   yes?: boolean;
   dryRun?: boolean;
   json?: boolean;
@@ -95,7 +100,9 @@ export function newPushCommand(rt: Runtime): Command {
     .option('--data-id <id>', '--to: DataId passed through to the push-result callbacks (at most 64 bytes)')
     .option('--max-recipients <n>', '--to: refuse, sending nothing, when the roster has more accounts than this')
     .option('--manifest <file>', '--to: where the calls are recorded, one ndjson line each (default: im-attrs-push-<time>.manifest.ndjson here)')
-    .option('--resume <manifest>', '--to: send only the calls this manifest does not show as sent or started (same roster, same message)');
+    .option('--resume <manifest>', '--to: send only the calls this manifest does not show as sent or started (same roster, same message)')
+    .option('--roster <file>', 'a condition push: your accounts (IDs or records, as `get` reads them); the preview and the question say how many of them the condition reaches, evaluated as `audience` does (repeatable)', collect)
+    .option('--allow-empty', 'with --roster: send even when the condition reaches none of the roster');
   addConditionOptions(send);
   addEngineOptions(send, { kind: 'ids' });
   send.addHelpText('after', `${CONDITION_HELP}\n${LIST_PUSH_HELP}\n${NULL_FIELDS_NOTE}\n${SEND_EXAMPLES}`);
@@ -170,6 +177,16 @@ export async function pushSendRun(rt: Runtime, options: PushSendOptions): Promis
     const uses = attrUses(condition);
     if (uses.length > 0) checkAttrNames(uses, namesInSlotOrder(await run.call(await rt.operation('getAttrNames'), undefined)));
     showRequest();
+    if (options.roster?.length) {
+      // Who it reaches among the accounts the user knows, evaluated exactly as `audience` does.
+      const reach = await reachOf(run, condition, options.roster);
+      show(`reaches ${thousands(reach.matched)} of ${plural(reach.evaluated, 'account')} in the roster${reach.failed ? ` (${plural(reach.failed, 'account')} could not be read)` : ''}`);
+      if (reach.matched === 0 && !options.allowEmpty) {
+        throw new UsageError(`the condition reaches none of the ${plural(reach.evaluated, 'account')} in the roster; nothing was sent`, {
+          hint: 'check the condition with `im-attrs audience` (values are matched exactly, case included), or pass --allow-empty',
+        });
+      }
+    }
     if (asking && !(await run.confirm(`Send this push to every account matching ${showCondition(condition)}? It reaches real users and counts against the daily quota.`))) {
       throw new UsageError('not confirmed; nothing was sent');
     }
@@ -200,6 +217,37 @@ export async function pushRevokeRun(rt: Runtime, taskId: string, options: { offl
       throw error;
     }
   });
+}
+
+/** How many of the roster's accounts `condition` matches: the targeting read of `audience`, counted. */
+async function reachOf(run: Run, condition: Condition | undefined, files: readonly string[]): Promise<{ matched: number; evaluated: number; failed: number }> {
+  const { rt } = run;
+  const needs = conditionNeeds(condition);
+  if (!needs.attrs && !needs.tags) needs.attrs = true;
+  const operation = targetingOperation(await rt.operation('getAttrs'), await rt.operation('getTags'), needs);
+  const items = await accountIds(rt, accountSources(rt, [], files), undefined);
+  let matched = 0;
+  let evaluated = 0;
+  let failed = 0;
+  try {
+    await runJob(run, {
+      operation,
+      verb: 'push send --roster',
+      noSave: true,
+      items,
+      onResults: (records) => {
+        for (const record of records) {
+          evaluated++;
+          if (matches(condition, record.Attrs, record.Tags ?? [])) matched++;
+        }
+      },
+    });
+  } catch (error) {
+    // Accounts that could not be read are counted as such; anything else ends the push here.
+    if (!(error instanceof PartialFailureError)) throw error;
+    failed = error.failed;
+  }
+  return { matched, evaluated, failed };
 }
 
 /** A task's funnel as every format prints it; json and ndjson are the API's Results entries. */

@@ -25,7 +25,7 @@ import path from 'node:path';
 
 export const DEFAULT_ATTR_NAMES: Readonly<Record<string, string>> = { '0': 'sex', '1': 'city', '2': 'level' };
 
-const SEED_CITIES = ['Paris', 'Shenzhen', 'Singapore', 'Tokyo', 'Berlin', 'São Paulo', 'Seoul'];
+export const SEED_CITIES = ['Paris', 'Shenzhen', 'Singapore', 'Tokyo', 'Berlin', 'São Paulo', 'Seoul'];
 const SEED_LEVELS = ['bronze', 'silver', 'gold'];
 
 const SEED_LANGS = ['en', 'zh', 'es'];

@@ -23,6 +23,7 @@
  * Not part of `npm test`: it takes several minutes and its figures depend on the machine.
  * BENCH_QUICK=1 leaves out the 10,000,000-ID run.
  */
+import { SEED_CITIES } from '../../src/emulator/state.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -486,6 +487,38 @@ async function main(): Promise<void> {
     child.once('exit', () => resolve(text.trim()));
   });
 
+  // 3c. plan over 1,000,000 accounts (the read at the ceiling, memory), then apply of a 1 % change
+  // (how many write calls, against the 10,000 a full set --file would make).
+  log('plan 1,000,000 accounts, then apply a 1 % change …');
+  const planRows: string[][] = [];
+  {
+    // The seeded city of every account that has one (every 7th seeded account has none), and a
+    // changed city for one in a hundred: 857,143 accounts, 8,572 of them changed.
+    const desired = await writeLines(path.join(work, 'desired.ndjson'), 1_000_000, (i) => {
+      if (i % 7 === 0) return '';
+      const city = i % 100 === 0 ? 'Changed' : SEED_CITIES[i % SEED_CITIES.length];
+      return `{"To_Account":"user${String(i).padStart(6, '0')}","Attrs":{"city":"${city}"}}\n`;
+    });
+    const emu = await startEmulator(['--seed-users', '1000000', '--rate-limit', String(LIMIT)]);
+    const planFile = path.join(work, 'plan.ndjson');
+    const plan = await runCli(emu.url, desired, ['plan', '--file', '-', '--out', planFile, '--quiet']);
+    const planLog = await emulatorLog(emu);
+    const steady = steadyRate(planLog, 'im_get_attr');
+    const apply = await runCli(emu.url, desired, ['apply', planFile, '--yes', '--quiet', '--no-refresh']);
+    const writes = (await emulatorLog(emu)).filter((r) => r.command === 'im_set_attr' || r.command === 'im_remove_attr').length;
+    await stopEmulator(emu);
+    if (plan.code !== 6 && plan.code !== 0) notes.push(`plan 1,000,000: exit ${plan.code}`);
+    if (apply.code !== 0) notes.push(`apply 1 %: exit ${apply.code}`);
+    planRows.push([
+      'plan 1,000,000 accounts (attributes), then apply its 1 % change',
+      `${fmt(plan.seconds, 1)} s`,
+      `${fmt(steady.rate, 1)} calls/s (${fmt((100 * steady.rate) / LIMIT, 1)} %)`,
+      fmt(steady.rejected),
+      `${fmt(plan.peakRssMb)} MB`,
+      `${fmt(writes)} write calls (${fmt((100 * writes) / 8_572, 2)} % of the 8,572 a full set --file of the same file would make)`,
+    ]);
+  }
+
   // 3b. Tags and the audience preview, on the same engine (issues 12 and 13).
   const ids60k = await idsFile(60_000);
   await pacedCase('tags get 60,000 IDs, 60 ± 30 ms', ['--latency', '60', '--jitter', '30'], ids60k, ['tags', 'get', '--output', 'ndjson', '--quiet'], 'im_get_tag');
@@ -574,6 +607,8 @@ async function main(): Promise<void> {
     `set 20,000 records at 60 ± 30 ms with --backup takes ${fmt(backupRatio, 2)}× the time of the same set without it (median of 3 alternated pairs: ${backupSet.map((s) => fmt(s, 2)).join(', ')} s vs ${plainSet.map((s) => fmt(s, 2)).join(', ')} s). Both read each call's before-state for the journal (on get_attr's own 100 calls/s) just before the call leaves; --backup only writes it out too.`,
     ``,
     table(['run', 'wall', 'steady state', '% of 30 calls/s', 'rejected for rate', 'peak RSS'], push),
+    ``,
+    table(['run', 'plan wall', 'plan read, steady state', 'rejected for rate', 'plan peak RSS', 'apply'], planRows),
     ``,
     'The callback listener (`push events listen`, its own process, writing and syncing a real file), loaded at 1,000 requests/s of 100 events by `test/bench/events-bench.ts`:',
     ``,

@@ -107,8 +107,3 @@ export const UNKNOWN_MEANING = 'unknown error code';
 export function codeInfo(code: number): CodeInfo {
   return table[code] ?? { action: 'batch', meaning: UNKNOWN_MEANING };
 }
-
-/** All codes in the table, for the README and tests. */
-export function knownCodes(): number[] {
-  return Object.keys(table).map(Number);
-}

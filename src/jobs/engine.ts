@@ -126,6 +126,13 @@ export interface EngineOptions<I, R> {
   source: AsyncIterable<I>;
   /** One attempt at one batch. Throw (ApiError, NetworkError) to let the policy decide. */
   send: (items: I[], signal: AbortSignal, sent: () => void) => Promise<BatchOutcome<R>>;
+  /**
+   * Work a batch needs before it takes a turn of the pacer (a write's read of its accounts'
+   * before-state, on another endpoint), once per batch: done here, it does not hold the turn, so
+   * the calls still leave evenly spaced. When it throws, the batch fails with its reason (or, for
+   * an error that ends the run, is not sent).
+   */
+  prepare?: ((items: I[]) => Promise<void>) | undefined;
   /** Called in input order, one batch at a time (awaited). */
   onBatch: (report: BatchReport<I, R>) => void | Promise<void>;
   /**
@@ -354,6 +361,22 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
     let attempt = 0;
     const renewal = { renewed: false };
     try {
+      if (options.prepare) {
+        try {
+          if (stop.stopped) return void (await finish(index, { undone: items }));
+          await options.prepare(items);
+        } catch (error) {
+          const verdict = classify(error);
+          if (stop.stopped || endsRun(verdict)) {
+            if (!stop.stopped) {
+              fatal ??= toRunError(error, verdict, renewal);
+              stop.stop('fatal');
+            }
+            return void (await finish(index, { undone: items }));
+          }
+          return void (await finish(index, { report: { index, items, results: [], failures: items.map((item) => ({ item, reason: verdict.reason })), attempts: 0 } }));
+        }
+      }
       for (;;) {
         if (stop.signal.aborted) return void (await finish(index, { undone: items }));
         const sent = await options.pacer.acquire(stop.signal);

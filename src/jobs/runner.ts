@@ -89,6 +89,8 @@ export interface Job<I, R, P = void> {
   onSending?: (items: I[]) => void | Promise<void>;
   /** How each call ended, in input order: answered (results, failures by item) or unknown (may have been sent). */
   onCall?: (call: CallEnd<I, R>) => void | Promise<void>;
+  /** Work each call needs before it takes its pacer turn (see engine.ts `prepare`). */
+  prepare?: (items: I[]) => Promise<void>;
   /**
    * Writes: the state of one call's accounts before it is sent (what it sets or removes, or their
    * tags), for the run's journal (journal.ts): recorded, synced, then the call leaves. Without it
@@ -212,6 +214,7 @@ async function drive<I, R, P>(
         return client.callBatch(op, items, job.params as P, { signal, onSent: sent });
       },
       batchSize: settings.batchSize,
+      prepare: job.prepare,
       keyOf: op.split ? op.accountOf : undefined,
       concurrency: settings.concurrency,
       autoConcurrency: settings.autoConcurrency,
@@ -512,17 +515,20 @@ async function runWrite<I, R, P>(run: Run, settings: EngineSettings, job: Job<I,
   const failures = await openFailures(rt, settings);
   // Before each call leaves: its accounts' before-state, synced to the run's journal.
   const journal = await run.journal(verb);
-  // Read once per call: a retry after an attempt that may have been applied must not record the
-  // new values as the old ones.
+  // Read once per call, before it takes its pacer turn (engine `prepare`), and journaled just
+  // before it leaves: a retry after an attempt that may have been applied must not record the new
+  // values as the old ones, and a call stopped before it left is not in the journal.
+  const before = new WeakMap<object, Record<string, BeforeState>>();
   const recorded = new WeakSet<object>();
   const journaled: Job<I, R, P> = {
     ...job,
+    prepare: async (items) => {
+      before.set(items, job.beforeState ? await job.beforeState(items) : {});
+    },
     onSending: async (items) => {
-      const key = items as unknown as object;
-      if (!recorded.has(key)) {
-        const before = job.beforeState ? await job.beforeState(items) : {};
-        journal.recordCall(items[0], [...new Set(items.map(op.accountOf))], before);
-        recorded.add(key);
+      if (!recorded.has(items)) {
+        journal.recordCall(items[0], [...new Set(items.map(op.accountOf))], before.get(items) ?? {});
+        recorded.add(items);
       }
       await job.onSending?.(items);
     },

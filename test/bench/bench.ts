@@ -338,6 +338,27 @@ async function sharedCases(ids200k: string): Promise<string[][]> {
       `${fmt(run.lines)} of 30,000 (exit ${run.code})`,
     ]);
   }
+  // 1b. The emulator allows 20 calls/s: get of 10,000 accounts (100 calls), the summary's line.
+  log('get 10,000 IDs, the emulator allowing 20 calls/s …');
+  {
+    const ids10k = await idsFile(10_000);
+    const emu = await startEmulator(['--seed-users', '10000', '--rate-limit', '20', '--latency', '60', '--jitter', '30']);
+    const stderrFile = path.join(work, 'allow20.txt');
+    const run = await runCli(emu.url, ids10k, ['get', '--output', 'ndjson'], stderrFile);
+    const emuLog = await emulatorLog(emu);
+    await stopEmulator(emu);
+    const steady = steadyRate(emuLog, 'im_get_attr', 20);
+    const ours = emuLog.filter((r) => r.command === 'im_get_attr');
+    const said = /the server allowed about (\d+) calls\/s/.exec(readFileSync(stderrFile, 'utf8'))?.[0] ?? 'no line about the rate allowed';
+    rows.push([
+      `get 10,000 IDs, the emulator allowing 20 calls/s, 60 ± 30 ms (the summary: "${said}")`,
+      `${fmt(run.seconds, 1)} s`,
+      `${fmt(steady.rate, 1)} calls/s`,
+      `${fmt((100 * steady.rate) / 20, 1)} % of 20`,
+      `${fmt(steady.rejected)} of ${fmt(ours.length)} (${fmt((100 * steady.rejected) / ours.length, 1)} %)`,
+      `${fmt(run.lines)} of 10,000 (exit ${run.code})`,
+    ]);
+  }
   // 2. The emulator allows 100 calls/s; 10 s into a get of 200,000 accounts another client starts
   // taking 40 calls/s of the same endpoint.
   log('get 200,000 IDs, another client taking 40 calls/s from 10 s …');

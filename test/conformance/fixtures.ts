@@ -38,6 +38,15 @@ export const FIXTURES = {
 }}`,
   /** F14's loose envelope (EN/71894): "ErrorInfo": "sucess" on success, ActionStatus before ErrorCode. */
   F14_envelope: `{"ActionStatus": "OK","ErrorCode": 0,"ErrorInfo": "sucess"`,
+  /** F16 get_sched_task (CN/269/130280): a pending task ("From_Account" an integer, as the doc has it). */
+  F16: `{"ActionStatus": "OK","ErrorInfo": "","ErrorCode": 0,"TaskInfo": {"TaskID": 1234567890,"Sdkappid": 88888888,"CreateAt": "2025-05-20 08:30:00","Type": "All","SchedAt": "2025-06-01 10:00:00","Content": {"From_Account": 12345,"MsgRandom": 123456,"OfflinePushInfo": {"Title": "推送标题","Desc": "推送内容描述"}},"Title": "推送标题","Desc": "推送内容描述","Status": "pending","DispatchSuccess": 0,"DispatchErr": "","PushTaskID": ""}}`,
+  /** C2 delete_sched_task (trtc.io/document/78841): refused while the task dispatches, and done. */
+  C2_fail: `{"ActionStatus": "FAIL","ErrorInfo": "delete failed: task dispatching","ErrorCode": 90107,"TaskID": 0}`,
+  C2_ok: `{"ActionStatus": "OK","ErrorInfo": "","ErrorCode": 0,"TaskID": 1234567890}`,
+  /** C3 list_sched_task (CN/269/130281), as the doc prints it: cut off. */
+  C3: `{"ActionStatus": "OK","ErrorInfo": "","ErrorCode": 0,"Total": 2,"Tasks": [{"TaskID": 1234567890,"Sdkappid":`,
+  /** F14 with C6's TaskId (trtc.io/zh/document/80441): a TaskId may hold "@". The doc's TaskId is cut off after "3dbc55". */
+  C6_statistics: `{"ActionStatus": "OK","ErrorCode": 0,"ErrorInfo": "sucess","Results": [{"TaskID": "wbat@1_6943e4b7_669462cf_2000012099531ab_4bfee607_3dbc55","TotalCount": 2670,"SentCount": 2213,"DeliveredCount": 532,"ClickCount": 206}]}`,
   /** R3 (github.com/hedeqiang/IM/issues/20): a success without ActionStatus, as JSON. */
   R3: `{"ErrorCode": 0, "ErrorInfo": ""}`,
 } as const;

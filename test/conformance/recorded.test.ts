@@ -202,6 +202,49 @@ const CASES: RecordedCase[] = [
     stderr: "tags clear: 1 account updated, 0 skipped (bad input), 0 failed\n",
     paths: [`${TP}/clear_all_tags`],
   },
+  // DELIVERY.md's conformance cases. C1 (the callback signature) is in test/events; C5
+  // (normal_push_statistics) and C7 (account_delete) are endpoints im-attrs does not offer: the
+  // first reports chat message pushes, not the push targeting this tool runs, and the second
+  // deletes accounts for good, a write no journal could undo.
+  {
+    name: 'C2 delete_sched_task FAIL 90107 (task dispatching): a clear message, nothing else sent',
+    answers: { [`${TP}/get_sched_task`]: FIXTURES.F16, [`${TP}/delete_sched_task`]: FIXTURES.C2_fail },
+    args: ['--api', 'timpush', 'push', 'schedule', 'cancel', '1234567890', '--yes'],
+    exit: 1,
+    stdout: '',
+    stderr: 
+      'cancel task 1234567890: All, 2025-06-01 10:00 UTC = 2025-06-01 10:00:00 UTC, "推送标题"\n' +
+      'im-attrs: task 1234567890 is no longer pending (dispatching): it can no longer be cancelled\n' +
+      'hint: once it has fired, `im-attrs --api timpush push schedule show 1234567890` names its push TaskId; then `im-attrs --api timpush push report PUSHTASKID`\n',
+    paths: [`${TP}/get_sched_task`, `${TP}/delete_sched_task`],
+  },
+  {
+    name: 'C2 delete_sched_task OK',
+    answers: { [`${TP}/get_sched_task`]: FIXTURES.F16, [`${TP}/delete_sched_task`]: FIXTURES.C2_ok },
+    args: ['--api', 'timpush', 'push', 'schedule', 'cancel', '1234567890', '--yes'],
+    exit: 0,
+    stdout: '',
+    stderr: 'cancel task 1234567890: All, 2025-06-01 10:00 UTC = 2025-06-01 10:00:00 UTC, "推送标题"\ntask 1234567890 cancelled\n',
+    paths: [`${TP}/get_sched_task`, `${TP}/delete_sched_task`],
+  },
+  {
+    name: 'C3 list_sched_task as the doc prints it (cut off): retried as a read, then a clear error, no list',
+    answers: { [`${TP}/list_sched_task`]: FIXTURES.C3 },
+    args: ['--api', 'timpush', 'push', 'schedule', 'list', '--from', '2030-01-01T00:00Z', '--until', '2030-01-02T00:00Z', '-o', 'tsv'],
+    exit: 1,
+    stdout: '',
+    stderr: 'im-attrs: list_sched_task: the response is cut short or not valid JSON\n',
+    paths: Array.from({ length: 6 }, () => `${TP}/list_sched_task`),
+  },
+  {
+    name: 'C6 a TaskId with "@" (webbatch) is taken and printed as it is',
+    answers: { [`${TP}/all_member_push_statistics`]: FIXTURES.C6_statistics },
+    args: ['--api', 'timpush', 'push', 'stats', 'wbat@1_6943e4b7_669462cf_2000012099531ab_4bfee607_3dbc55', '-o', 'tsv'],
+    exit: 0,
+    stdout: 'task\ttotal\tsent\tdelivered\tclicked\nwbat@1_6943e4b7_669462cf_2000012099531ab_4bfee607_3dbc55\t2670\t2213\t532\t206\n',
+    stderr: '',
+    paths: [`${TP}/all_member_push_statistics`],
+  },
 ];
 
 describe('recorded responses (PUSH-FAMILY.md section 7), served verbatim', () => {

@@ -4,12 +4,15 @@
  * tags replaced), through the same runner, and is journaled itself.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ownRequests, runCli, seededIds, tempDir, useEmulator, useTempDir } from '../helpers/cli.js';
 
 const files = useTempDir();
+const BIN = fileURLToPath(new URL('../../../bin/im-attrs.js', import.meta.url));
 
 /** Every account's attributes and tags, as the emulator holds them. */
 function snapshot(app: { emulator: { state: { attrsOf(id: string): unknown; tagsOf(id: string): unknown } } }, ids: readonly string[]): unknown[] {
@@ -104,6 +107,34 @@ describe('im-attrs undo and history', () => {
     const other = await runCli(['undo', 'last', '--yes'], { env: { ...env, IMADMIN_SDKAPPID: '1400000099' } });
     assert.equal(other.code, 3);
     assert.match(other.stderr, /the journal .* is of app 1400000000 .*; this run is configured for app 1400000099/);
+    home.cleanup();
+  });
+});
+
+describe('im-attrs undo after SIGKILL', () => {
+  const app = useEmulator({ seedUsers: 20_000, rateLimit: 0, latencyMs: 30 }, { perTest: true });
+
+  it('a set of 20,000 records killed with SIGKILL mid-run: undo restores the seed for every account the server saw written', { timeout: 120_000 }, async () => {
+    const home = tempDir();
+    const env = { ...app.env, XDG_STATE_HOME: path.join(home.dir, 'state') };
+    const ids = seededIds(1, 20_000);
+    const seed = snapshot(app, ids);
+    const records = files.write('kill.ndjson', ids.map((id, i) => `${JSON.stringify({ To_Account: id, Attrs: { city: `K${i}`, level: 'platinum' } })}\n`).join(''));
+    const child = spawn(process.execPath, [BIN, 'set', '--file', records, '--yes', '--rate', '0', '--concurrency', '4', '-q'], { env, stdio: 'ignore' });
+    // Killed once a good part of it is written, with calls in flight.
+    while (ownRequests(app.emulator).filter((r) => r.command === 'im_set_attr').length < 40) await new Promise((r) => setTimeout(r, 2));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await new Promise((r) => setTimeout(r, 100));
+    const written = new Set(
+      ownRequests(app.emulator)
+        .filter((r) => r.command === 'im_set_attr')
+        .flatMap((r) => (r.body as { UserAttrs: Array<{ To_Account: string }> }).UserAttrs.map((u) => u.To_Account)),
+    );
+    assert.ok(written.size > 0 && written.size < 20_000, `${written.size} written before the kill`);
+    const undo = await runCli(['undo', 'last', '--yes', '--rate', '0'], { env });
+    assert.equal(undo.code, 0, undo.stderr);
+    assert.deepEqual(snapshot(app, ids), seed, 'every account as seeded: the written ones restored, the others untouched');
     home.cleanup();
   });
 });

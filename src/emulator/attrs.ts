@@ -13,6 +13,7 @@
  */
 import { byteLength, fail, invalidFormat, isPlainObject, notImported, ok, okWithErrors, type Answer, type ErrorItem } from './answer.js';
 import { accountLimit, row, type EmulatorContext, type Endpoint, type Handler } from './context.js';
+import { timpushAccounts } from './context.js';
 import { CODES, MAX_ACCOUNTS, MAX_ATTR_BYTES, MAX_ATTR_SLOTS, REST_CALLS_PER_SECOND } from './limits.js';
 import type { AccountType } from './state.js';
 
@@ -145,13 +146,7 @@ export function ampAttrEndpoints(ctx: EmulatorContext): Endpoint[] {
 
 /** The TIMPush attribute endpoints (PUSH-FAMILY.md §3, F5, F6, F9, F10, F11). */
 export function timpushAttrEndpoints(ctx: EmulatorContext): Endpoint[] {
-  const tp = ctx.state.timpush;
-  const known = (account: string): boolean => ctx.state.isImported(account) || tp.registrationIds.has(account);
-  const accountType = (account: string): AccountType => (tp.registrationIds.has(account) ? 1 : 0);
-  const touched = (): void => {
-    tp.touched = true;
-    ctx.changed();
-  };
+  const { tp, known, accountType, touched } = timpushAccounts(ctx);
 
   const getAttrName: Handler = () => {
     const names = sortedSlots(tp.names);

@@ -89,6 +89,28 @@ export interface Endpoint {
 const AMP_PREFIX = '/v4/all_member_push/';
 const API_PREFIX = '/v4/';
 
+/**
+ * What the TIMPush handlers ask of its store: whether it knows an account (imported, or a
+ * RegistrationID), the account's type (0 UserID, 1 RegistrationID), and a write's bookkeeping.
+ */
+export function timpushAccounts(ctx: EmulatorContext): {
+  tp: EmulatorState['timpush'];
+  known: (account: string) => boolean;
+  accountType: (account: string) => 0 | 1;
+  touched: () => void;
+} {
+  const tp = ctx.state.timpush;
+  return {
+    tp,
+    known: (account) => ctx.state.isImported(account) || tp.registrationIds.has(account),
+    accountType: (account) => (tp.registrationIds.has(account) ? 1 : 0),
+    touched: () => {
+      tp.touched = true;
+      ctx.changed();
+    },
+  };
+}
+
 /** The name the log uses for `path` (see Endpoint.command). */
 export function commandOf(path: string): string {
   return path.startsWith(AMP_PREFIX) ? path.slice(AMP_PREFIX.length) : path.slice(API_PREFIX.length);

@@ -14,6 +14,7 @@ import { MAX_TAG_BYTES } from '../push/condition.js';
 import { accountList } from './attrs.js';
 import { byteLength, fail, invalidFormat, isPlainObject, notImported, ok, okWithErrors, type Answer, type ErrorItem } from './answer.js';
 import { accountLimit, row, type EmulatorContext, type Endpoint, type Handler } from './context.js';
+import { timpushAccounts } from './context.js';
 import { CODES, MAX_ACCOUNTS, MAX_APP_TAGS, MAX_TAGS_PER_ADD, MAX_TAGS_PER_REPLACE, MAX_TAGS_PER_USER, REST_CALLS_PER_SECOND } from './limits.js';
 import type { AccountType } from './state.js';
 
@@ -123,13 +124,7 @@ export function ampTagEndpoints(ctx: EmulatorContext): Endpoint[] {
 
 /** The TIMPush tag endpoints (PUSH-FAMILY.md §3, F7, F8, F9). */
 export function timpushTagEndpoints(ctx: EmulatorContext): Endpoint[] {
-  const tp = ctx.state.timpush;
-  const known = (account: string): boolean => ctx.state.isImported(account) || tp.registrationIds.has(account);
-  const accountType = (account: string): AccountType => (tp.registrationIds.has(account) ? 1 : 0);
-  const touched = (): void => {
-    tp.touched = true;
-    ctx.changed();
-  };
+  const { tp, known, accountType, touched } = timpushAccounts(ctx);
 
   const addTag: Handler = (body) => {
     const replace = body.Replace ?? 0;

@@ -25,7 +25,7 @@ import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSyn
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { fsReason } from '../util/fs.js';
+import { fsReason, ndjsonObjects } from '../util/fs.js';
 
 export const JOURNAL_VERSION = 1;
 
@@ -217,28 +217,19 @@ export function readJournal(file: string): JournalRecord {
   } catch (error) {
     throw new UsageError(`cannot read the journal ${file}: ${fsReason(error)}`);
   }
-  const lines = text.split('\n');
   let header: JournalHeader | undefined;
   const before = new Map<string, BeforeState>();
   let calls = 0;
   let counts: Record<string, number> | undefined;
   const notes: Array<Record<string, unknown>> = [];
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    let value: Record<string, unknown>;
-    try {
-      value = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      if (i >= lines.length - 2) return;
-      throw new UsageError(`line ${i + 1} of the journal ${file} is not JSON`);
-    }
+  for (const value of ndjsonObjects(text, `the journal ${file}`)) {
     if (value.journal !== undefined) header ??= value as unknown as JournalHeader;
     else if (value.end === true) counts = value.counts as Record<string, number>;
     else if (typeof value.call === 'number' && value.before && typeof value.before === 'object') {
       calls++;
       for (const [account, state] of Object.entries(value.before as Record<string, BeforeState>)) before.set(account, mergeBefore(before.get(account), state));
     } else if (value.call === undefined) notes.push(value);
-  });
+  }
   if (!header || header.journal !== JOURNAL_VERSION) throw new UsageError(`${file} is not an im-attrs journal`);
   return { header, file, before, calls, counts, notes };
 }

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { fsReason } from '../util/fs.js';
+import { fsReason, ndjsonObjects } from '../util/fs.js';
 
 export const MANIFEST_VERSION = 1;
 
@@ -56,25 +56,16 @@ export function readManifest(file: string): ManifestState {
   const calls = new Map<number, ManifestCall>();
   let message: string | undefined;
   let nextCall = 1;
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    let value: Record<string, unknown>;
-    try {
-      value = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      // A line cut short by a crash can only be the last one: the call it started stays "sending".
-      if (i >= lines.length - 2) return;
-      throw new UsageError(`line ${i + 1} of the manifest ${file} is not JSON`);
-    }
+  // A line cut short by a crash can only be the last one: the call it started stays "sending".
+  for (const value of ndjsonObjects(text, `the manifest ${file}`)) {
     if (value.manifest !== undefined) {
       if (value.manifest !== MANIFEST_VERSION || typeof value.message !== 'string') throw new UsageError(`${file} is not an im-attrs list-push manifest (version ${String(value.manifest)})`);
       message ??= value.message;
-      return;
+      continue;
     }
     const { call, from, to, state } = value;
     if (typeof call !== 'number' || typeof from !== 'number' || typeof to !== 'number' || typeof state !== 'string') {
-      throw new UsageError(`line ${i + 1} of the manifest ${file} is not a call line`);
+      throw new UsageError(`the manifest ${file} has a line that is not a call line: ${JSON.stringify(value).slice(0, 80)}`);
     }
     const previous = calls.get(call);
     calls.set(call, {
@@ -86,7 +77,7 @@ export function readManifest(file: string): ManifestState {
       accounts: Array.isArray(value.accounts) ? (value.accounts as string[]) : previous?.accounts,
     });
     nextCall = Math.max(nextCall, call + 1);
-  });
+  }
   if (message === undefined) throw new UsageError(`${file} is not an im-attrs list-push manifest (no header line)`);
   return { message, calls, nextCall };
 }

@@ -1,6 +1,7 @@
 /** File-system errors in words, shared by every reader and writer of files. */
 import type { Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
 
 /** Why a file could not be read, in words, from Node's error code. */
 const FS_REASONS: Readonly<Record<string, string>> = {
@@ -56,4 +57,24 @@ export async function readAll(stream: AsyncIterable<unknown>, maxBytes = Infinit
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The JSON objects of an ndjson file that a crash may have cut short (a journal, a manifest):
+ * blank lines skipped; a last line that is not JSON left out (the write it was part of never
+ * finished); any other line that is not JSON a UsageError naming it (`what`: "the journal x").
+ */
+export function ndjsonObjects(text: string, what: string): Array<Record<string, unknown>> {
+  const lines = text.split('\n');
+  const out: Array<Record<string, unknown>> = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      if (i >= lines.length - 2) return;
+      throw new UsageError(`line ${i + 1} of ${what} is not JSON`);
+    }
+  });
+  return out;
 }

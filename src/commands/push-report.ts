@@ -22,7 +22,7 @@ import { Command } from 'commander';
 import { PUSH_PLATFORMS, type LossSpan, type PushLoss, type PushTrace } from '../api/delivery.js';
 import { LOSS_MAX_SPAN_DAYS, MAX_STATS_TASKS } from '../api/facts.js';
 import type { PushStats } from '../api/push.js';
-import { PartialFailureError, UsageError } from '../errors.js';
+import { ApiError, NetworkError, PartialFailureError, UsageError } from '../errors.js';
 import { withRun } from '../jobs/run.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { collect, plural, thousands } from '../util/text.js';
@@ -262,6 +262,7 @@ export async function pushReportRun(rt: Runtime, taskIds: string[], options: Pus
   const losses: PushLoss[] = [];
   const traces: PushTrace[] = [];
   const missing: string[] = [];
+  const untraced: string[] = [];
   const chunks = (list: readonly string[]): string[][] => Array.from({ length: Math.ceil(list.length / MAX_STATS_TASKS) }, (_, i) => list.slice(i * MAX_STATS_TASKS, (i + 1) * MAX_STATS_TASKS));
   await withRun(rt, {}, async (run) => {
     for (const chunk of chunks(tasks)) {
@@ -278,7 +279,16 @@ export async function pushReportRun(rt: Runtime, taskIds: string[], options: Pus
     const progress = rt.deps.io.stderrIsTTY && !rt.options.quiet && calls.length > 1;
     for (const [i, call] of calls.entries()) {
       if (progress) rt.deps.io.stderr.write(`\rtrace ${i + 1}/${calls.length} (1 call/s): ${call.UserID} in ${call.TaskID}\x1b[K`);
-      traces.push(await run.call(traceOp!, call));
+      try {
+        traces.push(await run.call(traceOp!, call));
+      } catch (error) {
+        // One trace that cannot be read does not take the funnel and the loss reasons with it:
+        // named, and the run ends with exit 5. Credentials, configuration and a stop still end it.
+        if (!(error instanceof ApiError) && !(error instanceof NetworkError)) throw error;
+        if (progress) rt.deps.io.stderr.write('\r\x1b[K');
+        untraced.push(`${call.UserID} in ${call.TaskID}`);
+        rt.stderr(`${rt.chalk.red('failed:')} the trace of ${call.UserID} in ${call.TaskID}: ${error.message}`);
+      }
     }
     if (progress) rt.deps.io.stderr.write('\r\x1b[K');
   });
@@ -294,6 +304,11 @@ export async function pushReportRun(rt: Runtime, taskIds: string[], options: Pus
   if (missing.length > 0) {
     throw new PartialFailureError(`${plural(missing.length, 'TaskId')} without statistics; the report covers the others`, missing.length, {
       hint: 'statistics cover TIMPush pushes of the last 30 days (condition, batch and fired scheduled pushes; im_push TaskIds are not accepted)',
+    });
+  }
+  if (untraced.length > 0) {
+    throw new PartialFailureError(`${plural(untraced.length, 'trace')} could not be read (${untraced.join(', ')}); the report covers the rest`, untraced.length, {
+      hint: 'a trace covers the last 7 days; run again for those users later, or check the UserID',
     });
   }
 }

@@ -47,6 +47,12 @@ export const FIXTURES = {
   C3: `{"ActionStatus": "OK","ErrorInfo": "","ErrorCode": 0,"Total": 2,"Tasks": [{"TaskID": 1234567890,"Sdkappid":`,
   /** F14 with C6's TaskId (trtc.io/zh/document/80441): a TaskId may hold "@". The doc's TaskId is cut off after "3dbc55". */
   C6_statistics: `{"ActionStatus": "OK","ErrorCode": 0,"ErrorInfo": "sucess","Results": [{"TaskID": "wbat@1_6943e4b7_669462cf_2000012099531ab_4bfee607_3dbc55","TotalCount": 2670,"SentCount": 2213,"DeliveredCount": 532,"ClickCount": 206}]}`,
+  /** F14's first task (EN/71894), alone. */
+  F14_first: `{"ActionStatus": "OK","ErrorCode": 0,"ErrorInfo": "sucess","Results": [{"TaskID": "xxx-yyy-zzz","TotalCount": 2670,"SentCount": 2213,"DeliveredCount": 532,"ClickCount": 206,"PlatformStatistics": [{"EventType":1,"PushPlatform": 1,"TotalCount": 532,"SentCount": 391,"DeliveredCount": 0,"ClickCount": 27}]}]}`,
+  /** F15 (EN/71895): the part the doc quotes, closed after it (the doc cuts it off there). */
+  F15_closed: `{"ActionStatus": "OK","ErrorCode": 0,"ErrorInfo": "sucess","Results": [{"TaskID": "xxx-yyy-zzz","ReadyToSendLoss": [{"ErrCode": "-1","ErrCount": 167,"ErrInfo": "Certificate id not set"},{"ErrCode": "-2","ErrCount": 125,"ErrInfo": "token not uploaded"}],"PostSendDeliveredLoss": [{"ErrCode": "1","ErrCount": 217,"ErrInfo": "regid_invalid"},{"ErrCode": "410","ErrCount": 35,"ErrInfo": "Unregistered"}]}]}`,
+  /** A trace refused in the documented style ("Invalid format of <Field>", R1/F12). */
+  TRACE_REFUSED: `{"ActionStatus": "FAIL","ErrorCode": 90001,"ErrorInfo": "Invalid format of UserID"}`,
   /** R3 (github.com/hedeqiang/IM/issues/20): a success without ActionStatus, as JSON. */
   R3: `{"ErrorCode": 0, "ErrorInfo": ""}`,
 } as const;

@@ -245,6 +245,15 @@ const CASES: RecordedCase[] = [
     stderr: '',
     paths: [`${TP}/all_member_push_statistics`],
   },
+  {
+    name: 'F14 and F15 make the report; a trace refused (C4\'s endpoint) is named without losing the rest',
+    answers: { [`${TP}/all_member_push_statistics`]: FIXTURES.F14_first, [`${TP}/all_member_push_loss`]: FIXTURES.F15_closed, [`${TP}/all_member_push_trace`]: FIXTURES.TRACE_REFUSED },
+    args: ['--api', 'timpush', 'push', 'report', 'xxx-yyy-zzz', '--user', 'xyz'],
+    exit: 5,
+    stdout: "Push report: 1 task (xxx-yyy-zzz)\n\nFunnel\n  total      2,670  ████████████████████████████████████████  100.0%\n  sent       2,213  █████████████████████████████████          82.9%\n  delivered    532  ████████                                   19.9%\n  clicked      206  ███                                         7.7%\n\nBy platform\n  platform       total  sent  delivered  clicked\n  APNs, offline    532   391          0       27\n\nLost before sending (ReadyToSendLoss)\n  count  platform       code  reason\n    167  all platforms  -1    Certificate id not set\n    125  all platforms  -2    token not uploaded\n\nSent, not delivered (PostSendDeliveredLoss)\n  count  platform       code  reason\n    217  all platforms  1     regid_invalid\n     35  all platforms  410   Unregistered\n",
+    stderr: "failed: the trace of xyz in xxx-yyy-zzz: all_member_push_trace: error 90001: Invalid format of UserID\nim-attrs: 1 trace could not be read (xyz in xxx-yyy-zzz); the report covers the rest\nhint: a trace covers the last 7 days; run again for those users later, or check the UserID\n",
+    paths: [`${TP}/all_member_push_statistics`, `${TP}/all_member_push_loss`, `${TP}/all_member_push_trace`],
+  },
 ];
 
 describe('recorded responses (PUSH-FAMILY.md section 7), served verbatim', () => {

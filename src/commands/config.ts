@@ -932,7 +932,14 @@ export async function configUseRun(rt: Runtime, profile: string): Promise<void> 
   const wasTrusted = file.kind === 'project' && evaluateTrust(rt.deps, { values: {}, file, profile: undefined, profiles: [], overrides: new Map() }).status === 'trusted';
   const written = writeConfigFile(file.filepath, { ...(data as Record<string, unknown>), defaultProfile: profile });
   if (wasTrusted) await trustFile(rt.deps, (await loadConfigFile(rt.deps, written, { runCode: false }))!);
-  rt.info(`default profile of ${written}: ${profile}`);
+  // Not silent about what it changes: from now on, commands without --profile touch this app.
+  const chosen = (profilesOf(data as Record<string, unknown>)[profile] ?? {}) as Record<string, unknown>;
+  const what = [
+    typeof chosen.sdkAppId === 'string' || typeof chosen.sdkAppId === 'number' ? `app ${String(chosen.sdkAppId)}` : '',
+    typeof chosen.region === 'string' ? `region ${chosen.region}` : '',
+    typeof chosen.endpoint === 'string' ? `endpoint ${chosen.endpoint}` : '',
+  ].filter(Boolean);
+  rt.info(`default profile of ${written}: ${profile}${what.length ? ` (${what.join(', ')})` : ''}; commands without --profile now use it`);
 }
 
 /** `config profiles`. */

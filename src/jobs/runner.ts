@@ -622,7 +622,8 @@ async function runWrite<I, R, P>(run: Run, settings: EngineSettings, job: Job<I,
   const parts = [`${plural(updated, op.wording.noun ?? 'account')} ${op.wording.done}`, `${thousands(bad)} skipped (bad input)${emptyNote(empty)}`, `${thousands(failed)} failed`];
   if (unknown) parts.push(`${thousands(unknown)} may have been sent`);
   if (unsent) parts.push(`${thousands(unsent)} not sent`);
-  rt.info(`${verb}: ${parts.join(', ')}`);
+  // On a terminal the summary names the app it wrote to (a script reads the exit status instead).
+  rt.info(`${verb}: ${parts.join(', ')}${rt.deps.io.stderrIsTTY ? ` (${await run.target()})` : ''}`);
   if (unknown) {
     rt.stderr(
       `${rt.chalk.yellow('may have been sent:')} ${plural(unknown, 'account')}: ${[...unknownAccounts].slice(0, 5).map(listedId).join(' ')}${unknown > 5 ? ` … and ${thousands(unknown - 5)} more` : ''} ` +

@@ -70,7 +70,7 @@ describe('config without friction', () => {
     writeFileSync(file, JSON.stringify({ defaultProfile: 'a', profiles: { a: { region: 'sgp' }, prod: { region: 'ger' } } }), { mode: 0o600 });
     const used = await runCli(['--config', file, 'config', 'use', 'prod']);
     assert.equal(used.code, 0, used.stderr);
-    assert.equal(used.stderr, `default profile of ${file}: prod\n`);
+    assert.equal(used.stderr, `default profile of ${file}: prod (region ger); commands without --profile now use it\n`);
     assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { defaultProfile: 'prod', profiles: { a: { region: 'sgp' }, prod: { region: 'ger' } } });
     const typo = await runCli(['--config', file, 'config', 'use', 'prd']);
     assert.equal(typo.code, 2);

@@ -76,7 +76,8 @@ describe('undo for writes', () => {
     assert.deepEqual(requestLog(app.emulator, { journal: true }).map(([c]) => c), ['im_get_attr_name']);
     const yes = await runCli(['remove', '--file', 'many.txt', '--attrs', 'level', '--yes'], { env: app.env, cwd: files.dir, ...tty });
     assert.equal(yes.code, 0, yes.stderr);
-    assert.equal(yes.stderr, 'remove: 1,001 accounts updated, 0 skipped (bad input), 0 failed\n');
+    // On a terminal the summary names the app it wrote to.
+    assert.equal(yes.stderr, `remove: 1,001 accounts updated, 0 skipped (bad input), 0 failed (app 1400000000 at ${new URL(app.emulator.url).host})\n`);
     const piped = await runCli(['remove', '--file', 'many.txt', '--attrs', 'level'], { env: app.env, cwd: files.dir });
     assert.equal(piped.code, 0, 'without a terminal it proceeds as before');
     // From a stream (no count up front) it reads ahead past 1,000 before asking; "n" still sends nothing.

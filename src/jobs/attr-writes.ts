@@ -202,11 +202,10 @@ export function confirmBigWrite<T>(run: Run, question: (count: string) => string
  * not know yet (70107, or left out of the answer) had nothing: all its attributes are Unset. Any
  * other failure leaves the old values unknown, and the call is not sent (the run stops there).
  */
-function attrBeforeState(run: Run, backup: SafeFile | undefined, count: { accounts: number; unset: number }): (entries: Entry[]) => Promise<Record<string, BeforeState>> {
+function attrBeforeState(run: Run): (entries: Entry[]) => Promise<Record<string, BeforeState>> {
   return async (entries) => {
     const read = await readBefore(run, await run.rt.operation('getAttrs'), entries.map((e) => e.account), 'values');
     const before: Record<string, BeforeState> = {};
-    let text = '';
     for (const entry of entries) {
       const had = read.get(entry.account)?.Attrs ?? {};
       const attrs: Record<string, string> = {};
@@ -216,12 +215,22 @@ function attrBeforeState(run: Run, backup: SafeFile | undefined, count: { accoun
         else unset.push(name);
       }
       before[entry.account] = unset.length ? { Attrs: attrs, Unset: unset } : { Attrs: attrs };
-      count.accounts++;
-      if (unset.length) count.unset++;
-      if (backup) text += `${JSON.stringify(unset.length ? { To_Account: entry.account, Attrs: attrs, Unset: unset } : { To_Account: entry.account, Attrs: attrs })}\n`;
     }
-    if (backup) await backup.write(text);
     return before;
+  };
+}
+
+/** --backup: the journal's before-state of each call as set records, written as the call leaves (never for a call that did not). */
+function backupRecords(backup: SafeFile, count: { accounts: number; unset: number }): (items: Entry[], before: Record<string, BeforeState>) => Promise<void> {
+  return async (items, before) => {
+    let text = '';
+    for (const entry of items) {
+      const state = before[entry.account] ?? {};
+      count.accounts++;
+      if (state.Unset?.length) count.unset++;
+      text += `${JSON.stringify(state.Unset?.length ? { To_Account: entry.account, Attrs: state.Attrs ?? {}, Unset: state.Unset } : { To_Account: entry.account, Attrs: state.Attrs ?? {} })}\n`;
+    }
+    await backup.write(text);
   };
 }
 
@@ -260,8 +269,9 @@ export async function applyEntries(run: Run, job: EntryJob): Promise<void> {
       total: job.total,
       skipped: () => ({ bad: job.bad, empty }),
       onCall: job.onCall,
-      // Read just before each call leaves, on get_attr's own pacer: the journal's before-state and --backup.
-      beforeState: attrBeforeState(run, backup, count),
+      // Read before each call takes its turn, on get_attr's own pacer: the journal's before-state, and --backup's.
+      beforeState: attrBeforeState(run),
+      onJournaled: backup ? backupRecords(backup, count) : undefined,
     });
   } finally {
     if (backup && (await backup.commit())) {

@@ -89,6 +89,8 @@ export interface Job<I, R, P = void> {
   onSending?: (items: I[]) => void | Promise<void>;
   /** How each call ended, in input order: answered (results, failures by item) or unknown (may have been sent). */
   onCall?: (call: CallEnd<I, R>) => void | Promise<void>;
+  /** Writes: a call's before-state once it is in the journal, as the call is about to leave (--backup writes it out). */
+  onJournaled?: (items: I[], before: Record<string, BeforeState>) => void | Promise<void>;
   /** Work each call needs before it takes its pacer turn (see engine.ts `prepare`). */
   prepare?: (items: I[]) => Promise<void>;
   /**
@@ -527,8 +529,10 @@ async function runWrite<I, R, P>(run: Run, settings: EngineSettings, job: Job<I,
     },
     onSending: async (items) => {
       if (!recorded.has(items)) {
-        journal.recordCall(items[0], [...new Set(items.map(op.accountOf))], before.get(items) ?? {});
+        const state = before.get(items) ?? {};
+        journal.recordCall(items[0], [...new Set(items.map(op.accountOf))], state);
         recorded.add(items);
+        await job.onJournaled?.(items, state);
       }
       await job.onSending?.(items);
     },

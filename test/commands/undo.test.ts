@@ -58,7 +58,7 @@ describe('im-attrs undo and history', () => {
     home.cleanup();
   });
 
-  it('after Ctrl-C no request starts, the journal names exactly the accounts of the calls sent, and undo restores exactly those', async () => {
+  it('after Ctrl-C (with --backup and --save-failed) no request starts, the journal and the backup name exactly the accounts of the calls sent, and undo restores exactly those', async () => {
     const home = tempDir();
     const env = { ...app.env, XDG_STATE_HOME: path.join(home.dir, 'state') };
     const ids = seededIds(1, 400);
@@ -68,7 +68,7 @@ describe('im-attrs undo and history', () => {
     let sets = 0;
     let afterStop = 0;
     let stopped = false;
-    const result = await runCli(['set', '--file', 'all.txt', 'level=x', '--batch-size', '20', '--concurrency', '1', '--yes'], {
+    const result = await runCli(['set', '--file', 'all.txt', 'level=x', '--batch-size', '20', '--concurrency', '1', '--yes', '--backup', 'bk.ndjson', '--save-failed', 'rest.ndjson'], {
       env,
       cwd: files.dir,
       onSignals: (s) => (signals = s),
@@ -86,8 +86,15 @@ describe('im-attrs undo and history', () => {
     const written = ownRequests(app.emulator)
       .filter((r) => r.command === 'im_set_attr')
       .flatMap((r) => (r.body as { UserAttrs: Array<{ To_Account: string }> }).UserAttrs.map((u) => u.To_Account));
+    // One call at a time, so that "after the stop" at the proxy means "started after the stop".
     assert.equal(written.length, 100);
-    assert.match(result.stderr, /interrupted: 100 accounts done, 300 accounts not done/);
+    assert.match(result.stderr, new RegExp(`interrupted: ${written.length} accounts done, ${400 - written.length} accounts not done`));
+    // The backup holds the accounts written, no more; --save-failed the records not written, whole.
+    const backup = readFileSync(path.join(files.dir, 'bk.ndjson'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { To_Account: string }).To_Account);
+    assert.deepEqual(backup.sort(), [...written].sort());
+    const rest = readFileSync(path.join(files.dir, 'rest.ndjson'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { To_Account: string }).To_Account);
+    assert.deepEqual(new Set([...rest, ...written]), new Set(ids));
+    assert.equal(rest.length + written.length, 400);
     const dir = path.join(home.dir, 'state', 'im-attrs', 'journal');
     const journal = readFileSync(path.join(dir, readdirSync(dir)[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { accounts?: string[] });
     assert.deepEqual(journal.flatMap((l) => l.accounts ?? []).sort(), [...written].sort());

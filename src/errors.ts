@@ -143,3 +143,11 @@ export class InterruptedError extends ImAttrsError {
     super('interrupted', ExitCode.interrupted, message, options);
   }
 }
+
+/**
+ * Whether a run's error says only that some accounts failed (the others were done): a pass of a
+ * multi-pass command (plan's read, apply, tags set, undo) goes on after it and reports them at the end.
+ */
+export function partial(error: unknown): boolean {
+  return error instanceof PartialFailureError || (error instanceof ApiError && error.message.startsWith('all '));
+}

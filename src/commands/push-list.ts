@@ -89,7 +89,8 @@ async function peek<T>(items: AsyncIterable<T>, n: number): Promise<{ head: T[];
 
 /** A default manifest name in the working directory, dated (UTC). */
 function defaultManifest(rt: Runtime): string {
-  const stamp = new Date(rt.deps.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  // To the millisecond: two pushes started from one directory get two manifests (an existing one is refused).
+  const stamp = new Date(rt.deps.now()).toISOString().replace(/[-:]/g, '');
   return path.join(rt.deps.cwd, `im-attrs-push-${stamp}.manifest.ndjson`);
 }
 
@@ -175,6 +176,7 @@ export async function pushListRun(rt: Runtime, message: ListPushMessage, flags: 
         total: known,
         // The roster's own IDs are what a re-run reads (--to): --save-failed writes them so.
         saveLine: (item) => item.account,
+        rerun: (file) => `im-attrs push send --resume ${manifestFile} (or --to ${file} with the same message)`,
         onSending: (items) => {
           const from = items[0]!.position;
           if (!callOf.has(from)) callOf.set(from, nextCall++);

@@ -104,7 +104,7 @@ export function newPushCommand(rt: Runtime): Command {
     .option('--roster <file>', 'a condition push: your accounts (IDs or records, as `get` reads them); the preview and the question say how many of them the condition reaches, evaluated as `audience` does (repeatable)', collect)
     .option('--allow-empty', 'with --roster: send even when the condition reaches none of the roster');
   addConditionOptions(send);
-  addEngineOptions(send, { kind: 'ids' });
+  addEngineOptions(send, { kind: 'ids', input: '--to' });
   send.addHelpText('after', `${CONDITION_HELP}\n${LIST_PUSH_HELP}\n${NULL_FIELDS_NOTE}\n${SEND_EXAMPLES}`);
   send.action(async (options: PushSendOptions) => pushSendRun(rt, options));
 

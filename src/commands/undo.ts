@@ -9,10 +9,11 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, InterruptedError, partial, PartialFailureError, UsageError } from '../errors.js';
 import { applyEntries } from '../jobs/attr-writes.js';
 import { findJournal, journalDir, listJournals, readJournal, type JournalRecord } from '../jobs/journal.js';
-import { addEngineOptions } from '../jobs/runner.js';
+import { addEngineOptions, type CallEnd } from '../jobs/runner.js';
+import { inputIdentities, SafeFile } from '../util/safe-file.js';
 import { withRun, type EngineFlags, type WriteFlags } from '../jobs/run.js';
 import { applyTagEntries } from '../jobs/tag-writes.js';
 import type { Entry } from '../model.js';
@@ -20,14 +21,18 @@ import { writeRows } from '../output/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { plural, thousands } from '../util/text.js';
 
+/** Accounts not restored that are listed on stderr; --failures holds them all. */
+const MAX_LISTED = 20;
+
 export interface UndoOptions extends EngineFlags, WriteFlags {}
 
 export function newHistoryCommand(rt: Runtime): Command {
   return new Command('history')
     .summary('list the journaled writes and pushes of this machine, newest first')
     .description(
-      'List the write journal: every run that changed data on the server (set, remove, tags, push) leaves one entry, ' +
-        'written before each call left, with the state the accounts had before it. `im-attrs undo ID` puts that back. ' +
+      'List the write journal: every run that changed data on the server (set, remove, tags, apply, undo, push, names set, ' +
+        'schedules) leaves one entry, written before each call left; attribute and tag writes record the state the accounts ' +
+        'had before it, which `im-attrs undo ID` puts back (a push is recalled instead). ' +
         'Journals live under $XDG_STATE_HOME/im-attrs/journal (default ~/.local/state/im-attrs/journal), mode 600, ' +
         'and are kept for `journalDays` days (default 30).',
     )
@@ -45,13 +50,19 @@ export function newUndoCommand(rt: Runtime): Command {
         'no value removed, tags replaced by the list each account had. JOURNAL is an id from `im-attrs history` (or a ' +
         'prefix of one), `last`, or a journal file. Only accounts whose call may have reached the server are in a ' +
         'journal, so an interrupted run is undone exactly as far as it went. The undo is a write like any other: ' +
-        '--dry-run shows it, it asks on a terminal (--yes otherwise for more than 1,000 accounts), and it is journaled ' +
-        'itself (undo it with `im-attrs undo last`). A journal of another app, endpoint or API family is refused.',
+        '--dry-run shows it, it asks on a terminal (unless --yes), and it is journaled itself (undo it with ' +
+        '`im-attrs undo last`). Its passes (set, remove, tags) all run even if one partly fails; the accounts not restored ' +
+        'are listed at the end, and re-running the same undo is safe (it writes the same state again). ' +
+        'A journal of another app, endpoint or API family is refused.',
     )
     .argument('<journal>', 'journal id, prefix, `last`, or file')
     .option('--dry-run', 'print the requests it would send; send nothing')
     .option('-y, --yes', 'do not ask');
-  addEngineOptions(command, { kind: 'records', verb: 'set' });
+  addEngineOptions(command, {
+    kind: 'ids',
+    input: 'undo',
+    help: 'write the accounts not restored (failed or not sent), one per line; re-running the undo restores them',
+  });
   command.addHelpText('after', '\nExamples:\n  $ im-attrs history\n  $ im-attrs undo 20261207T061500 --dry-run\n  $ im-attrs undo last --yes\n');
   command.action(async (ref: string, options: UndoOptions) => undoRun(rt, ref, options));
   return command;
@@ -68,12 +79,14 @@ async function historyRun(rt: Runtime, options: { output?: string; json?: boolea
       continue;
     }
     const { header, counts } = record;
+    // Accounts with a before-state (writes); a push records none: its counts say how many it reached.
+    const accounts = record.before.size || (counts ? (counts.done ?? 0) + (counts.failed ?? 0) + (counts.unknown ?? 0) + (counts.unsent ?? 0) : 0);
     if (options.json) {
-      out.write(`${JSON.stringify({ ...header, accounts: record.before.size, counts: counts ?? null, notes: record.notes })}\n`);
+      out.write(`${JSON.stringify({ ...header, accounts, counts: counts ?? null, notes: record.notes })}\n`);
       continue;
     }
     const state = counts ? Object.entries(counts).filter(([, n]) => n).map(([k, n]) => `${k} ${thousands(n)}`).join(', ') || 'nothing' : 'did not finish';
-    rows.push([header.id, header.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), header.verb, `${header.sdkAppId}${header.profile ? ` (${header.profile})` : ''}`, thousands(record.before.size), state]);
+    rows.push([header.id, header.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), header.verb, `${header.sdkAppId}${header.profile ? ` (${header.profile})` : ''}`, thousands(accounts), state]);
   }
   if (options.json) return;
   const format = (options.output ?? (rt.deps.io.stdoutIsTTY ? 'table' : 'tsv')) as 'table' | 'tsv' | 'csv';
@@ -125,8 +138,61 @@ export async function undoRun(rt: Runtime, ref: string, options: UndoOptions): P
     }
     // Asked once for the whole undo: its passes do not ask again.
     run.flags.yes = true;
-    if (sets.length) await applyEntries(run, { verb: 'set', entries: list(sets), total: sets.length, bad: 0 });
-    if (removes.length) await applyEntries(run, { verb: 'remove', entries: list(removes), total: removes.length, bad: 0 });
-    if (tags.length) await applyTagEntries(run, { mode: 'set', entries: () => list(tags), total: tags.length, bad: 0 });
+    // The passes' own --failures and --save-failed would replace each other (as in apply): the
+    // undo writes one of each, and a pass that partly fails does not keep the others from running.
+    const { failures: failuresFile, saveFailed } = run.flags;
+    run.flags.failures = undefined;
+    run.flags.saveFailed = undefined;
+    const identities = inputIdentities(rt.deps.cwd, [], rt.deps.io.stdin);
+    const failuresOut = failuresFile && !options.dryRun ? await SafeFile.open(path.resolve(rt.deps.cwd, failuresFile), '--failures', identities) : undefined;
+    const saveOut = saveFailed && !options.dryRun ? await SafeFile.open(path.resolve(rt.deps.cwd, saveFailed), '--save-failed', identities) : undefined;
+    const notRestored = new Map<string, { reason: string; code?: number | undefined; step: string }>();
+    const done = new Set<string>();
+    const onCall =
+      (step: string) =>
+      (end: CallEnd<{ account: string }, never>): void => {
+        if (end.kind === 'answered') {
+          const failed = new Set(end.failures.map((f) => f.item.account));
+          for (const f of end.failures) notRestored.set(f.item.account, { reason: f.reason, code: f.code, step });
+          for (const item of end.items) if (!failed.has(item.account)) done.add(`${step}\0${item.account}`);
+        } else for (const item of end.items) notRestored.set(item.account, { reason: end.reason, step });
+      };
+    let stopped: unknown;
+    const pass = async (write: () => Promise<void>): Promise<void> => {
+      if (stopped !== undefined) return;
+      try {
+        await write();
+      } catch (error) {
+        if (!partial(error)) stopped = error;
+      }
+    };
+    const steps: Array<[string, ReadonlyArray<{ account: string }>]> = [['set back', sets], ['remove', removes], ['tags', tags]];
+    if (sets.length) await pass(() => applyEntries(run, { verb: 'set', entries: list(sets), total: sets.length, bad: 0, onCall: onCall('set back') }));
+    if (removes.length) await pass(() => applyEntries(run, { verb: 'remove', entries: list(removes), total: removes.length, bad: 0, onCall: onCall('remove') }));
+    if (tags.length) await pass(() => applyTagEntries(run, { mode: 'set', entries: () => list(tags), total: tags.length, bad: 0, onCall: onCall('tags') }));
+    // A stop (Ctrl-C, an error that ends the run) leaves calls unsent, later passes too: every
+    // account whose step was neither done nor failed is named as not sent.
+    if (stopped !== undefined && !options.dryRun) {
+      for (const [step, entries] of steps) {
+        // A tags restore can take two calls an account (clear, then add; or parts of a long list):
+        // an answered call does not finish it, so none of that step counts as done after a stop.
+        const confirmed = (account: string): boolean => step !== 'tags' && done.has(`${step}\0${account}`);
+        for (const { account } of entries) if (!confirmed(account) && !notRestored.has(account)) notRestored.set(account, { reason: 'not confirmed: the undo stopped before it finished', step });
+      }
+    }
+    for (const [account, why] of [...notRestored].slice(0, MAX_LISTED)) rt.stderr(`${rt.chalk.red('not restored:')} ${account} (${why.step}): ${why.reason}`);
+    if (notRestored.size > MAX_LISTED) rt.stderr(`… and ${plural(notRestored.size - MAX_LISTED, 'more account')}${failuresFile ? ` (all in ${failuresFile})` : ' (--failures FILE lists them all)'}`);
+    if (failuresOut) {
+      for (const [account, why] of notRestored) await failuresOut.write(`${JSON.stringify({ account, code: why.code ?? null, reason: `${why.step}: ${why.reason}`, retriable: true })}\n`);
+      if (await failuresOut.commit()) rt.info(`wrote ${plural(notRestored.size, 'account')} not restored to ${failuresFile} (ndjson: account, code, reason, retriable)`);
+    }
+    if (saveOut) {
+      for (const account of notRestored.keys()) await saveOut.write(`${account}\n`);
+      if (await saveOut.commit()) rt.info(`wrote ${plural(notRestored.size, 'account')} not restored to ${saveFailed}, one per line`);
+    }
+    const again = `re-run the same undo (im-attrs undo ${header.id}): it writes the same state again, which is safe to repeat`;
+    if (stopped instanceof InterruptedError) throw new InterruptedError(`interrupted: ${plural(notRestored.size, 'account')} not restored`, { hint: again });
+    if (stopped !== undefined) throw stopped;
+    if (notRestored.size) throw new PartialFailureError(`${plural(notRestored.size, 'account')} not restored; the others were`, notRestored.size, { hint: again });
   });
 }

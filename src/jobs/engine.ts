@@ -21,7 +21,7 @@ import type { Credentials } from '../api/client.js';
 import type { BatchOutcome } from '../api/operation.js';
 import { backoffMs, classify, mayHaveArrived, shouldRetry, toRunError, type RetryOptions, type Verdict } from '../api/policy.js';
 import { sleep, type Pacer } from '../api/pacer.js';
-import { ApiError, ImAttrsError } from '../errors.js';
+import { ApiError, ImAttrsError, InterruptedError } from '../errors.js';
 
 /**
  * Requests in flight unpaced (--rate 0), when nothing is known of the round trip: enough to keep
@@ -86,17 +86,21 @@ export class StopSwitch {
    */
   inputClosed = false;
   readonly controller = new AbortController();
+  /** Aborted by the first stop: wakes every wait for a pacer turn or a retry's back-off. */
+  private readonly stopping = new AbortController();
   private readonly waiters = new Set<() => void>();
 
   constructor() {
     // Every request in flight and every pacer wait listens to this one signal: dozens at once.
     setMaxListeners(0, this.controller.signal);
+    setMaxListeners(0, this.stopping.signal);
   }
 
   stop(reason: 'interrupt' | 'fatal' = 'interrupt'): void {
     if (!this.stopped) {
       this.stopped = true;
       this.reason = reason;
+      this.stopping.abort();
     }
     for (const wake of this.waiters) wake();
     this.waiters.clear();
@@ -109,6 +113,15 @@ export class StopSwitch {
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /**
+   * Aborted by the first stop (a Ctrl-C, a fatal error). Waits listen to it: stop means stop, and
+   * no request that had not left by then leaves after it, however deep the pacer's queue or long
+   * a back-off. Requests in flight listen to `signal`, which only a second Ctrl-C aborts.
+   */
+  get waitSignal(): AbortSignal {
+    return this.stopping.signal;
   }
 
   /** Resolves on stop; used to wake a dispatcher that waits for a slot. */
@@ -222,7 +235,6 @@ class Slots {
   }
 }
 
-/**
 /**
  * A source that can also hand over its items many at a time (accounts.ts's AccountStream): then
  * a batch costs one await per chunk of input, not one per item.
@@ -365,6 +377,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         try {
           if (stop.stopped) return void (await finish(index, { undone: items }));
           await options.prepare(items);
+          if (stop.stopped) return void (await finish(index, { undone: items }));
         } catch (error) {
           const verdict = classify(error);
           if (stop.stopped || endsRun(verdict)) {
@@ -378,9 +391,11 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         }
       }
       for (;;) {
-        if (stop.signal.aborted) return void (await finish(index, { undone: items }));
-        const sent = await options.pacer.acquire(stop.signal);
-        if (stop.signal.aborted) return void (await finish(index, { undone: items }));
+        // Stop means stop: a batch waiting for its turn, or for a retry, when the run was stopped
+        // is not sent (the pacer's queue can hold dozens of them at a low rate).
+        if (stop.stopped) return void (await finish(index, { undone: items }));
+        const sent = await options.pacer.acquire(stop.waitSignal);
+        if (stop.stopped) return void (await finish(index, { undone: items }));
         attempt++;
         stats.calls++;
         stats.inFlight++;
@@ -425,7 +440,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         if (next.kind === 'retry') {
           stats.retries++;
           options.onRetry?.({ index, attempt, reason: verdict.reason, delayMs: next.delayMs });
-          await sleep(next.delayMs, stop.signal);
+          await sleep(next.delayMs, stop.waitSignal);
           continue;
         }
         if (endsRun(verdict)) {
@@ -435,7 +450,9 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
           return void (await finish(index, { undone: items, refused: sentAt === undefined ? undefined : verdict.reason }));
         }
         const reason = attempt > 1 ? `${verdict.reason} (after ${attempt} attempts)` : verdict.reason;
-        const failures = items.map((item) => ({ item, reason }));
+        // The call's own error code (a whole call refused), for --failures.
+        const code = failure instanceof ApiError ? failure.apiCode : undefined;
+        const failures = items.map((item) => ({ item, reason, code }));
         // Only transient failures that outlived their retries say the endpoint is down; a request
         // the server refused for its content (90033, 90034) got an answer.
         // Rate rejections that outlived their retries say the budget is shared, not that the
@@ -476,10 +493,10 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         // Stopped while reading, and the runner closed the input: what was read is handed on as
         // undone, and that is the end of the input, not an error.
         if (stop.inputClosed) break;
-        // The input itself is bad (a binary line, unreadable file): finish what is in flight,
-        // hand it on, then report the input error; the rest of the input cannot be read.
+        // The input itself is bad (a binary line, unreadable file): finish the batches read before
+        // it (waiting for their turn too: not a stop), hand them on, then report the input error;
+        // the rest of the input cannot be read.
         sourceError = error;
-        stop.stop('fatal');
         break;
       } finally {
         stats.waitingForInput = false;
@@ -489,10 +506,10 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         break;
       }
       if (stop.stopped) {
-        // Stopped while this batch was being read: it is not sent, but kept.
+        // Stopped while this batch was being read: it is not sent, but kept, reported in its turn
+        // after the batches before it (an account split over two batches is counted once).
         inflight.release();
-        stats.itemsUndone += next.value.length;
-        await options.onUndone?.(next.value);
+        await finish(index++, { undone: next.value });
         break;
       }
       const task = runBatch(next.value, index++);
@@ -513,7 +530,6 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
         for await (const items of batches) {
           stats.itemsUndone += items.length;
           await options.onUndone?.(items);
-          if (stop.signal.aborted && !options.onUndone) break;
         }
       } catch (error) {
         // The rest of the input cannot be read (closed by an interrupt, or a bad line): what was
@@ -547,7 +563,9 @@ export async function callOnce<T>(
   const stop = options.stop ?? new StopSwitch();
   const renewal = { renewed: false };
   for (let attempt = 1; ; attempt++) {
-    const sent = await options.pacer.acquire(stop.signal);
+    if (stop.stopped) throw new InterruptedError('stopped: the request was not sent');
+    const sent = await options.pacer.acquire(stop.waitSignal);
+    if (stop.stopped) throw new InterruptedError('stopped: the request was not sent');
     try {
       return await fn(stop.signal, sent);
     } catch (error) {
@@ -559,7 +577,8 @@ export async function callOnce<T>(
       }
       if (stop.stopped || next.kind === 'give-up') throw toRunError(error, verdict, renewal);
       options.onRetry?.(verdict.reason, next.delayMs);
-      await sleep(next.delayMs, stop.signal);
+      await sleep(next.delayMs, stop.waitSignal);
+      if (stop.stopped) throw toRunError(error, verdict, renewal);
     }
   }
 }

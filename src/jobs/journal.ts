@@ -66,6 +66,7 @@ export class Journal {
   readonly file: string;
   #fd: number | undefined;
   readonly #header: JournalHeader;
+  readonly #counts: Record<string, number> = {};
   #nextCall = 1;
   readonly #calls = new Map<unknown, number>();
 
@@ -128,16 +129,29 @@ export class Journal {
     if (call !== undefined) this.#append({ call, state });
   }
 
-  /** Records a whole-run fact (a push's TaskId, the names a names set replaced). */
-  note(line: object): void {
-    this.#append(line);
+  /**
+   * A call that is not a batch (names set, a condition push, a schedule): its command before it
+   * leaves, and how it ended (with the push's TaskId or the schedule's id). Nothing to undo there:
+   * `history` lists it, `undo` says so.
+   */
+  recordSingle(command: string, state: 'sending' | 'done' | 'failed' | 'maybe', result?: string): void {
+    this.#append(result === undefined ? { request: command, state } : { request: command, state, result });
   }
 
-  /** Closes the journal with the run's counts (a run that recorded nothing leaves no file). */
-  close(counts: Record<string, number>): void {
+  /**
+   * Adds a pass's counts (a run can make several: tags set, apply, undo). The end line, with the
+   * sums, is written once, by `finish` when the run ends: a run that dies between two passes
+   * reads as "did not finish".
+   */
+  addCounts(counts: Record<string, number>): void {
+    for (const [key, n] of Object.entries(counts)) this.#counts[key] = (this.#counts[key] ?? 0) + n;
+  }
+
+  /** Ends the journal: its end line with the run's counts (a run that recorded nothing leaves no file). */
+  finish(): void {
     if (this.#fd === undefined) return;
     try {
-      this.#append({ end: true, counts });
+      this.#append({ end: true, counts: this.#counts });
     } finally {
       closeSync(this.#fd);
       this.#fd = undefined;

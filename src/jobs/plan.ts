@@ -12,7 +12,6 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { targetingOperation } from '../api/composite.js';
 import type { AttrRecord } from '../model.js';
-import { ApiError, PartialFailureError } from '../errors.js';
 import { DesiredReader, type DesiredEntry } from '../input/desired.js';
 import { addColumnOptions, RECORD_FORMATS, type OpenedInputs, type ColumnOptions, type RecordFormat } from '../input/records.js';
 import { addIdColumnOption } from '../input/id-files.js';
@@ -162,7 +161,4 @@ export function summary(counts: PlanCounts, failed: number, bad: number): string
   return `plan: ${plural(counts.accounts + failed, 'account')} read: ${parts.join(', ')}`;
 }
 
-/** Whether an error of the read leaves a usable plan (some accounts failed; the others were compared). */
-export function partial(error: unknown): boolean {
-  return error instanceof PartialFailureError || (error instanceof ApiError && error.message.startsWith('all '));
-}
+export { partial } from '../errors.js';

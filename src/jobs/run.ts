@@ -63,8 +63,13 @@ export interface EngineSettings {
 /** What --save-failed holds: account IDs (reads) or records to re-run (writes). */
 export type SaveKind = 'ids' | 'records';
 
-/** Adds the engine's flags to a batch command. Their defaults come from the operation the run sends. */
-export function addEngineOptions(command: Command, save: { kind: SaveKind; verb?: string } = { kind: 'ids' }): Command {
+/**
+ * Adds the engine's flags to a batch command. Their defaults come from the operation the run sends.
+ * `save.input`: the option that reads the saved file back (default --file; `push send` reads --to).
+ * `save.help`: what --save-failed holds, for a command whose file is neither (undo).
+ */
+export function addEngineOptions(command: Command, save: { kind: SaveKind; verb?: string; input?: string; help?: string } = { kind: 'ids' }): Command {
+  const input = save.input ?? '--file';
   return command
     .addOption(new Option('--batch-size <n>', "accounts per request (default and most: the endpoint's limit, 100 for attributes and tags)"))
     .addOption(
@@ -81,13 +86,14 @@ export function addEngineOptions(command: Command, save: { kind: SaveKind; verb?
     .addOption(new Option('--retry-max-delay <ms>', 'longest back-off').default(String(DEFAULT_RETRY_CAP_MS)))
     .option(
       '--save-failed <path>',
-      save.kind === 'ids'
-        ? 'write the accounts that failed or were not sent, one per line (ready for --file)'
-        : `write the records of the accounts that failed or were not sent, as ndjson, ready for \`im-attrs ${save.verb} --file\` (default: none)`,
+      save.help ??
+        (save.kind === 'ids'
+          ? `write the accounts that failed or were not sent, one per line (ready for ${input})`
+          : `write the records of the accounts that failed or were not sent, as ndjson, ready for \`im-attrs ${save.verb} --file\` (default: none)`),
     )
     .option(
       '--failures <path>',
-      'write every account that failed, was not sent or may have been sent as ndjson: {"account","code","reason","retriable"} (--file reads it back)',
+      `write every account that failed, was not sent or may have been sent as ndjson: {"account","code","reason","retriable"} (${input} reads it back)`,
     );
 }
 
@@ -103,6 +109,16 @@ export interface Pausable {
   clear(): void;
   /** Stops it for good (a question is an end to progress; the run redraws nothing after). */
   stop(): void;
+}
+
+/** How long signals after an interrupted run are ignored, while it writes its summary and exits. */
+const LATE_SIGNAL_GRACE_MS = 2000;
+
+/** What a single write's answer names, for its journal: a push's TaskId, a schedule's id. */
+function resultId(out: unknown): string | undefined {
+  if (typeof out === 'string' || typeof out === 'number') return String(out);
+  if (out !== null && typeof out === 'object' && 'TaskId' in out) return String((out as { TaskId: unknown }).TaskId);
+  return undefined;
 }
 
 export class Run {
@@ -151,6 +167,18 @@ export class Run {
     } finally {
       signals.off('SIGINT', onSignal);
       signals.off('SIGTERM', onSignal);
+      if (this.#signals > 0) {
+        // Interrupted: the process prints its summary and exits 130 in a moment. One more signal
+        // in between must not kill it first (the default action would end it without a word), so
+        // signals are ignored a little longer; an unref'd timer, so it never holds the process.
+        const late = (): void => undefined;
+        signals.on('SIGINT', late);
+        signals.on('SIGTERM', late);
+        setTimeout(() => {
+          signals.off('SIGINT', late);
+          signals.off('SIGTERM', late);
+        }, LATE_SIGNAL_GRACE_MS).unref();
+      }
     }
   }
 
@@ -160,8 +188,9 @@ export class Run {
     return this.#journal;
   }
 
-  /** Closes the client (its kept-alive sockets) so the process can exit. */
+  /** Ends the run: its journal's end line (once, whatever passes it made), then the client's sockets. */
   async close(): Promise<void> {
+    (await this.#journal?.catch(() => undefined))?.finish();
     const client = await this.#client?.catch(() => undefined);
     client?.close();
   }
@@ -296,7 +325,20 @@ export class Run {
       this.rt.info(`--dry-run: POST ${op.path} (to ${await this.target()}); nothing was sent`);
       return undefined;
     }
-    return this.call(op, input);
+    // Journaled like every write: the request before it leaves, then how it ended.
+    const journal = await this.journal(op.command);
+    journal.recordSingle(op.command, 'sending');
+    try {
+      const out = await this.call(op, input);
+      journal.recordSingle(op.command, 'done', resultId(out));
+      journal.addCounts({ done: 1 });
+      return out;
+    } catch (error) {
+      const state = error instanceof MaybeSentError ? 'maybe' : 'failed';
+      journal.recordSingle(op.command, state);
+      journal.addCounts(state === 'maybe' ? { unknown: 1 } : { failed: 1 });
+      throw error;
+    }
   }
 
   /** The app a run touches, for questions and summaries: "app 1400000000 (profile prod), https://…". */

@@ -72,11 +72,17 @@ export interface Job<I, R, P = void> {
   /** Writes: input skipped before sending, counted as the items stream past (read at the end). */
   skipped?: () => Skipped;
   /**
-   * Writes in two passes (`tags set` on all_member_push: clear, then add): the items an earlier
-   * pass failed, read at the end. They count as failed in the summary and exit status and are
-   * saved to --save-failed with this pass's own, so the file holds every account not done.
+   * Writes in two passes (`tags set`: clear, then add): the items an earlier pass failed, with
+   * why, read at the end. They count as failed in the summary and exit status, and go to
+   * --failures and --save-failed with this pass's own (the earlier pass wrote neither), so each
+   * file describes the whole command.
    */
-  failedBefore?: () => readonly I[];
+  failedBefore?: () => ReadonlyArray<{ item: I; reason: string; code?: number | undefined }>;
+  /**
+   * How the accounts saved with --save-failed are sent again (default: the same verb's --file).
+   * `push send` reads them with --to, and needs its message again.
+   */
+  rerun?: (file: string) => string;
   /** Writes whose --file reads account IDs (`tags clear`): what --save-failed writes per item (default: the itemBody as ndjson). */
   saveLine?: (item: I) => string;
   /** Reads that keep nothing for a re-run (audience's roster pass): --save-failed does not apply. */
@@ -145,8 +151,6 @@ export function checkSaveFailed(run: Run): void {
   if (flags.saveFailed) checkTarget(path.resolve(rt.deps.cwd, flags.saveFailed), '--save-failed', inputIdentities(rt.deps.cwd, flags.file, rt.deps.io.stdin));
 }
 
-
-/** The core shared by reads and writes: signals, spinner, engine, failure lines. */
 
 /** Opens --failures, with the same rules as --save-failed (util/safe-file.ts). */
 async function openFailures(rt: Runtime, settings: EngineSettings): Promise<FailureReport> {
@@ -621,7 +625,7 @@ async function runWrite<I, R, P>(run: Run, settings: EngineSettings, job: Job<I,
   const failed = failedAccounts.size + earlier.length;
   const updated = accountsRead - failedAccounts.size - unknown - unsent;
   const { bad, empty } = skipped();
-  journal.close({ done: updated, failed, unknown, unsent, bad });
+  journal.addCounts({ done: updated, failed, unknown, unsent, bad });
   if (journal.written) rt.verbose(`journal: ${journal.file}`);
   const parts = [`${plural(updated, op.wording.noun ?? 'account')} ${op.wording.done}`, `${thousands(bad)} skipped (bad input)${emptyNote(empty)}`, `${thousands(failed)} failed`];
   if (unknown) parts.push(`${thousands(unknown)} may have been sent`);
@@ -634,12 +638,12 @@ async function runWrite<I, R, P>(run: Run, settings: EngineSettings, job: Job<I,
         `(their request left and no answer came; ${op.command} is not safe to repeat, so they were not sent again${failures.file ? `; listed in ${failures.file}` : ''})`,
     );
   }
-  const rerun = saveFile ? `im-attrs ${verb} --file ${settings.saveFailed}` : undefined;
+  const rerun = saveFile ? (job.rerun?.(settings.saveFailed!) ?? `im-attrs ${verb} --file ${settings.saveFailed}`) : undefined;
   if (saveFile) {
     try {
       // Each part not done, so that a re-run sends exactly what did not happen.
       const line = job.saveLine ?? ((item: I) => JSON.stringify(itemBody(item)));
-      await saveFile.commit([...earlier, ...notDone].map((item) => `${line(item)}\n`));
+      await saveFile.commit([...earlier.map((e) => e.item), ...notDone].map((item) => `${line(item)}\n`));
     } catch (error) {
       if (error instanceof UsageError) throw error;
       throw new UsageError(`--save-failed ${saveFile.path} cannot be written: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
@@ -648,6 +652,7 @@ async function runWrite<I, R, P>(run: Run, settings: EngineSettings, job: Job<I,
     if (written > 0) rt.info(`wrote ${plural(written, 'record')} to ${settings.saveFailed}; re-run them: ${rerun}`);
   }
   try {
+    if (earlier.length) await failures.failed(earlier.map((e) => ({ account: op.accountOf(e.item), reason: e.reason, code: e.code })));
     await commitFailures(rt, failures, verb);
   } catch (error) {
     if (error instanceof UsageError) throw error;

@@ -12,7 +12,7 @@ import { Option, type Command } from 'commander';
 import { MAX_APP_TAGS } from '../api/facts.js';
 import { batchOperation, type BatchOperation } from '../api/operation.js';
 import type { TagEntry } from '../api/tags.js';
-import { ApiError, ImAttrsError, PartialFailureError, UsageError } from '../errors.js';
+import { UsageError, partial } from '../errors.js';
 import { RECORD_FORMATS, openRecordInputs, type RecordFormat, type RecordInputSpec } from '../input/records.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { checkTags, TagRecordReader, type TagMode } from '../input/tag-records.js';
@@ -165,9 +165,17 @@ async function setInTwoPasses(
     adding ||= entry.tags.length > 0;
     if (clearing && adding) break;
   }
-  let firstPassFailed = false;
+  // The first pass's failures, by account: reported by the second pass, which writes the one
+  // --failures and --save-failed of the command (a pass each would replace the other's).
+  const clearFailed = new Map<string, { entry: TagEntry; reason: string; code?: number | undefined }>();
+  const secondPassFollows = adding && !dryRun;
   if (clearing) {
     rt.info(clearAll ? 'tags set, step 1 of 2: remove every tag of the accounts' : 'tags set: clear the accounts whose new list is empty');
+    const { failures, saveFailed } = run.flags;
+    if (secondPassFollows) {
+      run.flags.failures = undefined;
+      run.flags.saveFailed = undefined;
+    }
     try {
       await runJob(run, {
         operation: clearEntries(clear),
@@ -178,33 +186,41 @@ async function setInTwoPasses(
           for (const entry of entries) cleared.add(entry.account);
         },
         beforeState: tagBeforeState(run, (e: TagEntry) => e.account),
-        onCall: job.onCall,
+        onCall: async (end) => {
+          if (end.kind === 'answered') for (const f of end.failures) clearFailed.set(f.item.account, { entry: f.item, reason: f.reason, code: f.code });
+          else if (end.kind === 'unknown') for (const entry of end.items) clearFailed.set(entry.account, { entry, reason: end.reason });
+          await job.onCall?.(end);
+        },
         // Bad input is counted once, by the last pass.
-        skipped: () => ({ bad: 0, empty: 0 }),
+        skipped: () => ({ bad: secondPassFollows ? 0 : job.bad, empty: 0 }),
       });
     } catch (error) {
       // Failed accounts go on to the second pass's report; anything else (auth, Ctrl-C) ends the run here.
-      const partial = error instanceof PartialFailureError || (error instanceof ApiError && error.message.startsWith('all '));
-      if (!partial || !(error instanceof ImAttrsError)) throw error;
-      if (dryRun) throw error;
-      firstPassFailed = true;
+      if (!partial(error) || !secondPassFollows) throw error;
+    } finally {
+      run.flags.failures = failures;
+      run.flags.saveFailed = saveFailed;
     }
-    // Nothing to add and nothing failed: the first pass was the whole run.
-    if (!adding && !firstPassFailed) return;
+    // Nothing to add: the first pass was the whole run.
+    if (!secondPassFollows) return;
   }
-  const failedClear: TagEntry[] = [];
+  const failedClear: Array<{ item: TagEntry; reason: string; code?: number | undefined }> = [];
+  // An account cleared to an empty list has no second step: if its clear failed, it is failed.
+  for (const { entry, reason, code } of clearFailed.values()) if (entry.tags.length === 0) failedClear.push({ item: entry, reason, code });
   const secondPass = async function* (): AsyncGenerator<TagEntry> {
     for await (const entry of job.entries()) {
       if (entry.tags.length === 0) continue;
-      if (clearAll && !dryRun && !cleared.has(entry.account)) failedClear.push(entry);
-      else yield entry;
+      if (clearAll && !dryRun && !cleared.has(entry.account)) {
+        const why = clearFailed.get(entry.account);
+        failedClear.push({ item: entry, reason: why ? `its tags could not be removed first: ${why.reason}` : 'its tags could not be removed first', code: why?.code });
+      } else yield entry;
     }
   };
   if (clearAll) rt.info('tags set, step 2 of 2: add the new tags');
   await runJob(run, {
     operation: add,
     verb: 'tags set',
-    // After a clear pass the journal already holds these accounts' tags; a TIMPush replace has none before it.
+    // After a clear pass the journal already holds these accounts' tags (all_member_push).
     beforeState: clearing && clearAll ? undefined : tagBeforeState(run, (e: TagEntry) => e.account),
     items: clearing && clearAll ? secondPass() : confirmBigWrite<TagEntry>(run, (count) => `tags set ${count} accounts? Their tags are replaced.`)(secondPass()),
     total: undefined,

@@ -60,7 +60,10 @@ export function readManifest(file: string): ManifestState {
   for (const value of ndjsonObjects(text, `the manifest ${file}`)) {
     if (value.manifest !== undefined) {
       if (value.manifest !== MANIFEST_VERSION || typeof value.message !== 'string') throw new UsageError(`${file} is not an im-attrs list-push manifest (version ${String(value.manifest)})`);
-      message ??= value.message;
+      // One push per manifest: a second header means two runs wrote to it, and their call
+      // numbers collide; a resume from it could skip or repeat the wrong ranges.
+      if (message !== undefined) throw new UsageError(`the manifest ${file} holds more than one push (two header lines): it cannot be resumed safely`, { hint: 'check what each run sent (push report) before sending again' });
+      message = value.message;
       continue;
     }
     const { call, from, to, state } = value;
@@ -97,12 +100,18 @@ export class ManifestWriter {
     this.#fd = fd;
   }
 
-  /** Opens `file` for appending (created 0600); a new manifest gets its header line. */
+  /**
+   * Opens `file` (created 0600): a new manifest (with its header) must not exist yet, since two
+   * pushes in one manifest could not be told apart; a resumed one (no header) is appended to.
+   */
   static open(file: string, header: { message: string; started: string } | undefined): ManifestWriter {
     let fd: number;
     try {
-      fd = openSync(file, 'a', 0o600);
+      fd = openSync(file, header ? 'wx' : 'a', 0o600);
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new UsageError(`the manifest ${file} already exists (another push's): nothing was sent`, { hint: `go on with that push: --resume ${file}; or name a new file with --manifest` });
+      }
       throw new UsageError(`cannot write the manifest ${file}: ${fsReason(error)}`);
     }
     const writer = new ManifestWriter(file, fd);

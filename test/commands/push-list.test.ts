@@ -5,7 +5,7 @@
  * twice, and a call that may have arrived is never sent again.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli, seededIds, useEmulator, useTempDir } from '../helpers/cli.js';
@@ -127,6 +127,16 @@ describe('im-attrs push send --to (list push)', () => {
     const other = await runCli(['push', 'send', '--to', '-', '--text', 'Bye', '--yes', '--resume', manifest], { env: env(), stdin });
     assert.equal(other.code, 2);
     assert.match(other.stderr, /the message differs from the one the manifest .* was sent with; nothing was sent/);
+    // A manifest is one push's: a new push naming an existing one is refused, nothing sent.
+    const reused = await runCli(['push', 'send', '--to', '-', '--text', 'Hi', '--yes', '--manifest', manifest], { env: env(), stdin });
+    assert.equal(reused.code, 2, reused.stderr);
+    assert.match(reused.stderr, /the manifest .* already exists \(another push's\): nothing was sent\nhint: go on with that push: --resume /);
+    assert.equal(batchCalls(app.emulator).length, 1);
+    // Two headers (written by an older version, or by hand): not resumable.
+    writeFileSync(manifest, readFileSync(manifest, 'utf8') + readFileSync(manifest, 'utf8').split('\n')[0] + '\n');
+    const twice = await runCli(['push', 'send', '--to', '-', '--text', 'Hi', '--yes', '--resume', manifest], { env: env(), stdin });
+    assert.equal(twice.code, 2, twice.stderr);
+    assert.match(twice.stderr, /holds more than one push/);
     assert.equal(batchCalls(app.emulator).length, 1);
   });
 });

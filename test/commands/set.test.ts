@@ -304,6 +304,31 @@ describe('im-attrs set', () => {
       }
     });
 
+    it('stop means stop: at a low rate with a deep pacer queue, no call leaves after Ctrl-C but the one in flight', async () => {
+      const many = Array.from({ length: 200 }, (_, i) => JSON.stringify({ To_Account: `q${i}`, Attrs: { city: 'Q' } })).join('\n') + '\n';
+      let signals: { emit(signal: 'SIGINT'): void } | undefined;
+      let sets = 0;
+      let atSignal = -1;
+      const result = await runCli(['set', '--batch-size', '1', '--concurrency', '30', '--rate', '5', '--save-failed', 'deep.ndjson'], {
+        env: app.env,
+        stdin: many,
+        cwd: files.dir,
+        onSignals: (s) => (signals = s),
+        proxy: (command) => {
+          if (command === 'im_set_attr' && ++sets === 3) {
+            atSignal = sets;
+            signals!.emit('SIGINT');
+          }
+          return undefined;
+        },
+      });
+      assert.equal(result.code, 130, result.stderr);
+      // Calls are 200 ms apart: at most the one that had already left when the signal came.
+      assert.ok(sets - atSignal <= 1, `${sets - atSignal} calls after the stop`);
+      assert.match(result.stderr, new RegExp(`^set: ${sets} accounts updated, 0 skipped \\(bad input\\), 0 failed, ${200 - sets} not sent$`, 'm'));
+      assert.equal(readFileSync(path.join(files.dir, 'deep.ndjson'), 'utf8').trim().split('\n').length, 200 - sets);
+    });
+
     it('retries 91000 and counts an account as failed only after the retries', async () => {
       let sets = 0;
       const result = await runCli(['set', 'r1', 'city=x', '--retries', '2', '--retry-delay', '1'], {

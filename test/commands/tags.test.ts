@@ -146,6 +146,35 @@ describe('im-attrs tags (all_member_push)', () => {
     assert.deepEqual(app.emulator.state.tagsOf('user000003'), ['lang-en', 'cohort-3']);
   });
 
+  it('tags set: a failed clear is failed on both families: exit 5, one --failures and one --save-failed for the whole command', async () => {
+    for (const api of ['all_member_push', 'timpush']) {
+      const sf = path.join(files.dir, `clear-sf-${api}.ndjson`);
+      const ff = path.join(files.dir, `clear-ff-${api}.ndjson`);
+      const result = await runCli(['tags', 'set', '--file', '-', '--save-failed', sf, '--failures', ff, '--batch-size', '1', '--api', api], {
+        env: app.env,
+        stdin: '{"To_Account":"user000001","Tags":["x"]}\n{"To_Account":"user000002","Tags":[]}\n{"To_Account":"user000003","Tags":["z"]}\n',
+        proxy: (command, body) => (/clear_all_tags|remove_all_tags/.test(command) && body.includes('user000002') ? { ActionStatus: 'FAIL', ErrorCode: 90001, ErrorInfo: 'Invalid format' } : undefined),
+      });
+      assert.equal(result.code, 5, `${api}: ${result.stderr}`);
+      assert.match(result.stderr, /^im-attrs: 1 account failed \(.*90001 Invalid format.*\)/m, api);
+      assert.equal(readFileSync(sf, 'utf8'), '{"To_Account":"user000002","Tags":[]}\n', api);
+      const failures = readFileSync(ff, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { account: string; code: number });
+      assert.deepEqual(failures.map((f) => [f.account, f.code]), [['user000002', 90001]], api);
+      assert.deepEqual(app.emulator.state.tagsOf('user000001'), ['x'], api);
+      assert.deepEqual(app.emulator.state.tagsOf('user000003'), ['z'], api);
+    }
+    // Only clears: the first pass is the whole run, and its files are written.
+    const sf = path.join(files.dir, 'clear-only.ndjson');
+    const only = await runCli(['tags', 'set', '--file', '-', '--save-failed', sf, '--api', 'timpush'], {
+      env: app.env,
+      stdin: '{"To_Account":"user000002","Tags":[]}\n',
+      proxy: (command) => (command === 'clear_all_tags' ? { ActionStatus: 'FAIL', ErrorCode: 90001, ErrorInfo: 'Invalid format' } : undefined),
+    });
+    assert.equal(only.code, 1, only.stderr);
+    assert.match(only.stderr, /^im-attrs: all 1 account failed/m);
+    assert.equal(readFileSync(sf, 'utf8'), '{"To_Account":"user000002","Tags":[]}\n');
+  });
+
   it('tags set on TIMPush is one add_tag with Replace: 1 per list; an empty list is a clear_all_tags', async () => {
     const env = { ...app.env, IMADMIN_API: 'timpush' };
     const result = await runCli(['tags', 'set', '-'], { env, stdin: '{"To_Account":"user000001","Tags":["a","b"]}\n{"To_Account":"user000002","Tags":[]}\n' });

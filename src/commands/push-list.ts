@@ -183,6 +183,8 @@ export async function pushListRun(rt: Runtime, message: ListPushMessage, flags: 
           manifest.append({ ...range(items), state: 'sending', accounts: items.map((i) => i.account) });
         },
         onCall: (end: CallEnd<RosterItem, ListPushCall>) => {
+          // Never sent (the run stopped first): no call line; a resume sends those accounts.
+          if (end.kind === 'unsent') return;
           const where = range(end.items);
           if (end.kind === 'answered' && end.results.length > 0) {
             const TaskId = end.results[0]!.TaskId;

@@ -123,12 +123,21 @@ export async function applyPlan(run: Run, file: string, label: string, summary: 
         if (end.kind === 'answered') for (const f of end.failures) notWritten.set(f.item.account, { reason: f.reason, code: f.code, retriable: true });
         else for (const item of end.items) notWritten.set(item.account, { reason: end.reason, retriable: true });
       };
-      const pass = async (write: () => Promise<void>): Promise<void> => {
+      const pass = async (write: () => Promise<void>, accounts: AsyncIterable<{ account: string } | string>): Promise<void> => {
+        if (stopped !== undefined) {
+          // The apply stopped in an earlier pass: this one's accounts are not written either.
+          for await (const item of accounts) {
+            const account = typeof item === 'string' ? item : item.account;
+            if (!notWritten.has(account)) notWritten.set(account, { reason: 'not sent: the apply stopped first', retriable: true });
+          }
+          return;
+        }
         try {
           await write();
         } catch (error) {
-          // Failed accounts are gathered (onCall) and reported at the end; the other passes go on.
-          if (!partial(error)) throw error;
+          // Failed and unsent accounts are gathered (onCall) and reported at the end; the other
+          // passes go on after a partial failure, and after a stop name their accounts.
+          if (!partial(error)) stopped = error;
         }
       };
       async function* select<T>(pick: (change: Change) => T | undefined): AsyncGenerator<T> {
@@ -140,32 +149,27 @@ export async function applyPlan(run: Run, file: string, label: string, summary: 
       }
       const entry = (change: Change, names: Iterable<[string, string]>): Entry => ({ account: change.To_Account, attrs: new Map(names) });
       if (counts.set) {
-        await pass(() =>
-          applyEntries(run, { verb: 'set', entries: select((c) => (Object.keys(c.set).length ? entry(c, Object.entries(c.set)) : undefined)), total: counts.set, bad: 0, onCall }),
-        );
+        const sets = (): AsyncGenerator<Entry> => select((c) => (Object.keys(c.set).length ? entry(c, Object.entries(c.set)) : undefined));
+        await pass(() => applyEntries(run, { verb: 'set', entries: sets(), total: counts.set, bad: 0, onCall }), sets());
       }
       if (counts.remove) {
-        await pass(() =>
-          applyEntries(run, { verb: 'remove', entries: select((c) => (c.remove.length ? entry(c, c.remove.map((n) => [n, ''])) : undefined)), total: counts.remove, bad: 0, onCall }),
-        );
+        const removes = (): AsyncGenerator<Entry> => select((c) => (c.remove.length ? entry(c, c.remove.map((n) => [n, ''])) : undefined));
+        await pass(() => applyEntries(run, { verb: 'remove', entries: removes(), total: counts.remove, bad: 0, onCall }), removes());
       }
       const tagEntry = (change: Change, tags: string[]): TagEntry => ({ account: change.To_Account, tags });
       const separate = (change: Change): boolean => !(useReplace && replaceList(change));
       if (counts.replace) {
-        await pass(() =>
-          applyTagEntries(run, { mode: 'set', entries: () => select((c) => (separate(c) ? undefined : tagEntry(c, replaceList(c)!))), total: counts.replace, bad: 0, onCall }),
-        );
+        const replaces = (): AsyncGenerator<TagEntry> => select((c) => (separate(c) ? undefined : tagEntry(c, replaceList(c)!)));
+        await pass(() => applyTagEntries(run, { mode: 'set', entries: replaces, total: counts.replace, bad: 0, onCall }), replaces());
       }
       // Removes first: a tag renamed (deadline:a → deadline:b) never takes a user over the 100-tag limit.
       if (counts.removeTags) {
-        await pass(() =>
-          applyTagEntries(run, { mode: 'remove', entries: () => select((c) => (separate(c) && c.removeTags.length ? tagEntry(c, c.removeTags) : undefined)), total: counts.removeTags, bad: 0, onCall }),
-        );
+        const tagRemoves = (): AsyncGenerator<TagEntry> => select((c) => (separate(c) && c.removeTags.length ? tagEntry(c, c.removeTags) : undefined));
+        await pass(() => applyTagEntries(run, { mode: 'remove', entries: tagRemoves, total: counts.removeTags, bad: 0, onCall }), tagRemoves());
       }
       if (counts.addTags) {
-        await pass(() =>
-          applyTagEntries(run, { mode: 'add', entries: () => select((c) => (separate(c) && c.addTags.length ? tagEntry(c, c.addTags) : undefined)), total: counts.addTags, bad: 0, onCall }),
-        );
+        const tagAdds = (): AsyncGenerator<TagEntry> => select((c) => (separate(c) && c.addTags.length ? tagEntry(c, c.addTags) : undefined));
+        await pass(() => applyTagEntries(run, { mode: 'add', entries: tagAdds, total: counts.addTags, bad: 0, onCall }), tagAdds());
       }
     }
   } catch (error) {

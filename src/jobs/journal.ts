@@ -68,7 +68,8 @@ export class Journal {
   readonly #header: JournalHeader;
   readonly #counts: Record<string, number> = {};
   #nextCall = 1;
-  readonly #calls = new Map<unknown, number>();
+  // Weak: a run of millions of accounts does not keep its batches alive for their call numbers.
+  readonly #calls = new WeakMap<object, number>();
 
   private constructor(file: string, header: JournalHeader) {
     this.file = file;
@@ -113,8 +114,8 @@ export class Journal {
     fdatasyncSync(this.#fd);
   }
 
-  /** Records a call's accounts and their before-state, durably, before it leaves. `key` names the call for `end`. */
-  recordCall(key: unknown, accounts: readonly string[], before: Record<string, BeforeState>): void {
+  /** Records a call's accounts and their before-state, durably, before it leaves. `key` (the batch array) names the call for `endCall`, across passes too. */
+  recordCall(key: object, accounts: readonly string[], before: Record<string, BeforeState>): void {
     let call = this.#calls.get(key);
     if (call === undefined) {
       call = this.#nextCall++;
@@ -124,7 +125,7 @@ export class Journal {
   }
 
   /** Records how a call ended. */
-  endCall(key: unknown, state: 'done' | 'failed' | 'maybe'): void {
+  endCall(key: object, state: 'done' | 'failed' | 'maybe'): void {
     const call = this.#calls.get(key);
     if (call !== undefined) this.#append({ call, state });
   }
@@ -160,7 +161,7 @@ export class Journal {
 
   /** Whether any call was recorded (a file exists). */
   get written(): boolean {
-    return this.#fd !== undefined || this.#calls.size > 0;
+    return this.#fd !== undefined || this.#nextCall > 1;
   }
 }
 

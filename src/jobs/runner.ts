@@ -111,7 +111,9 @@ export interface Job<I, R, P = void> {
 export type CallEnd<I, R> =
   | { kind: 'answered'; items: I[]; results: R[]; failures: Array<{ item: I; reason: string; code?: number | undefined }> }
   | { kind: 'unknown'; items: I[]; reason: string }
-  | { kind: 'refused'; items: I[]; reason: string };
+  | { kind: 'refused'; items: I[]; reason: string }
+  /** Never sent: the run stopped first (a Ctrl-C, an error that ends the run). */
+  | { kind: 'unsent'; items: I[]; reason: string };
 
 /**
  * Runs a job to the end and returns normally only when every account succeeded. Otherwise
@@ -534,14 +536,14 @@ async function runWrite<I, R, P>(run: Run, settings: EngineSettings, job: Job<I,
     onSending: async (items) => {
       if (!recorded.has(items)) {
         const state = before.get(items) ?? {};
-        journal.recordCall(items[0], [...new Set(items.map(op.accountOf))], state);
+        journal.recordCall(items, [...new Set(items.map(op.accountOf))], state);
         recorded.add(items);
         await job.onJournaled?.(items, state);
       }
       await job.onSending?.(items);
     },
     onCall: async (end) => {
-      journal.endCall(end.items[0], end.kind === 'unknown' ? 'maybe' : end.kind === 'answered' && end.failures.length < end.items.length ? 'done' : 'failed');
+      journal.endCall(end.items, end.kind === 'unknown' ? 'maybe' : end.kind === 'answered' && end.failures.length < end.items.length ? 'done' : 'failed');
       await job.onCall?.(end);
     },
   };
@@ -591,6 +593,8 @@ async function runWrite<I, R, P>(run: Run, settings: EngineSettings, job: Job<I,
             lastUnsent = account;
           }
           if (saveFile) notDone.push(...items);
+          // Straight to the caller (apply, undo gather them across passes), not to the journal: never sent.
+          await job.onCall?.({ kind: 'unsent', items, reason: 'not sent: the run stopped first' });
         },
         unknown: async (items, reason) => {
           if (op.retrySafe) {

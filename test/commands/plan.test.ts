@@ -181,6 +181,33 @@ describe('plan and apply, one account at a time', () => {
     });
   });
 
+  it('apply stopped by Ctrl-C in its first pass names every account of the plan not written (the rest of that pass and the passes not run), once', async () => {
+    const env = { ...app.env, XDG_STATE_HOME: path.join(files.dir, 'state-stop') };
+    const ids = seededIds(1, 200);
+    // The first 100 need a tag too; the other 100 only the set pass (their names come from its unsent calls).
+    desired(ids.map((id, i) => ({ To_Account: id, Attrs: { city: 'Oslo' }, Tags: i < 100 ? ['zz-new'] : [] })));
+    const plan = await runCli(['plan', '--file', 'd.ndjson', '--out', 'stop.ndjson', '--rate', '0', '--tag-prefix', 'zz-'], { env, cwd: files.dir });
+    assert.equal(plan.code, 0, plan.stderr);
+    let signals: { emit(signal: 'SIGINT'): void } | undefined;
+    let sets = 0;
+    const apply = await runCli(['apply', 'stop.ndjson', '--no-refresh', '--yes', '--batch-size', '10', '--rate', '5', '--save-failed', 'stop-sf.txt', '--failures', 'stop-ff.ndjson'], {
+      env,
+      cwd: files.dir,
+      onSignals: (s) => (signals = s),
+      proxy: (command) => {
+        if (command === 'im_set_attr' && ++sets === 2) signals!.emit('SIGINT');
+        return undefined;
+      },
+    });
+    assert.equal(apply.code, 130, apply.stderr);
+    assert.equal(ownRequests(app.emulator).filter((r) => r.command === 'im_add_tag').length, 0, 'the tags pass did not run');
+    // The 20 written still need their tag; the 180 others were not sent: all 200 named, each once.
+    const saved = readFileSync(path.join(files.dir, 'stop-sf.txt'), 'utf8').trim().split('\n');
+    assert.deepEqual([...saved].sort(), [...ids].sort());
+    const failures = readFileSync(path.join(files.dir, 'stop-ff.ndjson'), 'utf8').trim().split('\n');
+    assert.equal(failures.length, 200);
+  });
+
   it('--tag-prefix changes only the tags with that prefix (all_member_push: remove_tag, then add_tag)', async () => {
     const env = { ...app.env, XDG_STATE_HOME: path.join(files.dir, 'state-prefix') };
     const seedTags = [...app.emulator.state.tagsOf('user000001')];

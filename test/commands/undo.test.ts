@@ -104,6 +104,57 @@ describe('im-attrs undo and history', () => {
     home.cleanup();
   });
 
+  it('an undo whose set-back pass partly fails still runs its remove and tags passes, names the accounts not restored once, and can be re-run', async () => {
+    const home = tempDir();
+    const env = { ...app.env, XDG_STATE_HOME: path.join(home.dir, 'state') };
+    const ids = seededIds(1, 250);
+    const seed = snapshot(app, ids);
+    files.write('ids2.txt', `${ids.join('\n')}\n`);
+    assert.equal((await runCli(['set', '--file', 'ids2.txt', 'level=gold', 'city=Lyon', '--yes'], { env, cwd: files.dir })).code, 0);
+    const undo = await runCli(['undo', 'last', '--yes', '--batch-size', '10', '--retries', '0', '--save-failed', 'nr.txt', '--failures', 'nr.ndjson'], {
+      env,
+      cwd: files.dir,
+      proxy: (command, body) => (command === 'im_set_attr' && body.includes('"user000001"') ? { ActionStatus: 'FAIL', ErrorCode: 90001, ErrorInfo: 'Invalid format' } : undefined),
+    });
+    assert.equal(undo.code, 5, undo.stderr);
+    assert.ok(ownRequests(app.emulator).some((r) => r.command === 'im_remove_attr'), 'the remove pass ran after the set pass partly failed');
+    const notRestored = readFileSync(path.join(files.dir, 'nr.txt'), 'utf8').trim().split('\n');
+    assert.equal(notRestored.length, 10);
+    assert.ok(notRestored.includes('user000001'));
+    const failures = readFileSync(path.join(files.dir, 'nr.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { account: string; code: number });
+    assert.deepEqual(failures.map((f) => [f.account, f.code]), notRestored.map((id) => [id, 90001]));
+    const restored = ids.filter((id) => !notRestored.includes(id));
+    assert.deepEqual(snapshot(app, restored), restored.map((id) => seed[ids.indexOf(id)]));
+    assert.match(undo.stderr, /^im-attrs: 10 accounts not restored; the others were\nhint: re-run the same undo \(im-attrs undo \S+\)/m);
+    const again = await runCli(['undo', undo.stderr.match(/im-attrs undo (\S+)\)/)![1]!, '--yes'], { env, cwd: files.dir });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(snapshot(app, ids), seed, 'every account as it was seeded');
+    home.cleanup();
+  });
+
+  it('a run of two passes (tags set on all_member_push) has one journal: one header, one end line with the summed counts; a condition push is journaled with its TaskId', async () => {
+    const home = tempDir();
+    const env = { ...app.env, XDG_STATE_HOME: path.join(home.dir, 'state') };
+    const tags = await runCli(['tags', 'set', '--file', '-', '--batch-size', '2'], { env, stdin: '{"To_Account":"user000001","Tags":["x"]}\n{"To_Account":"user000002","Tags":[]}\n{"To_Account":"user000003","Tags":["y"]}\n' });
+    assert.equal(tags.code, 0, tags.stderr);
+    const push = await runCli(['push', 'send', '--tags-or', 'vip', '--text', 'hi', '--yes'], { env });
+    assert.equal(push.code, 0, push.stderr);
+    const dir = path.join(home.dir, 'state', 'im-attrs', 'journal');
+    const [tagsFile, pushFile] = readdirSync(dir).sort();
+    const lines = (name: string): Array<Record<string, unknown>> => readFileSync(path.join(dir, name), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const tagLines = lines(tagsFile!);
+    assert.equal(tagLines.filter((l) => l.journal !== undefined).length, 1, 'one header');
+    assert.deepEqual(tagLines.filter((l) => l.end).map((l) => l.counts), [{ done: 5, failed: 0, unknown: 0, unsent: 0, bad: 0 }], 'one end line: 3 cleared + 2 added');
+    assert.equal(tagLines[tagLines.length - 1]!.end, true);
+    assert.deepEqual(tagLines.filter((l) => l.accounts).map((l) => l.call), [1, 2, 3], 'two clear calls and one add call, numbered through the run');
+    const pushLines = lines(pushFile!);
+    assert.deepEqual(pushLines.slice(1).map((l) => [l.request, l.state, typeof l.result]), [['im_push', 'sending', 'undefined'], ['im_push', 'done', 'string'], [undefined, undefined, 'undefined']]);
+    assert.deepEqual(pushLines[pushLines.length - 1], { end: true, counts: { done: 1 } });
+    const history = await runCli(['history', '--json'], { env });
+    assert.deepEqual(history.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { verb: string; accounts: number }).verb), ['im_push', 'tags set']);
+    home.cleanup();
+  });
+
   it('refuses a journal of another app, and says so when there is none', async () => {
     const home = tempDir();
     const env = { ...app.env, XDG_STATE_HOME: path.join(home.dir, 'state') };

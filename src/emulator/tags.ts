@@ -55,22 +55,27 @@ function tagLengthOk(tag: string): boolean {
 
 const REST = { adjustable: true };
 
-/** The all_member_push tag endpoints (PUSH-FAMILY.md §1, F3). */
-export function ampTagEndpoints(ctx: EmulatorContext): Endpoint[] {
-  const { state } = ctx;
-
-  const getTag: Handler = (body) => {
+/** get_tag of either family: each known account's tags; an account not imported is an ErrorList item. */
+function tagReader(ctx: EmulatorContext, known: (account: string) => boolean, tagsOf: (account: string) => readonly string[]): Handler {
+  return (body) => {
     const accounts = accountList(body, 'To_Account');
     if (!Array.isArray(accounts)) return accounts;
     const found: Array<{ To_Account: string; Tags: string[] }> = [];
     const errors: ErrorItem[] = [];
     for (const account of accounts) {
-      if (state.isImported(account)) found.push({ To_Account: account, Tags: [...state.tagsOf(account)] });
+      if (known(account)) found.push({ To_Account: account, Tags: [...tagsOf(account)] });
       else errors.push(notImported(account));
     }
     ctx.served(accounts.length, found.length);
     return okWithErrors({ UserTags: found }, errors);
   };
+}
+
+/** The all_member_push tag endpoints (PUSH-FAMILY.md §1, F3). */
+export function ampTagEndpoints(ctx: EmulatorContext): Endpoint[] {
+  const { state } = ctx;
+
+  const getTag = tagReader(ctx, (account) => state.isImported(account), (account) => state.tagsOf(account));
 
   const addTag: Handler = (body) => {
     const entries = userTags(body);
@@ -166,18 +171,7 @@ export function timpushTagEndpoints(ctx: EmulatorContext): Endpoint[] {
     return okWithErrors({}, errors);
   };
 
-  const getTag: Handler = (body) => {
-    const accounts = accountList(body, 'To_Account');
-    if (!Array.isArray(accounts)) return accounts;
-    const found: Array<{ To_Account: string; Tags: string[] }> = [];
-    const errors: ErrorItem[] = [];
-    for (const account of accounts) {
-      if (known(account)) found.push({ To_Account: account, Tags: [...tp.tagsOf(account)] });
-      else errors.push(notImported(account));
-    }
-    ctx.served(accounts.length, found.length);
-    return okWithErrors({ UserTags: found }, errors);
-  };
+  const getTag = tagReader(ctx, known, (account) => tp.tagsOf(account));
 
   const removeTag: Handler = (body) => {
     const entries = userTags(body);

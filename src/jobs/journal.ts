@@ -17,6 +17,12 @@
  * leaves a journal that covers every account the server may have changed, and no more. The
  * command line is kept with secrets redacted; a journal never holds a UserSig, key or token.
  *
+ * A run of several passes (tags set's clear then add, apply, undo) has one file: calls are
+ * numbered through the run, and the one end line, written when the run ends, sums the passes'
+ * counts (an account written in two passes counts in each). No end line: the run did not finish.
+ * A write that is one call (names set, a condition push, a schedule) has
+ * `{"request":"im_push","state":"sending"}` then its end state, with the TaskId as `result`.
+ *
  * Retention: files older than the `journalDays` setting (default 30) are deleted when a write
  * starts.
  */

@@ -346,8 +346,8 @@ export async function namesSetRun(rt: Runtime, pairs: readonly string[], options
       if (!(await run.confirm(question, 'nothing was changed'))) throw new UsageError('not confirmed; nothing was changed');
     }
     const sent = types
-      ? await run.write((await rt.operation('setAttrSchema'))!, { names: body, types })
-      : await run.write(await rt.operation('setAttrNames'), body);
+      ? await run.write((await rt.operation('setAttrSchema'))!, { names: body, types }, 'names set')
+      : await run.write(await rt.operation('setAttrNames'), body, 'names set');
     if (options.dryRun) return sent;
     const now = await fetchNames(run);
     const mismatch = diff(after, now);

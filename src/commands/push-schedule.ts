@@ -268,7 +268,7 @@ export async function scheduleCreateRun(rt: Runtime, options: ScheduleCreateOpti
     for (const [index, request] of requests.entries()) {
       let id: number | undefined;
       try {
-        id = await run.write(op, request);
+        id = await run.write(op, request, 'push schedule create');
       } catch (error) {
         if (created.length > 0) rt.stderr(`created ${created.length} of ${requests.length} tasks before this error: ${created.join(' ')}; task ${index + 1} and later were not created`);
         throw error;
@@ -447,7 +447,7 @@ export async function scheduleEditRun(rt: Runtime, idText: string, options: Sche
     for (const [key, value] of Object.entries(Content ?? {})) show(`  ${key}: ${JSON.stringify(task.Content[key] ?? null)} → ${JSON.stringify(value)}`);
     if (asking && !(await run.confirm(`Change scheduled task ${id}?`))) throw new UsageError('not confirmed; nothing was sent');
     try {
-      if ((await run.write(op!, request)) === undefined && options.dryRun) return;
+      if ((await run.write(op!, request, 'push schedule edit')) === undefined && options.dryRun) return;
     } catch (error) {
       throw mapNotPending(error, id, 'edited', task.PushTaskID);
     }
@@ -469,7 +469,7 @@ export async function scheduleCancelRun(rt: Runtime, idText: string, options: { 
     shower(rt, asking)(`cancel task ${id}: ${task.Type}, ${when === undefined ? task.SchedAt : describeTime(when, zone)}${task.Title ? `, "${task.Title}"` : ''}`);
     if (asking && !(await run.confirm(`Cancel scheduled task ${id}? It cannot be restored.`))) throw new UsageError('not confirmed; nothing was sent');
     try {
-      await run.write(op!, { Sdkappid: sdkAppId, TaskID: id, Type: task.Type });
+      await run.write(op!, { Sdkappid: sdkAppId, TaskID: id, Type: task.Type }, 'push schedule cancel');
     } catch (error) {
       throw mapNotPending(error, id, 'cancelled', task.PushTaskID);
     }

@@ -191,7 +191,7 @@ export async function pushSendRun(rt: Runtime, options: PushSendOptions): Promis
       throw new UsageError('not confirmed; nothing was sent');
     }
     // --dry-run: the body on stdout, nothing sent. A push that may have arrived is MaybeSentError, never sent again.
-    const answer = await run.write(op, body);
+    const answer = await run.write(op, body, 'push send');
     if (answer === undefined) return;
     rt.deps.io.stdout.write(options.json ? `${JSON.stringify(answer.answer)}\n` : `${answer.TaskId}\n`);
     rt.info(`push sent to ${await run.target()}: TaskId ${answer.TaskId}${family === 'timpush' ? ` (statistics: im-attrs --api timpush push stats ${answer.TaskId})` : ''}`);

@@ -121,7 +121,7 @@ export async function undoRun(rt: Runtime, ref: string, options: UndoOptions): P
     if (state.Tags) tags.push({ account, tags: state.Tags });
   }
   if (sets.length + removes.length + tags.length === 0) {
-    rt.info(`the journal ${header.id} (${header.verb}) holds no account state to restore: nothing to undo`);
+    rt.info(`the journal ${header.id} (${header.verb}) holds no account state to restore: nothing to undo${header.verb.startsWith('push') ? ' (a push is recalled: im-attrs push revoke TASKID)' : ''}; im-attrs history lists the other journals`);
     return;
   }
   rt.info(

@@ -371,6 +371,8 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
 
   const runBatch = async (items: I[], index: number): Promise<void> => {
     let attempt = 0;
+    // The last attempt that left and failed, if a retry is due: what a stop before the retry reports.
+    let lastSent: { reason: string; code: number | undefined } | undefined;
     const renewal = { renewed: false };
     try {
       if (options.prepare) {
@@ -392,10 +394,13 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
       }
       for (;;) {
         // Stop means stop: a batch waiting for its turn, or for a retry, when the run was stopped
-        // is not sent (the pacer's queue can hold dozens of them at a low rate).
-        if (stop.stopped) return void (await finish(index, { undone: items }));
+        // is not sent (the pacer's queue can hold dozens of them at a low rate). One whose earlier
+        // attempt left is not "not sent": it failed (a retry-safe write; a re-run sends it again).
+        const stopped = (): Finished<I, R> =>
+          lastSent === undefined ? { undone: items } : { report: { index, items, results: [], failures: items.map((item) => ({ item, reason: `${lastSent!.reason} (stopped before retrying)`, code: lastSent!.code })), attempts: attempt } };
+        if (stop.stopped) return void (await finish(index, stopped()));
         const sent = await options.pacer.acquire(stop.waitSignal);
-        if (stop.stopped) return void (await finish(index, { undone: items }));
+        if (stop.stopped) return void (await finish(index, stopped()));
         attempt++;
         stats.calls++;
         stats.inFlight++;
@@ -438,6 +443,7 @@ export async function runBatches<I, R>(options: EngineOptions<I, R>): Promise<En
           continue;
         }
         if (next.kind === 'retry') {
+          if (sentAt !== undefined) lastSent = { reason: verdict.reason, code: failure instanceof ApiError ? failure.apiCode : undefined };
           stats.retries++;
           options.onRetry?.({ index, attempt, reason: verdict.reason, delayMs: next.delayMs });
           await sleep(next.delayMs, stop.waitSignal);
@@ -578,7 +584,7 @@ export async function callOnce<T>(
       if (stop.stopped || next.kind === 'give-up') throw toRunError(error, verdict, renewal);
       options.onRetry?.(verdict.reason, next.delayMs);
       await sleep(next.delayMs, stop.waitSignal);
-      if (stop.stopped) throw toRunError(error, verdict, renewal);
+      if (stop.stopped) throw new InterruptedError(`stopped before retrying (${verdict.reason})`);
     }
   }
 }

@@ -111,9 +111,6 @@ export interface Pausable {
   stop(): void;
 }
 
-/** How long signals after an interrupted run are ignored, while it writes its summary and exits. */
-const LATE_SIGNAL_GRACE_MS = 2000;
-
 /** What a single write's answer names, for its journal: a push's TaskId, a schedule's id. */
 function resultId(out: unknown): string | undefined {
   if (typeof out === 'string' || typeof out === 'number') return String(out);
@@ -145,6 +142,8 @@ export class Run {
   }
 
   #signals = 0;
+  /** Removes the handler that ignores signals after an interrupted pass (close() calls it). */
+  #ignoreLate: (() => void) | undefined;
 
   /**
    * Runs `use` with SIGINT/SIGTERM the run's: the first stops it (no new request of any kind),
@@ -167,17 +166,17 @@ export class Run {
     } finally {
       signals.off('SIGINT', onSignal);
       signals.off('SIGTERM', onSignal);
-      if (this.#signals > 0) {
-        // Interrupted: the process prints its summary and exits 130 in a moment. One more signal
-        // in between must not kill it first (the default action would end it without a word), so
-        // signals are ignored a little longer; an unref'd timer, so it never holds the process.
+      if (this.#signals > 0 && this.#ignoreLate === undefined) {
+        // Interrupted: the command still writes its accounting (later passes named, files
+        // committed, the journal's end line) and exits 130. A signal in between must not kill it
+        // first (the default action would end it without a word): ignored until the run closes.
         const late = (): void => undefined;
         signals.on('SIGINT', late);
         signals.on('SIGTERM', late);
-        setTimeout(() => {
+        this.#ignoreLate = () => {
           signals.off('SIGINT', late);
           signals.off('SIGTERM', late);
-        }, LATE_SIGNAL_GRACE_MS).unref();
+        };
       }
     }
   }
@@ -190,7 +189,11 @@ export class Run {
 
   /** Ends the run: its journal's end line (once, whatever passes it made), then the client's sockets. */
   async close(): Promise<void> {
-    (await this.#journal?.catch(() => undefined))?.finish();
+    try {
+      (await this.#journal?.catch(() => undefined))?.finish();
+    } finally {
+      this.#ignoreLate?.();
+    }
     const client = await this.#client?.catch(() => undefined);
     client?.close();
   }
@@ -319,14 +322,14 @@ export class Run {
   }
 
   /** A single write: under --dry-run, the request printed on stdout and undefined returned; otherwise sent (see call). */
-  async write<In, Out>(op: Operation<In, Out>, input: In): Promise<Out | undefined> {
+  async write<In, Out>(op: Operation<In, Out>, input: In, verb: string = op.command): Promise<Out | undefined> {
     if (this.flags.dryRun) {
       this.rt.deps.io.stdout.write(`${JSON.stringify(op.body(input), null, 2)}\n`);
       this.rt.info(`--dry-run: POST ${op.path} (to ${await this.target()}); nothing was sent`);
       return undefined;
     }
     // Journaled like every write: the request before it leaves, then how it ended.
-    const journal = await this.journal(op.command);
+    const journal = await this.journal(verb);
     journal.recordSingle(op.command, 'sending');
     try {
       const out = await this.call(op, input);

@@ -8,14 +8,16 @@
  * (im_remove_all_tags), then add the list to the accounts whose clear succeeded. Not atomic there:
  * between the passes (or when the add fails) an account has no tags; the help and the output say so.
  */
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { MAX_APP_TAGS } from '../api/facts.js';
 import { batchOperation, type BatchOperation } from '../api/operation.js';
 import type { TagEntry } from '../api/tags.js';
-import { UsageError, partial } from '../errors.js';
+import { InterruptedError, UsageError, partial } from '../errors.js';
 import { RECORD_FORMATS, openRecordInputs, type RecordFormat, type RecordInputSpec } from '../input/records.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { checkTags, TagRecordReader, type TagMode } from '../input/tag-records.js';
+import { inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural, thousands } from '../util/text.js';
 import { CONFIRM_ABOVE_ACCOUNTS, confirmBigWrite, recordInputSpecs, scanRecords } from './attr-writes.js';
 import { addEngineOptions, runJob, type Job } from './runner.js';
@@ -168,11 +170,13 @@ async function setInTwoPasses(
   // The first pass's failures, by account: reported by the second pass, which writes the one
   // --failures and --save-failed of the command (a pass each would replace the other's).
   const clearFailed = new Map<string, { entry: TagEntry; reason: string; code?: number | undefined }>();
-  const secondPassFollows = adding && !dryRun;
+  // A dry run shows both steps too; only a real run moves the failure files to the second pass.
+  const secondPassFollows = adding;
+  const filesMoved = secondPassFollows && !dryRun;
   if (clearing) {
     rt.info(clearAll ? 'tags set, step 1 of 2: remove every tag of the accounts' : 'tags set: clear the accounts whose new list is empty');
     const { failures, saveFailed } = run.flags;
-    if (secondPassFollows) {
+    if (filesMoved) {
       run.flags.failures = undefined;
       run.flags.saveFailed = undefined;
     }
@@ -195,8 +199,13 @@ async function setInTwoPasses(
         skipped: () => ({ bad: secondPassFollows ? 0 : job.bad, empty: 0 }),
       });
     } catch (error) {
-      // Failed accounts go on to the second pass's report; anything else (auth, Ctrl-C) ends the run here.
-      if (!partial(error) || !secondPassFollows) throw error;
+      // Failed accounts go on to the second pass's report; anything else (auth, Ctrl-C) ends the
+      // run here, and the files the second pass would have written are written now.
+      if (partial(error) && secondPassFollows) {
+        // go on
+      } else if (filesMoved && (failures || saveFailed)) {
+        throw await stoppedBetweenSteps(run, job, error, { cleared, clearFailed, failures, saveFailed });
+      } else throw error;
     } finally {
       run.flags.failures = failures;
       run.flags.saveFailed = saveFailed;
@@ -229,6 +238,41 @@ async function setInTwoPasses(
     onCall: job.onCall,
   });
   if (clearAll && !dryRun) rt.info(`tags set: ${plural(cleared.size, 'account')} had their tags replaced in two steps (not atomic on all_member_push)`);
+}
+
+/**
+ * `tags set` stopped in its first step (a Ctrl-C, an error that ends the run) with a second step
+ * to come: every entry not fully done goes to --failures and --save-failed (as records `tags set
+ * --file` re-runs): those whose clear failed or was never sent, and those cleared whose new tags
+ * were never added, which are named on stderr (they have no tags now). Returns the error to throw.
+ */
+async function stoppedBetweenSteps(
+  run: Run,
+  job: TagWriteJob,
+  error: unknown,
+  state: { cleared: ReadonlySet<string>; clearFailed: ReadonlyMap<string, { reason: string; code?: number | undefined }>; failures?: string | undefined; saveFailed?: string | undefined },
+): Promise<unknown> {
+  const { rt } = run;
+  const identities = inputIdentities(rt.deps.cwd, run.flags.file, rt.deps.io.stdin);
+  const failuresOut = state.failures ? await SafeFile.open(path.resolve(rt.deps.cwd, state.failures), '--failures', identities) : undefined;
+  const saveOut = state.saveFailed ? await SafeFile.open(path.resolve(rt.deps.cwd, state.saveFailed), '--save-failed', identities) : undefined;
+  let notDone = 0;
+  let bare = 0;
+  for await (const entry of job.entries()) {
+    const wasCleared = state.cleared.has(entry.account);
+    if (wasCleared && entry.tags.length === 0) continue;
+    notDone++;
+    const failed = state.clearFailed.get(entry.account);
+    const reason = wasCleared ? 'tags removed, new tags not added: the run stopped between the two steps' : (failed?.reason ?? 'not sent: the run stopped first');
+    if (wasCleared) bare++;
+    await failuresOut?.write(`${JSON.stringify({ account: entry.account, code: failed?.code ?? null, reason, retriable: true })}\n`);
+    await saveOut?.write(`${JSON.stringify({ To_Account: entry.account, Tags: entry.tags })}\n`);
+  }
+  if (bare) rt.warn(`${plural(bare, 'account')} had their tags removed and the new ones not added (the run stopped between the two steps)${state.saveFailed ? `: in ${state.saveFailed}` : ''}`);
+  if (failuresOut && (await failuresOut.commit())) rt.info(`wrote ${plural(notDone, 'account')} not done to ${state.failures} (ndjson: account, code, reason, retriable)`);
+  if (saveOut && (await saveOut.commit())) rt.info(`wrote ${plural(notDone, 'record')} to ${state.saveFailed}; re-run them: im-attrs tags set --file ${state.saveFailed}`);
+  if (!state.saveFailed || !(error instanceof InterruptedError)) return error;
+  return new InterruptedError(error.message, { hint: `re-run them: im-attrs tags set --file ${state.saveFailed}` });
 }
 
 /** Records from --file/stdin: open (copying stdin), scan (bad records listed), then apply. */

@@ -329,6 +329,25 @@ describe('im-attrs set', () => {
       assert.equal(readFileSync(path.join(files.dir, 'deep.ndjson'), 'utf8').trim().split('\n').length, 200 - sets);
     });
 
+    it('a call stopped before its retry is failed, not "not sent": its first attempt reached the server', async () => {
+      let signals: { emit(signal: 'SIGINT'): void } | undefined;
+      const result = await runCli(['set', '--file', '-', '--retries', '3', '--retry-delay', '60000', '--save-failed', 'retry-stop.ndjson'], {
+        env: app.env,
+        stdin: records,
+        cwd: files.dir,
+        onSignals: (s) => (signals = s),
+        proxy: (command) => {
+          if (command !== 'im_set_attr') return undefined;
+          signals!.emit('SIGINT');
+          return { ActionStatus: 'FAIL', ErrorCode: 91000, ErrorInfo: 'busy' };
+        },
+      });
+      assert.equal(result.code, 130, result.stderr);
+      assert.match(result.stderr, /^set: 0 accounts updated, 0 skipped \(bad input\), 5 failed$/m);
+      assert.match(result.stderr, /^failed: 5 accounts \(91000 busy \(stopped before retrying\)\)/m);
+      assert.equal(readFileSync(path.join(files.dir, 'retry-stop.ndjson'), 'utf8').trim().split('\n').length, 5);
+    });
+
     it('retries 91000 and counts an account as failed only after the retries', async () => {
       let sets = 0;
       const result = await runCli(['set', 'r1', 'city=x', '--retries', '2', '--retry-delay', '1'], {

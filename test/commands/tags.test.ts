@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { requestLog, runCli, useEmulator, useTempDir, ownRequests } from '../helpers/cli.js';
+import { requestLog, runCli, seededIds, useEmulator, useTempDir, ownRequests } from '../helpers/cli.js';
 
 const tagList = (n: number, prefix = 't'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
@@ -173,6 +173,41 @@ describe('im-attrs tags (all_member_push)', () => {
     assert.equal(only.code, 1, only.stderr);
     assert.match(only.stderr, /^im-attrs: all 1 account failed/m);
     assert.equal(readFileSync(sf, 'utf8'), '{"To_Account":"user000002","Tags":[]}\n');
+  });
+
+  it('tags set --dry-run shows both steps on both families', async () => {
+    for (const [api, clear, add] of [['all_member_push', 'im_remove_all_tags', 'im_add_tag'], ['timpush', 'clear_all_tags', 'add_tag']] as const) {
+      const result = await runCli(['tags', 'set', '--file', '-', '--dry-run', '--api', api], { env: app.env, stdin: '{"To_Account":"user000001","Tags":["a","b"]}\n{"To_Account":"user000002","Tags":[]}\n' });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`^${clear} request 1 `, 'm'), `${api}: the clear step`);
+      assert.match(result.stdout, new RegExp(`^${add} request 1 \\(1 account\\)\\n  \\{"To_Account":"user000001","Tags":\\["a","b"\\]\\}$`, 'm'), `${api}: the add step, with the new list`);
+    }
+    assert.equal(ownRequests(app.emulator).length, 0);
+  });
+
+  it('tags set stopped in its clear step writes --save-failed and --failures: every account not done, the cleared ones named', async () => {
+    const ids = seededIds(1, 30);
+    let signals: { emit(signal: 'SIGINT'): void } | undefined;
+    let clears = 0;
+    const result = await runCli(['tags', 'set', '--file', '-', '--batch-size', '1', '--rate', '5', '--save-failed', 'between.ndjson', '--failures', 'between-f.ndjson'], {
+      env: app.env,
+      cwd: files.dir,
+      stdin: ids.map((id) => JSON.stringify({ To_Account: id, Tags: ['new'] })).join('\n') + '\n',
+      onSignals: (s) => (signals = s),
+      proxy: (command) => {
+        if (command === 'im_remove_all_tags' && ++clears === 3) signals!.emit('SIGINT');
+        return undefined;
+      },
+    });
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, new RegExp(`^warning: ${clears} accounts had their tags removed and the new ones not added \\(the run stopped between the two steps\\): in between.ndjson$`, 'm'));
+    assert.match(result.stderr, /hint: re-run them: im-attrs tags set --file between.ndjson/);
+    const saved = readFileSync(path.join(files.dir, 'between.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { To_Account: string; Tags: string[] });
+    assert.deepEqual(saved.map((r) => r.To_Account), ids);
+    assert.equal(readFileSync(path.join(files.dir, 'between-f.ndjson'), 'utf8').trim().split('\n').length, 30);
+    const again = await runCli(['tags', 'set', '--file', 'between.ndjson', '--rate', '0'], { env: app.env, cwd: files.dir });
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok(ids.every((id) => JSON.stringify(app.emulator.state.tagsOf(id)) === '["new"]'));
   });
 
   it('tags set on TIMPush is one add_tag with Replace: 1 per list; an empty list is a clear_all_tags', async () => {

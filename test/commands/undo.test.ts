@@ -149,9 +149,13 @@ describe('im-attrs undo and history', () => {
     assert.deepEqual(tagLines.filter((l) => l.accounts).map((l) => l.call), [1, 2, 3], 'two clear calls and one add call, numbered through the run');
     const pushLines = lines(pushFile!);
     assert.deepEqual(pushLines.slice(1).map((l) => [l.request, l.state, typeof l.result]), [['im_push', 'sending', 'undefined'], ['im_push', 'done', 'string'], [undefined, undefined, 'undefined']]);
+    assert.equal(pushLines[0]!.verb, 'push send');
     assert.deepEqual(pushLines[pushLines.length - 1], { end: true, counts: { done: 1 } });
     const history = await runCli(['history', '--json'], { env });
-    assert.deepEqual(history.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { verb: string; accounts: number }).verb), ['im_push', 'tags set']);
+    assert.deepEqual(history.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { verb: string; accounts: number }).verb), ['push send', 'tags set']);
+    const nothing = await runCli(['undo', 'last', '--yes'], { env });
+    assert.equal(nothing.code, 0, nothing.stderr);
+    assert.match(nothing.stderr, /\(push send\) holds no account state to restore: nothing to undo \(a push is recalled: im-attrs push revoke TASKID\); im-attrs history lists the other journals/);
     home.cleanup();
   });
 

@@ -581,7 +581,8 @@ export async function callOnce<T>(
         attempt--;
         continue;
       }
-      if (stop.stopped || next.kind === 'give-up') throw toRunError(error, verdict, renewal);
+      if (next.kind === 'give-up') throw toRunError(error, verdict, renewal);
+      if (stop.stopped) throw new InterruptedError(`stopped before retrying (${verdict.reason})`);
       options.onRetry?.(verdict.reason, next.delayMs);
       await sleep(next.delayMs, stop.waitSignal);
       if (stop.stopped) throw new InterruptedError(`stopped before retrying (${verdict.reason})`);

@@ -142,6 +142,7 @@ export class Run {
   }
 
   #signals = 0;
+  #underSignals = false;
   /** Removes the handler that ignores signals after an interrupted pass (close() calls it). */
   #ignoreLate: (() => void) | undefined;
 
@@ -151,6 +152,9 @@ export class Run {
    * writes its accounting (--save-failed, --failures, the journal) and ends with exit 130.
    */
   async underSignals<T>(use: () => Promise<T>): Promise<T> {
+    // Already the run's (a write's before-state read inside its job): one handler, one count.
+    if (this.#underSignals) return use();
+    this.#underSignals = true;
     const { signals } = this.rt.deps;
     const onSignal = (): void => {
       this.#signals++;
@@ -164,6 +168,7 @@ export class Run {
     try {
       return await use();
     } finally {
+      this.#underSignals = false;
       signals.off('SIGINT', onSignal);
       signals.off('SIGTERM', onSignal);
       if (this.#signals > 0 && this.#ignoreLate === undefined) {
@@ -294,7 +299,9 @@ export class Run {
     const [client, pacer] = await Promise.all([this.client(), this.pacer(op)]);
     let sent = false;
     try {
-      return await callOnce(
+      // A single call is the run's under signals too: the first Ctrl-C lets it finish (a push
+      // that left is answered and journaled) and sends no retry; the second aborts it.
+      return await this.underSignals(() => callOnce(
         (signal, onSent) =>
           send(client, {
             signal,
@@ -311,7 +318,7 @@ export class Run {
           stop: this.stop,
           onRetry: (reason, delayMs) => this.rt.verbose(`${op.command}: ${reason}; retrying in ${delayMs} ms`),
         },
-      );
+      ));
     } catch (error) {
       if (op.retrySafe || !sent || !(error instanceof ImAttrsError) || !mayHaveArrived(classify(error))) throw refusedNote(error, op);
       throw new MaybeSentError(`${error.message}: the request may have been sent (${op.path}); it was not sent again`, {

@@ -348,6 +348,27 @@ describe('im-attrs set', () => {
       assert.equal(readFileSync(path.join(files.dir, 'retry-stop.ndjson'), 'utf8').trim().split('\n').length, 5);
     });
 
+    it('Ctrl-C during a single call (the attribute names read, about to be retried) stops the run with exit 130: no retry, no write', async () => {
+      let signals: { emit(signal: 'SIGINT'): void } | undefined;
+      let reads = 0;
+      const result = await runCli(['set', '--file', '-', '--retries', '3', '--retry-delay', '60000'], {
+        env: app.env,
+        stdin: records,
+        onSignals: (s) => (signals = s),
+        proxy: (command) => {
+          if (command !== 'im_get_attr_name') return undefined;
+          reads++;
+          signals!.emit('SIGINT');
+          return { ActionStatus: 'FAIL', ErrorCode: 91000, ErrorInfo: 'busy' };
+        },
+      });
+      assert.equal(result.code, 130, result.stderr);
+      assert.equal(reads, 1);
+      assert.match(result.stderr, /^stopping: no new requests/m);
+      assert.match(result.stderr, /stopped before retrying \(91000 busy\)/);
+      assert.deepEqual(ownRequests(app.emulator).filter((r) => r.command === 'im_set_attr'), []);
+    });
+
     it('retries 91000 and counts an account as failed only after the retries', async () => {
       let sets = 0;
       const result = await runCli(['set', 'r1', 'city=x', '--retries', '2', '--retry-delay', '1'], {

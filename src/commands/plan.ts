@@ -5,10 +5,10 @@
  * The work is in src/jobs/plan.ts (shared with `apply --file`); `apply PLAN` writes it.
  */
 import { Command } from 'commander';
-import { ChangesPendingError, UsageError } from '../errors.js';
+import { ChangesPendingError, partial, UsageError } from '../errors.js';
 import { openRecordInputs, parseColumnFlags, type ColumnFlags } from '../input/records.js';
 import { recordInputSpecs } from '../jobs/attr-writes.js';
-import { addDesiredOptions, addPlanEngineOptions, makePlan, openPlanFile, partial, type PlanFlags } from '../jobs/plan.js';
+import { addDesiredOptions, addPlanEngineOptions, makePlan, openPlanFile, type PlanFlags } from '../jobs/plan.js';
 import { withRun, type EngineFlags } from '../jobs/run.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { plural } from '../util/text.js';

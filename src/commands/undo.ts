@@ -12,17 +12,14 @@ import { Command, Option } from 'commander';
 import { ConfigError, InterruptedError, partial, PartialFailureError, UsageError } from '../errors.js';
 import { applyEntries } from '../jobs/attr-writes.js';
 import { findJournal, journalDir, listJournals, readJournal, type JournalRecord } from '../jobs/journal.js';
+import { NotDoneFiles, type NotDone } from '../jobs/not-done.js';
 import { addEngineOptions, type CallEnd } from '../jobs/runner.js';
-import { inputIdentities, SafeFile } from '../util/safe-file.js';
 import { withRun, type EngineFlags, type WriteFlags } from '../jobs/run.js';
 import { applyTagEntries } from '../jobs/tag-writes.js';
 import type { Entry } from '../model.js';
 import { writeRows } from '../output/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { plural, thousands } from '../util/text.js';
-
-/** Accounts not restored that are listed on stderr; --failures holds them all. */
-const MAX_LISTED = 20;
 
 export interface UndoOptions extends EngineFlags, WriteFlags {}
 
@@ -140,22 +137,17 @@ export async function undoRun(rt: Runtime, ref: string, options: UndoOptions): P
     run.flags.yes = true;
     // The passes' own --failures and --save-failed would replace each other (as in apply): the
     // undo writes one of each, and a pass that partly fails does not keep the others from running.
-    const { failures: failuresFile, saveFailed } = run.flags;
-    run.flags.failures = undefined;
-    run.flags.saveFailed = undefined;
-    const identities = inputIdentities(rt.deps.cwd, [], rt.deps.io.stdin);
-    const failuresOut = failuresFile && !options.dryRun ? await SafeFile.open(path.resolve(rt.deps.cwd, failuresFile), '--failures', identities) : undefined;
-    const saveOut = saveFailed && !options.dryRun ? await SafeFile.open(path.resolve(rt.deps.cwd, saveFailed), '--save-failed', identities) : undefined;
-    const notRestored = new Map<string, { reason: string; code?: number | undefined; step: string }>();
+    const files = await NotDoneFiles.open(run, [], !options.dryRun);
+    const notRestored = new Map<string, NotDone & { step: string }>();
     const done = new Set<string>();
     const onCall =
       (step: string) =>
       (end: CallEnd<{ account: string }, never>): void => {
         if (end.kind === 'answered') {
           const failed = new Set(end.failures.map((f) => f.item.account));
-          for (const f of end.failures) notRestored.set(f.item.account, { reason: f.reason, code: f.code, step });
+          for (const f of end.failures) notRestored.set(f.item.account, { reason: f.reason, code: f.code, retriable: true, step });
           for (const item of end.items) if (!failed.has(item.account)) done.add(`${step}\0${item.account}`);
-        } else for (const item of end.items) notRestored.set(item.account, { reason: end.reason, step });
+        } else for (const item of end.items) notRestored.set(item.account, { reason: end.reason, retriable: true, step });
       };
     let stopped: unknown;
     const pass = async (write: () => Promise<void>): Promise<void> => {
@@ -177,19 +169,14 @@ export async function undoRun(rt: Runtime, ref: string, options: UndoOptions): P
         // A tags restore can take two calls an account (clear, then add; or parts of a long list):
         // an answered call does not finish it, so none of that step counts as done after a stop.
         const confirmed = (account: string): boolean => step !== 'tags' && done.has(`${step}\0${account}`);
-        for (const { account } of entries) if (!confirmed(account) && !notRestored.has(account)) notRestored.set(account, { reason: 'not confirmed: the undo stopped before it finished', step });
+        for (const { account } of entries) if (!confirmed(account) && !notRestored.has(account)) notRestored.set(account, { reason: 'not confirmed: the undo stopped before it finished', retriable: true, step });
       }
     }
-    for (const [account, why] of [...notRestored].slice(0, MAX_LISTED)) rt.stderr(`${rt.chalk.red('not restored:')} ${account} (${why.step}): ${why.reason}`);
-    if (notRestored.size > MAX_LISTED) rt.stderr(`… and ${plural(notRestored.size - MAX_LISTED, 'more account')}${failuresFile ? ` (all in ${failuresFile})` : ' (--failures FILE lists them all)'}`);
-    if (failuresOut) {
-      for (const [account, why] of notRestored) await failuresOut.write(`${JSON.stringify({ account, code: why.code ?? null, reason: `${why.step}: ${why.reason}`, retriable: true })}\n`);
-      if (await failuresOut.commit()) rt.info(`wrote ${plural(notRestored.size, 'account')} not restored to ${failuresFile} (ndjson: account, code, reason, retriable)`);
-    }
-    if (saveOut) {
-      for (const account of notRestored.keys()) await saveOut.write(`${account}\n`);
-      if (await saveOut.commit()) rt.info(`wrote ${plural(notRestored.size, 'account')} not restored to ${saveFailed}, one per line`);
-    }
+    await files.report(notRestored, {
+      what: 'not restored',
+      line: (account, why) => `${rt.chalk.red('not restored:')} ${account} (${why.step}): ${why.reason}`,
+      reason: (why) => `${why.step}: ${why.reason}`,
+    });
     const again = `re-run the same undo (im-attrs undo ${header.id}): it writes the same state again, which is safe to repeat`;
     if (stopped instanceof InterruptedError) throw new InterruptedError(`interrupted: ${plural(notRestored.size, 'account')} not restored`, { hint: again });
     if (stopped !== undefined) throw stopped;

@@ -13,32 +13,22 @@
  * One journal for the whole apply (its passes' before-states merged per attribute and tag by
  * journal.ts), so `undo last` restores every account as the plan found it.
  */
-import path from 'node:path';
 import { targetingOperation } from '../api/composite.js';
 import { MAX_TAGS_PER_ADD_CALL } from '../api/facts.js';
 import type { TagEntry } from '../api/tags.js';
-import { ConfigError, InterruptedError, PartialFailureError, UsageError } from '../errors.js';
+import { ConfigError, partial, PartialFailureError, UsageError } from '../errors.js';
 import type { Entry } from '../model.js';
 import type { AccountState, Change } from '../plan/diff.js';
 import { describeMove, planChanges, sameState, type PlanSummary } from '../plan/file.js';
-import { inputIdentities, SafeFile } from '../util/safe-file.js';
 import { plural, thousands } from '../util/text.js';
 import { applyEntries, CONFIRM_ABOVE_ACCOUNTS } from './attr-writes.js';
-import { partial } from './plan.js';
+import { NotDoneFiles, type NotDone } from './not-done.js';
 import { runJob, type CallEnd } from './runner.js';
 import type { Run } from './run.js';
 import { applyTagEntries } from './tag-writes.js';
 
 /** Accounts listed one by one on stderr before the rest are only counted. */
-const MAX_LISTED = 20;
-
 /** Why an account of the plan was not written. */
-interface NotWritten {
-  reason: string;
-  code?: number | undefined;
-  retriable: boolean;
-}
-
 /** Refuses a plan made for another app or API family (as undo refuses a journal). */
 export async function checkPlanTarget(run: Run, summary: PlanSummary, label: string): Promise<void> {
   const { rt } = run;
@@ -71,13 +61,8 @@ export async function applyPlan(run: Run, file: string, label: string, summary: 
   // One journal for every pass, named so.
   if (!dryRun) await run.journal('apply');
   // The passes' own --failures and --save-failed would replace each other: apply writes one of each.
-  const { failures: failuresFile, saveFailed } = run.flags;
-  run.flags.failures = undefined;
-  run.flags.saveFailed = undefined;
-  const inputs = inputIdentities(rt.deps.cwd, [file], rt.deps.io.stdin);
-  const failuresOut = failuresFile ? await SafeFile.open(path.resolve(rt.deps.cwd, failuresFile), '--failures', inputs) : undefined;
-  const saveOut = saveFailed ? await SafeFile.open(path.resolve(rt.deps.cwd, saveFailed), '--save-failed', inputs) : undefined;
-  const notWritten = new Map<string, NotWritten>();
+  const files = await NotDoneFiles.open(run, [file]);
+  const notWritten = new Map<string, NotDone>();
   const moved = new Map<string, string>();
   let stopped: unknown;
   try {
@@ -176,18 +161,11 @@ export async function applyPlan(run: Run, file: string, label: string, summary: 
     stopped = error;
   }
   // The accounts not written: listed, in --failures, their IDs in --save-failed.
-  const listed = [...notWritten].slice(0, MAX_LISTED);
-  for (const [account, why] of listed) rt.stderr(`${moved.has(account) ? rt.chalk.yellow('not written:') : rt.chalk.red('failed:')} ${account}: ${why.reason}`);
-  if (notWritten.size > MAX_LISTED) rt.stderr(`… and ${plural(notWritten.size - MAX_LISTED, 'more account')}${failuresFile ? ` (all in ${failuresFile})` : ' (--failures FILE lists them all)'}`);
-  if (failuresOut) {
-    for (const [account, why] of notWritten) await failuresOut.write(`${JSON.stringify({ account, code: why.code ?? null, reason: why.reason, retriable: why.retriable })}\n`);
-    if (await failuresOut.commit()) rt.info(`wrote ${plural(notWritten.size, 'account')} not written to ${failuresFile} (ndjson: account, code, reason, retriable)`);
-  }
-  if (saveOut) {
-    for (const account of notWritten.keys()) await saveOut.write(`${account}\n`);
-    if (await saveOut.commit()) rt.info(`wrote ${plural(notWritten.size, 'account')} not written to ${saveFailed}, one per line; plan them again`);
-  }
-  if (stopped instanceof InterruptedError) throw stopped;
+  await files.report(notWritten, {
+    what: 'not written',
+    line: (account, why) => `${moved.has(account) ? rt.chalk.yellow('not written:') : rt.chalk.red('failed:')} ${account}: ${why.reason}`,
+    saveNote: 'plan them again',
+  });
   if (stopped !== undefined) throw stopped;
   if (notWritten.size > 0) {
     const failed = notWritten.size - moved.size;
@@ -199,7 +177,7 @@ export async function applyPlan(run: Run, file: string, label: string, summary: 
 }
 
 /** Re-reads the plan's accounts and compares each with the plan's `before`: moved or unread ones are not written. */
-async function refresh(run: Run, file: string, label: string, summary: PlanSummary, moved: Map<string, string>, notWritten: Map<string, NotWritten>): Promise<void> {
+async function refresh(run: Run, file: string, label: string, summary: PlanSummary, moved: Map<string, string>, notWritten: Map<string, NotDone>): Promise<void> {
   const { rt } = run;
   if (summary.accounts === 0) return;
   const operation = targetingOperation(await rt.operation('getAttrs'), await rt.operation('getTags'), { attrs: true, tags: summary.header.tags });

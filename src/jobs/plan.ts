@@ -161,4 +161,3 @@ export function summary(counts: PlanCounts, failed: number, bad: number): string
   return `plan: ${plural(counts.accounts + failed, 'account')} read: ${parts.join(', ')}`;
 }
 
-export { partial } from '../errors.js';
